@@ -1,0 +1,178 @@
+// One runtime behind the proxy: its HTTP/2 session, its state, the background probe.
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { connect as netConnect } from "node:net";
+import { RuntimeService, type VersionResponse } from "../gen/runtime/v1/api_pb.ts";
+import { MAX_MESSAGE_BYTES } from "../grpc/envelope.ts";
+import { transportError } from "../grpc/transport-error.ts";
+
+export type BackendState = "connecting" | "ready" | "down";
+
+export interface BackendOptions {
+  /** "" for the primary, else the name routing uses (`vm` in `vm__id`). */
+  readonly name: string;
+  /** The socket path (from a path or a `unix://` URL). */
+  readonly socket: string;
+  /** How long a call waits for this backend when it is not ready. */
+  readonly connectTimeoutMs: number;
+  /** Called on every state change (logging, metrics, stale-list bookkeeping). */
+  readonly onState?: (backend: Backend, previous: BackendState) => void;
+}
+
+/**
+ * Bun's node:http2 counts queued response bytes against maxSessionMemory (MB,
+ * default 10) and resets streams past it: concurrent large lists need room.
+ */
+export const SESSION_MEMORY_MB = 256;
+const PROBE_TIMEOUT_MS = 5000;
+const BACKOFF_MIN_MS = 100;
+const BACKOFF_MAX_MS = 5000;
+const WATCH_MS = 1000;
+
+/** A runtime endpoint with a lazily (re)connected HTTP/2 session and a ready/down state. */
+export class Backend {
+  readonly name: string;
+  readonly socket: string;
+  /** How logs and errors name it: `primary` or the backend's name. */
+  readonly label: string;
+  readonly sessions: Http2SessionManager;
+  state: BackendState = "connecting";
+  version: VersionResponse | undefined;
+  lastError: ConnectError | undefined;
+  /** True once the backend has answered at least once since the proxy started. */
+  seen = false;
+  private readonly client;
+  private waiters = new Set<() => void>();
+  private wake: (() => void) | undefined;
+  private closed = false;
+  private watchTimer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(private readonly opts: BackendOptions) {
+    this.name = opts.name;
+    this.socket = opts.socket;
+    this.label = opts.name === "" ? "primary" : opts.name;
+    this.sessions = new Http2SessionManager(
+      "http://localhost",
+      { idleConnectionTimeoutMs: Number.POSITIVE_INFINITY, connectTimeoutMs: opts.connectTimeoutMs },
+      {
+        createConnection: () => netConnect(this.socket),
+        maxSessionMemory: SESSION_MEMORY_MB,
+        settings: { initialWindowSize: 4 * 1024 * 1024 },
+      },
+    );
+    this.client = createClient(
+      RuntimeService,
+      createGrpcTransport({ baseUrl: "http://localhost", sessionManager: this.sessions, readMaxBytes: MAX_MESSAGE_BYTES }),
+    );
+  }
+
+  /** Starts probing in the background; returns at once. */
+  start(): void {
+    void this.probeLoop();
+    this.watchTimer = setInterval(() => this.watch(), WATCH_MS);
+    this.watchTimer.unref?.();
+  }
+
+  /** Resolves when ready; rejects `Unavailable` naming the runtime after `waitMs`. */
+  ready(waitMs: number): Promise<void> {
+    if (this.state === "ready") return Promise.resolve();
+    if (this.closed) return Promise.reject(this.unavailable("it is being removed"));
+    this.kick();
+    if (waitMs <= 0) return Promise.reject(this.unavailable());
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(done);
+        reject(this.unavailable());
+      }, waitMs);
+      this.waiters.add(done);
+    });
+  }
+
+  /** Reports a transport failure seen by a call: re-probe now. */
+  failed(error: ConnectError): void {
+    if (this.closed || error.code !== Code.Unavailable) return;
+    this.lastError = error;
+    if (this.state === "ready") this.setState("connecting");
+    this.kick();
+  }
+
+  /** Stops probing and closes the session (in-flight calls are cut). */
+  close(): void {
+    this.closed = true;
+    clearInterval(this.watchTimer);
+    this.kick();
+    this.sessions.abort();
+  }
+
+  private unavailable(why?: string): ConnectError {
+    const reason = why ?? this.lastError?.rawMessage ?? "not connected yet";
+    return new ConnectError(`runtime ${this.label} (unix://${this.socket}) is unavailable: ${reason}`, Code.Unavailable);
+  }
+
+  private kick(): void {
+    this.wake?.();
+  }
+
+  // A dropped session is noticed within a second even when no call is running,
+  // so lists stop asking a vanished runtime and its memory takes over.
+  private watch(): void {
+    if (this.state !== "ready") return;
+    const s = this.sessions.state();
+    if (s === "closed" || s === "error") {
+      this.setState("connecting");
+      this.kick();
+    }
+  }
+
+  private async probeLoop(): Promise<void> {
+    let backoff = BACKOFF_MIN_MS;
+    while (!this.closed) {
+      if (this.state !== "ready") {
+        try {
+          this.version = await this.client.version({}, { timeoutMs: Math.min(PROBE_TIMEOUT_MS, this.opts.connectTimeoutMs * 4 || PROBE_TIMEOUT_MS) });
+          if (this.closed) return;
+          this.lastError = undefined;
+          this.seen = true;
+          backoff = BACKOFF_MIN_MS;
+          this.setState("ready");
+        } catch (e) {
+          if (this.closed) return;
+          const err = transportError(e, this.label);
+          // A runtime that answers Version with a status is there; only transport failures mean down.
+          if (err.code !== Code.Unavailable && err.code !== Code.DeadlineExceeded) {
+            this.lastError = undefined;
+            this.seen = true;
+            this.setState("ready");
+          } else {
+            this.lastError = err;
+            this.sessions.abort(err);
+            this.setState("down");
+          }
+        }
+      }
+      // Sleep until kicked (a failed call, a waiting call, close) or the backoff ends.
+      await new Promise<void>((resolve) => {
+        const timer = this.state === "ready" ? undefined : setTimeout(resolve, backoff);
+        this.wake = () => {
+          clearTimeout(timer);
+          this.wake = undefined;
+          resolve();
+        };
+      });
+      if (this.state !== "ready") backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
+    }
+  }
+
+  private setState(next: BackendState): void {
+    const previous = this.state;
+    if (previous === next) return;
+    this.state = next;
+    if (next === "ready") for (const w of [...this.waiters]) w();
+    this.opts.onState?.(this, previous);
+  }
+}

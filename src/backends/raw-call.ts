@@ -1,0 +1,162 @@
+// Calls to a backend as raw gRPC bytes over its HTTP/2 session: nothing is decoded here.
+import { Code, ConnectError } from "@connectrpc/connect";
+import { constants, type ClientHttp2Stream, type IncomingHttpHeaders } from "node:http2";
+import { envelopeHeader, EnvelopeReader, joinChunks, MAX_MESSAGE_BYTES, tooLarge, unwrapUnary } from "../grpc/envelope.ts";
+import { errorFromFields, hasStatus } from "../grpc/status.ts";
+import { formatGrpcTimeout } from "../grpc/timeout.ts";
+import { resetError, transportError } from "../grpc/transport-error.ts";
+import { VERSION } from "../version.ts";
+import type { Backend } from "./backend.ts";
+
+export interface CallOptions {
+  /** Absolute deadline (epoch ms); the backend gets what is left as grpc-timeout. */
+  readonly deadline?: number;
+  /** Aborted when kubelet cancels or goes away. */
+  readonly signal?: AbortSignal;
+}
+
+const userAgent = `criproxy/${VERSION}`;
+/** A stream the backend refuses before answering (REFUSED_STREAM, GOAWAY) is safe to send again. */
+const ATTEMPTS = 3;
+
+/** One unary call; resolves with the answer's message bytes or rejects with the runtime's status. */
+export async function unaryRaw(backend: Backend, path: string, message: Uint8Array, opts: CallOptions = {}): Promise<Buffer> {
+  for (let attempt = 1; ; attempt++) {
+    const stream = await open(backend, path, opts);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    try {
+      return await exchange(backend, stream, message, opts, {
+        data(chunk) {
+          chunks.push(chunk);
+          total += chunk.length;
+          if (total > MAX_MESSAGE_BYTES + 5) throw tooLarge(`answer of runtime ${backend.label} to ${path}`, total - 5);
+        },
+        end: () => unwrapUnary(joinChunks(chunks, total), `answer of runtime ${backend.label} to ${path}`),
+      });
+    } catch (e) {
+      if (e instanceof Refused && attempt < ATTEMPTS) continue;
+      throw failure(backend, e);
+    }
+  }
+}
+
+/** One server-streaming call; `onMessage` gets each message's bytes as it arrives. */
+export async function streamRaw(
+  backend: Backend,
+  path: string,
+  message: Uint8Array,
+  onMessage: (msg: Buffer) => void,
+  opts: CallOptions = {},
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const stream = await open(backend, path, opts);
+    const reader = new EnvelopeReader(`stream of runtime ${backend.label} on ${path}`);
+    let sent = false;
+    try {
+      return await exchange(backend, stream, message, opts, {
+        data(chunk) {
+          for (const m of reader.push(chunk)) {
+            sent = true;
+            onMessage(m);
+          }
+        },
+        end(): void {
+          if (reader.incomplete) throw new ConnectError(`runtime ${backend.label} ended ${path} mid-message`, Code.Internal);
+        },
+      });
+    } catch (e) {
+      if (e instanceof Refused && !sent && attempt < ATTEMPTS) continue;
+      throw failure(backend, e);
+    }
+  }
+}
+
+class Refused extends Error {}
+
+function failure(backend: Backend, e: unknown): ConnectError {
+  const err = e instanceof Refused ? new ConnectError(`runtime ${backend.label} refused the stream`, Code.Unavailable) : transportError(e, backend.label);
+  backend.failed(err);
+  return err;
+}
+
+async function open(backend: Backend, path: string, opts: CallOptions): Promise<ClientHttp2Stream> {
+  const headers: Record<string, string> = { "content-type": "application/grpc", te: "trailers", "user-agent": userAgent };
+  if (opts.deadline !== undefined) {
+    const left = opts.deadline - Date.now();
+    if (left <= 0) throw new ConnectError(`deadline exceeded before calling runtime ${backend.label}`, Code.DeadlineExceeded);
+    headers["grpc-timeout"] = formatGrpcTimeout(left);
+  }
+  try {
+    return await backend.sessions.request("POST", path, headers, {});
+  } catch (e) {
+    throw failure(backend, e);
+  }
+}
+
+interface Sink<T> {
+  data(chunk: Buffer): void;
+  end(): T;
+}
+
+// Sends the request and waits for the whole answer; the result is `sink.end()`'s, or the status error.
+function exchange<T>(backend: Backend, stream: ClientHttp2Stream, message: Uint8Array, opts: CallOptions, sink: Sink<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let status: ConnectError | null | undefined = undefined; // undefined: none yet; null: OK
+    let answered = false;
+    let failed: unknown;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stop = (err: ConnectError) => {
+      failed ??= err;
+      stream.close(constants.NGHTTP2_CANCEL);
+    };
+    const onAbort = () => stop(new ConnectError(`call to runtime ${backend.label} canceled`, Code.Canceled));
+    if (opts.deadline !== undefined) {
+      timer = setTimeout(() => stop(new ConnectError(`deadline exceeded waiting for runtime ${backend.label}`, Code.DeadlineExceeded)), opts.deadline - Date.now());
+    }
+    opts.signal?.addEventListener("abort", onAbort);
+    const readStatus = (fields: IncomingHttpHeaders) => {
+      status = errorFromFields(fields) ?? null;
+    };
+    stream.on("response", (headers) => {
+      answered = true;
+      const code = headers[":status"];
+      if (hasStatus(headers)) readStatus(headers); // trailers-only: an error (or OK) with no body
+      else if (code !== 200) failed ??= new ConnectError(`runtime ${backend.label} answered HTTP ${code}`, code === 503 ? Code.Unavailable : Code.Unknown);
+    });
+    stream.on("data", (chunk: Buffer) => {
+      backend.sessions.notifyResponseByteRead(stream);
+      if (failed) return;
+      try {
+        sink.data(chunk);
+      } catch (e) {
+        stop(e instanceof ConnectError ? e : ConnectError.from(e));
+      }
+    });
+    stream.on("trailers", readStatus);
+    stream.on("error", (e) => {
+      failed ??= e;
+    });
+    stream.on("close", () => {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener("abort", onAbort);
+      if (failed instanceof ConnectError) return reject(failed);
+      if (status === null) {
+        try {
+          return resolve(sink.end());
+        } catch (e) {
+          return reject(e);
+        }
+      }
+      if (status) return reject(status);
+      const rst = stream.rstCode ?? constants.NGHTTP2_NO_ERROR;
+      // Only a stream the runtime refused unprocessed is sent again: a reset after it may
+      // have acted (RunPodSandbox) must not run twice.
+      if (!answered && rst === constants.NGHTTP2_REFUSED_STREAM) return reject(new Refused());
+      if (failed) return reject(failed);
+      reject(rst !== constants.NGHTTP2_NO_ERROR ? resetError(rst, backend.label) : new ConnectError(`runtime ${backend.label} closed the stream without a status`, Code.Unavailable));
+    });
+    if (opts.signal?.aborted) return onAbort();
+    stream.end(message.length ? Buffer.concat([envelopeHeader(message.length), message]) : envelopeHeader(0));
+  });
+}

@@ -1,0 +1,70 @@
+// `criproxy serve` (the default command): flags -> Config -> a running proxy until SIGTERM/SIGINT.
+import { defineCommand } from "citty";
+import { configFromFlags, defaults, FlagError, type FlagValues } from "../config/config.ts";
+import { startDaemon } from "../daemon.ts";
+import { createLogger } from "../log/klog.ts";
+
+export const serveArgs = {
+  listen: { type: "string", description: `Unix socket kubelet connects to (default ${defaults.listen}). Example: --listen /run/criproxy.sock`, valueHint: "PATH" },
+  connect: {
+    type: "string",
+    description: `Runtimes: the primary first, then NAME:ENDPOINT entries (default ${defaults.connect}). Example: --connect /run/containerd/containerd.sock,vm:unix:///run/vm.sock`,
+    valueHint: "ENDPOINTS",
+  },
+  v: { type: "string", description: "Log level 0-5: 2 failed calls, 3 state-changing calls dumped, 4 status calls, 5 list calls. Example: -v 3", valueHint: "N" },
+  "connect-timeout": { type: "string", description: `How long a call waits for a runtime that is not connected (default ${defaults["connect-timeout"]}). Example: --connect-timeout 5s`, valueHint: "DURATION" },
+  "request-timeout": { type: "string", description: `Deadline of a runtime call when kubelet sends none (default ${defaults["request-timeout"]}; 0 for none). Example: --request-timeout 2m`, valueHint: "DURATION" },
+  "stale-grace": { type: "string", description: `How long lists keep a vanished runtime's last-known pods (default ${defaults["stale-grace"]}). Example: --stale-grace 10m`, valueHint: "DURATION" },
+  "shutdown-grace": { type: "string", description: `On SIGTERM, how long in-flight calls may finish (default ${defaults["shutdown-grace"]}). Example: --shutdown-grace 5s`, valueHint: "DURATION" },
+  "runtime-handler": { type: "string", description: "Route a RuntimeClass handler to a named runtime, repeatable. Example: --runtime-handler kata=vm:kata-qemu", valueHint: "HANDLER=NAME[:BACKEND_HANDLER]" },
+  "stream-url": { type: "string", description: "Base URL for path-only Exec/Attach/PortForward URLs. Example: --stream-url http://10.0.0.5:10010", valueHint: "URL" },
+  "stream-port": { type: "string", description: "Port on this node for path-only streaming URLs (the original -streamPort). Example: --stream-port 10010", valueHint: "PORT" },
+  logtostderr: { type: "boolean", description: "Accepted for the original criproxy's units; criproxy always logs to stderr" },
+} as const;
+
+export default defineCommand({
+  meta: { name: "serve", description: "Serve CRI on --listen and route calls to the --connect runtimes (the default command)" },
+  args: serveArgs,
+  async run({ args, rawArgs }) {
+    const log = createLogger(0);
+    let config;
+    try {
+      rejectUnknownFlags(rawArgs);
+      config = configFromFlags(args as FlagValues);
+    } catch (e) {
+      process.stderr.write(`criproxy: ${(e as Error).message}\n`);
+      process.exit(2);
+    }
+    log.v = config.verbosity;
+    let daemon;
+    try {
+      daemon = await startDaemon(config, log);
+    } catch (e) {
+      process.stderr.write(`criproxy: ${(e as Error).message}\n`);
+      process.exit(1);
+    }
+    process.on("uncaughtException", (e) => log.log(0, "E", "serve.ts", `uncaught: ${e?.stack ?? e}`));
+    process.on("unhandledRejection", (e) => log.log(0, "E", "serve.ts", `unhandled rejection: ${(e as Error)?.stack ?? e}`));
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.log(0, "I", "serve.ts", `${signal}: stopping`);
+      await daemon.stop();
+      process.exit(0);
+    };
+    process.on("SIGTERM", () => void stop("SIGTERM"));
+    process.on("SIGINT", () => void stop("SIGINT"));
+  },
+});
+
+// A misspelt flag must not be silently ignored on a node.
+function rejectUnknownFlags(rawArgs: string[]): void {
+  const known = new Set(Object.keys(serveArgs));
+  for (const arg of rawArgs) {
+    const m = /^--?([^=]+)/.exec(arg);
+    if (m && !/^-\d/.test(arg) && !known.has(m[1]) && !(m[1].startsWith("no-") && known.has(m[1].slice(3)))) {
+      throw new FlagError(m[1], "unknown flag (see criproxy --help)");
+    }
+  }
+}

@@ -1,0 +1,108 @@
+// The proxy's configuration, built from flags (pure: strings in, a checked Config out).
+import { parseDuration } from "./duration.ts";
+import { parseConnect, type BackendSpec } from "./endpoints.ts";
+
+export interface HandlerClaim {
+  /** The RuntimeClass handler kubelet sends. */
+  readonly handler: string;
+  /** The backend that serves it. */
+  readonly backend: string;
+  /** The handler that backend sees ("" = its default runtime). */
+  readonly backendHandler: string;
+}
+
+export interface Config {
+  readonly listen: string;
+  readonly backends: readonly BackendSpec[];
+  readonly verbosity: number;
+  readonly connectTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly staleGraceMs: number;
+  readonly shutdownGraceMs: number;
+  readonly handlers: readonly HandlerClaim[];
+  /** Base for path-only streaming URLs (Exec/Attach/PortForward), e.g. http://10.0.0.5:10010. */
+  readonly streamUrl: string | undefined;
+}
+
+/** A flag whose value is wrong: the message names the flag. */
+export class FlagError extends Error {
+  constructor(readonly flag: string, message: string) {
+    super(`--${flag}: ${message}`);
+  }
+}
+
+export interface FlagValues {
+  listen?: string;
+  connect?: string;
+  v?: string;
+  "connect-timeout"?: string;
+  "request-timeout"?: string;
+  "stale-grace"?: string;
+  "shutdown-grace"?: string;
+  "runtime-handler"?: string | string[];
+  "stream-url"?: string;
+  "stream-port"?: string;
+}
+
+export const defaults = {
+  listen: "/run/criproxy.sock",
+  connect: "unix:///run/containerd/containerd.sock",
+  v: "0",
+  "connect-timeout": "5s",
+  "request-timeout": "2m",
+  "stale-grace": "10m",
+  "shutdown-grace": "5s",
+} as const;
+
+/** Builds the Config from flag values; throws FlagError naming the first bad flag. */
+export function configFromFlags(f: FlagValues): Config {
+  const get = <K extends keyof typeof defaults>(k: K): string => (f[k] as string | undefined) ?? defaults[k];
+  const backends = flag("connect", () => parseConnect(get("connect")));
+  const names = new Set(backends.map((b) => b.name));
+  const listen = get("listen");
+  if (!listen.startsWith("/")) throw new FlagError("listen", `${JSON.stringify(listen)} is not an absolute socket path`);
+  const verbosity = Number(get("v"));
+  if (!Number.isInteger(verbosity) || verbosity < 0 || verbosity > 5) throw new FlagError("v", `${JSON.stringify(get("v"))} is not a level from 0 to 5`);
+  const claims = [f["runtime-handler"] ?? []].flat().map((c) => flag("runtime-handler", () => parseClaim(c, names)));
+  return {
+    listen,
+    backends,
+    verbosity,
+    connectTimeoutMs: flag("connect-timeout", () => parseDuration(get("connect-timeout"))),
+    requestTimeoutMs: flag("request-timeout", () => parseDuration(get("request-timeout"))),
+    staleGraceMs: flag("stale-grace", () => parseDuration(get("stale-grace"))),
+    shutdownGraceMs: flag("shutdown-grace", () => parseDuration(get("shutdown-grace"))),
+    handlers: claims,
+    streamUrl: flag("stream-url", () => streamBase(f["stream-url"], f["stream-port"])),
+  };
+}
+
+function flag<T>(name: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    throw e instanceof FlagError ? e : new FlagError(name, (e as Error).message);
+  }
+}
+
+/** `HANDLER=NAME[:BACKEND_HANDLER]`: kubelet's RuntimeClass handler HANDLER goes to backend NAME. */
+export function parseClaim(text: string, names: ReadonlySet<string>): HandlerClaim {
+  const m = /^([^=]+)=([^:]+)(?::(.*))?$/.exec(text);
+  if (!m) throw new Error(`${JSON.stringify(text)} is not HANDLER=NAME[:BACKEND_HANDLER]`);
+  const [, handler, backend, backendHandler = ""] = m;
+  if (!names.has(backend) || backend === "") throw new Error(`${JSON.stringify(text)} names runtime ${JSON.stringify(backend)}, which --connect does not define`);
+  return { handler, backend, backendHandler };
+}
+
+// The original took -streamUrl (a base URL) and -streamPort (a port on this node).
+function streamBase(url: string | undefined, port: string | undefined): string | undefined {
+  if (url) {
+    const u = new URL(url);
+    if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error(`${JSON.stringify(url)} is not an http(s) URL`);
+    return url.replace(/\/$/, "");
+  }
+  if (port === undefined) return undefined;
+  const n = Number(port);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new FlagError("stream-port", `${JSON.stringify(port)} is not a port`);
+  return `http://127.0.0.1:${n}`;
+}

@@ -1,0 +1,49 @@
+// gRPC status in HTTP/2 headers and trailers, and errors as kubelet must see them.
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http2";
+
+/** Percent-encodes a grpc-message value as the gRPC HTTP/2 spec asks (printable ASCII except %). */
+export function encodeGrpcMessage(message: string): string {
+  return /^[\x20-\x24\x26-\x7e]*$/.test(message) ? message : encodeURIComponent(message);
+}
+
+/** Decodes a grpc-message value; a malformed escape is kept as sent. */
+export function decodeGrpcMessage(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+/** The grpc-status fields for an error, ready for trailers or a trailers-only answer. */
+export function statusFields(error: ConnectError): OutgoingHttpHeaders {
+  const fields: OutgoingHttpHeaders = {
+    "grpc-status": String(error.code),
+    "grpc-message": encodeGrpcMessage(error.rawMessage),
+  };
+  // Keep the runtime's structured details (google.rpc.Status) when it sent them.
+  const details = error.metadata.get("grpc-status-details-bin");
+  if (details) fields["grpc-status-details-bin"] = details;
+  return fields;
+}
+
+/** The error a backend's headers or trailers carry, undefined for OK or no status at all. */
+export function errorFromFields(fields: IncomingHttpHeaders): ConnectError | undefined {
+  const raw = fields["grpc-status"];
+  if (raw === undefined || raw === "0") return undefined;
+  const code = Number(raw);
+  const message = decodeGrpcMessage(String(fields["grpc-message"] ?? ""));
+  const metadata = new Headers();
+  const details = fields["grpc-status-details-bin"];
+  if (typeof details === "string") metadata.set("grpc-status-details-bin", details);
+  if (!Number.isInteger(code) || Code[code] === undefined) {
+    return new ConnectError(`invalid grpc-status ${String(raw)}: ${message}`, Code.Unknown, metadata);
+  }
+  return new ConnectError(message, code as Code, metadata);
+}
+
+/** True when the headers carry a grpc-status at all (a trailers-only answer). */
+export function hasStatus(fields: IncomingHttpHeaders): boolean {
+  return fields["grpc-status"] !== undefined;
+}

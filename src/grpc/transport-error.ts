@@ -1,0 +1,38 @@
+// Transport failures mapped to gRPC codes in one place, at the edge.
+import { Code, ConnectError } from "@connectrpc/connect";
+import { constants } from "node:http2";
+
+/** Any failure of a call to `runtime` as a ConnectError whose code kubelet can act on. */
+export function transportError(reason: unknown, runtime: string): ConnectError {
+  if (reason instanceof ConnectError) {
+    if (reason.code !== Code.Internal || !hasCode(reason.cause)) return reason;
+    reason = reason.cause;
+  }
+  // Whatever broke between us and the runtime (a missing socket file, a refused or
+  // reset connection, a GOAWAY), kubelet's answer is the same: retry later.
+  const detail = reason instanceof Error ? reason.message : String(reason);
+  return new ConnectError(`runtime ${runtime} is unavailable: ${detail}`, Code.Unavailable);
+}
+
+/** The error for an HTTP/2 stream the backend reset before answering. */
+export function resetError(rstCode: number, runtime: string): ConnectError {
+  const name = Object.entries(constants).find(([k, v]) => k.startsWith("NGHTTP2_") && v === rstCode && !k.includes("FLAG") && !k.includes("SETTINGS"))?.[0];
+  const text = `runtime ${runtime} reset the stream (${name ?? rstCode})`;
+  if (rstCode === constants.NGHTTP2_CANCEL) return new ConnectError(text, Code.Canceled);
+  if (rstCode === constants.NGHTTP2_ENHANCE_YOUR_CALM) return new ConnectError(text, Code.ResourceExhausted);
+  if (rstCode === constants.NGHTTP2_REFUSED_STREAM || rstCode === constants.NGHTTP2_NO_ERROR) return new ConnectError(text, Code.Unavailable);
+  return new ConnectError(text, Code.Internal);
+}
+
+function hasCode(e: unknown): boolean {
+  return errorCode(e) !== undefined;
+}
+
+function errorCode(e: unknown): string | undefined {
+  for (let i = 0; e instanceof Error && i < 5; i++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+    e = e.cause;
+  }
+  return undefined;
+}

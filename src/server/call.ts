@@ -1,0 +1,27 @@
+// What the server hands the proxy for each call, and what it expects back.
+import type { MethodRow } from "../core/methods.ts";
+
+export interface Call {
+  /** The HTTP/2 :path, e.g. `/runtime.v1.RuntimeService/Version`. */
+  readonly path: string;
+  /** The method table row; undefined for a method this build does not know (forwarded raw). */
+  readonly row: MethodRow | undefined;
+  /** The request message's bytes, without the gRPC length prefix. */
+  readonly request: Buffer;
+  /** kubelet's deadline as epoch ms, from grpc-timeout. */
+  readonly deadline: number | undefined;
+  /** Aborted when kubelet cancels the call or goes away. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * A unary answer: the message's bytes, or encoded parts whose concatenation is the
+ * message (protobuf merges concatenated messages: how list answers are merged unread).
+ */
+export type Answer = Uint8Array | readonly Uint8Array[];
+
+export interface Handlers {
+  unary(call: Call): Promise<Answer>;
+  /** Server-streaming: `send` writes one message; resolves when the stream ends well. */
+  stream(call: Call, send: (message: Answer) => void): Promise<void>;
+}

@@ -1,0 +1,143 @@
+// One incoming HTTP/2 stream as a gRPC call: read, dispatch, answer. Nothing a client sends may throw out of here.
+import { Code, ConnectError } from "@connectrpc/connect";
+import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
+import { methodTable } from "../core/methods.ts";
+import { envelopeHeader, joinChunks, MAX_MESSAGE_BYTES, tooLarge, unwrapUnary } from "../grpc/envelope.ts";
+import { statusFields } from "../grpc/status.ts";
+import { parseGrpcTimeout } from "../grpc/timeout.ts";
+import type { Answer, Call, Handlers } from "./call.ts";
+
+const okHeaders = { ":status": 200, "content-type": "application/grpc", "grpc-accept-encoding": "identity" };
+const okTrailers = { "grpc-status": "0" };
+
+/** Serves one stream. The :authority is never read: on a Unix socket it means nothing (crictl sends the path). */
+export function serveStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, handlers: Handlers, onError: (e: unknown) => void): void {
+  stream.on("error", () => {}); // a client reset is reported by "close"; never an uncaught error
+  const path = String(headers[":path"] ?? "");
+  const contentType = String(headers["content-type"] ?? "");
+  if (headers[":method"] !== "POST" || !/^application\/grpc(\+proto)?(;|$)/.test(contentType)) {
+    // Not gRPC: answer as HTTP does (415 is what gRPC servers send for a wrong content-type).
+    respondHttp(stream, headers[":method"] !== "POST" ? 405 : 415);
+    return;
+  }
+  const controller = new AbortController();
+  let deadline: number | undefined;
+  try {
+    const ms = parseGrpcTimeout(headers["grpc-timeout"]);
+    if (ms !== undefined) deadline = Date.now() + ms;
+    const encoding = headers["grpc-encoding"];
+    if (encoding !== undefined && encoding !== "identity") {
+      throw new ConnectError(`grpc-encoding ${String(encoding)} is not supported; send identity`, Code.Unimplemented);
+    }
+  } catch (e) {
+    return fail(stream, asError(e));
+  }
+  const row = methodTable.get(path);
+  const chunks: Buffer[] = [];
+  let total = 0;
+  let done = false;
+  stream.on("close", () => {
+    if (!done) controller.abort();
+  });
+  stream.on("data", (chunk: Buffer) => {
+    if (done) return;
+    total += chunk.length;
+    if (total > MAX_MESSAGE_BYTES + 5) {
+      done = true;
+      fail(stream, tooLarge(`request to ${path}`, total - 5));
+      stream.close(constants.NGHTTP2_NO_ERROR);
+      return;
+    }
+    chunks.push(chunk);
+  });
+  stream.on("end", () => {
+    if (done) return;
+    let request: Buffer;
+    try {
+      request = unwrapUnary(joinChunks(chunks, total), `request to ${path}`);
+    } catch (e) {
+      done = true;
+      return fail(stream, asError(e));
+    }
+    const call: Call = { path, row, request, deadline, signal: controller.signal };
+    const finish = (e?: unknown) => {
+      done = true;
+      if (e !== undefined) {
+        const err = asError(e);
+        if (err.code === Code.Internal || err.code === Code.Unknown) onError(e);
+        fail(stream, err);
+      }
+    };
+    if (row?.streaming) {
+      let started = false;
+      const send = (m: Answer) => {
+        if (stream.closed || stream.destroyed) return;
+        if (!started) {
+          started = true;
+          stream.respond(okHeaders, { waitForTrailers: true });
+        }
+        writeMessage(stream, m);
+      };
+      handlers.stream(call, send).then(
+        () => {
+          done = true;
+          if (!started) return respondEmpty(stream);
+          stream.once("wantTrailers", () => stream.sendTrailers(okTrailers));
+          stream.end();
+        },
+        (e) => (started ? finishStarted(stream, asError(e)) : finish(e)),
+      );
+      return;
+    }
+    handlers.unary(call).then((answer) => {
+      done = true;
+      if (stream.closed || stream.destroyed) return;
+      stream.respond(okHeaders, { waitForTrailers: true });
+      stream.once("wantTrailers", () => stream.sendTrailers(okTrailers));
+      writeMessage(stream, answer);
+      stream.end();
+    }, finish);
+  });
+}
+
+function writeMessage(stream: ServerHttp2Stream, answer: Answer): void {
+  if (answer instanceof Uint8Array) {
+    stream.write(envelopeHeader(answer.length));
+    if (answer.length) stream.write(answer);
+    return;
+  }
+  let length = 0;
+  for (const part of answer) length += part.length;
+  stream.write(envelopeHeader(length));
+  for (const part of answer) if (part.length) stream.write(part);
+}
+
+// A stream with no messages is answered trailers-only with OK.
+function respondEmpty(stream: ServerHttp2Stream): void {
+  if (stream.closed || stream.destroyed) return;
+  stream.respond({ ...okHeaders, ...okTrailers }, { endStream: true });
+}
+
+/** Answers an error trailers-only: the status rides in the response headers, with no body. */
+function fail(stream: ServerHttp2Stream, error: ConnectError): void {
+  if (stream.closed || stream.destroyed || stream.headersSent) return;
+  stream.respond({ ...okHeaders, ...statusFields(error) }, { endStream: true });
+}
+
+// After messages went out, the error goes in the trailers.
+function finishStarted(stream: ServerHttp2Stream, error: ConnectError): void {
+  if (stream.closed || stream.destroyed) return;
+  stream.once("wantTrailers", () => stream.sendTrailers(statusFields(error)));
+  stream.end();
+}
+
+function respondHttp(stream: ServerHttp2Stream, status: number): void {
+  if (stream.closed || stream.destroyed) return;
+  stream.respond({ ":status": status, "content-type": "text/plain" });
+  stream.end(status === 415 ? "criproxy serves gRPC (content-type application/grpc)\n" : "criproxy serves gRPC over POST\n");
+}
+
+function asError(e: unknown): ConnectError {
+  return e instanceof ConnectError ? e : ConnectError.from(e, Code.Internal);
+}
+

@@ -1,0 +1,77 @@
+// The CRI endpoint: an HTTP/2 cleartext server on a Unix socket, as kubelet's grpc-go dials it.
+import { createServer, type Http2Server, type Http2Session, type ServerHttp2Stream } from "node:http2";
+import { existsSync, lstatSync, unlinkSync } from "node:fs";
+import { SESSION_MEMORY_MB } from "../backends/backend.ts";
+import type { Handlers } from "./call.ts";
+import { serveStream } from "./grpc-stream.ts";
+import { bindPrivately, prepareSocketPath } from "./socket.ts";
+
+export interface ServerOptions {
+  readonly listen: string;
+  readonly handlers: Handlers;
+  /** Group for the socket (`--socket-group`), as a gid. */
+  readonly gid?: number;
+  /** Unexpected failures inside a call (logged; the call gets Internal, the proxy goes on). */
+  readonly onError: (e: unknown) => void;
+}
+
+export interface RunningServer {
+  /** Stops accepting, lets in-flight calls finish within `graceMs`, then cuts the rest and removes the socket. */
+  close(graceMs: number): Promise<void>;
+}
+
+/** Starts serving on the socket; resolves once it accepts connections. */
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const server: Http2Server = createServer({
+    maxSessionMemory: SESSION_MEMORY_MB,
+    settings: { initialWindowSize: 4 * 1024 * 1024, maxConcurrentStreams: 1000 },
+  });
+  const sessions = new Set<Http2Session>();
+  server.on("session", (session) => {
+    sessions.add(session);
+    session.on("error", () => {}); // garbage on the wire ends that connection only
+    session.on("close", () => sessions.delete(session));
+  });
+  server.on("sessionError", () => {});
+  server.on("stream", (stream, headers) => {
+    try {
+      serveStream(stream as ServerHttp2Stream, headers, opts.handlers, opts.onError);
+    } catch (e) {
+      opts.onError(e);
+      stream.destroy();
+    }
+  });
+  prepareSocketPath(opts.listen);
+  await bindPrivately(
+    opts.listen,
+    () =>
+      new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(opts.listen, () => {
+          server.off("error", reject);
+          resolve();
+        });
+      }),
+    opts.gid,
+  );
+  server.on("error", opts.onError);
+
+  return {
+    async close(graceMs) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const s of sessions) s.close(); // GOAWAY: in-flight streams finish, no new ones
+      const timeout = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref?.());
+      await Promise.race([closed, timeout]);
+      for (const s of sessions) s.destroy();
+      removeSocket(opts.listen);
+    },
+  };
+}
+
+function removeSocket(path: string): void {
+  try {
+    if (existsSync(path) && lstatSync(path).isSocket()) unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}
