@@ -1,0 +1,95 @@
+// Fan-in: merging the answers of several backends into the one kubelet gets.
+import { clone, create, type DescMessage } from "@bufbuild/protobuf";
+import {
+  ListMetricDescriptorsResponseSchema,
+  type ListMetricDescriptorsResponse,
+  type RuntimeHandler,
+  type StatusResponse,
+  StatusResponseSchema,
+} from "../gen/runtime/v1/api_pb.ts";
+import type { RoutingTable } from "./routing-table.ts";
+
+/** True when every field is repeated: then the merged answer is the concatenation of the encoded answers. */
+export function concatMergeable(schema: DescMessage): boolean {
+  // Protobuf parsing appends repeated fields met again, so concat(a, b) decodes as a then b.
+  return schema.fields.length > 0 && schema.fields.every((f) => f.fieldKind === "list");
+}
+
+/** Concatenates encoded answers into one buffer. */
+export function concatParts(parts: readonly Uint8Array[]): Uint8Array {
+  let size = 0;
+  for (const p of parts) size += p.length;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** A named backend's answer to a fan-in call. */
+export interface NamedAnswer<T> {
+  readonly backend: string;
+  readonly answer: T;
+}
+
+/**
+ * Status as kubelet sees it: the primary's conditions and features alone decide readiness
+ * (an absent named runtime must not make the node NotReady: its own DaemonSet pod must still
+ * schedule); runtime_handlers are every handler kubelet can route, under kubelet's name.
+ */
+export function mergeStatus(primary: StatusResponse, named: readonly NamedAnswer<StatusResponse>[], table: RoutingTable): StatusResponse {
+  const merged = clone(StatusResponseSchema, primary);
+  const seen = new Set<string>();
+  const handlers: RuntimeHandler[] = [];
+  for (const { backend, answer } of [{ backend: "", answer: primary }, ...named]) {
+    for (const h of answer.runtimeHandlers) {
+      const name = kubeletHandlerName(table, backend, h.name);
+      if (name === undefined || seen.has(name)) continue;
+      seen.add(name);
+      handlers.push({ ...h, name });
+    }
+  }
+  merged.runtimeHandlers = handlers;
+  for (const { backend, answer } of named) {
+    // Verbose info is JSON per key; a named runtime's whole info nests under its name.
+    const keys = Object.keys(answer.info);
+    if (keys.length === 0) continue;
+    merged.info[backend] = JSON.stringify(Object.fromEntries(keys.map((k) => [k, parseJson(answer.info[k])])));
+  }
+  return merged;
+}
+
+// A handler reaches kubelet only under a name that routes back to the same backend: a
+// claimed one under kubelet's name; the primary's own unless a named backend claims it;
+// a named backend's unclaimed handler is left out, since RunPodSandbox with it would go to the primary.
+function kubeletHandlerName(table: RoutingTable, backend: string, handler: string): string | undefined {
+  const claimed = table.kubeletHandlers.get(backend)?.get(handler);
+  if (claimed !== undefined) return claimed;
+  if (backend !== "") return undefined;
+  const owner = table.handlers.get(handler);
+  return owner === undefined || owner.backend === "" ? handler : undefined;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Metric descriptors of every backend, deduplicated by name, first part (the primary) first. */
+export function mergeMetricDescriptors(parts: readonly ListMetricDescriptorsResponse[]): ListMetricDescriptorsResponse {
+  const seen = new Set<string>();
+  const merged = create(ListMetricDescriptorsResponseSchema);
+  for (const part of parts) {
+    for (const d of part.descriptors) {
+      if (seen.has(d.name)) continue;
+      seen.add(d.name);
+      merged.descriptors.push(d);
+    }
+  }
+  return merged;
+}
