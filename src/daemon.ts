@@ -2,6 +2,7 @@
 import { Backend } from "./backends/backend.ts";
 import type { Config } from "./config/config.ts";
 import type { Logger } from "./log/klog.ts";
+import { withLogging } from "./server/logging.ts";
 import { createProxy } from "./server/proxy.ts";
 import { startServer } from "./server/server.ts";
 
@@ -26,7 +27,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       }),
   );
   const [primary, ...named] = backends;
-  const handlers = createProxy({ primary, named, connectTimeoutMs: config.connectTimeoutMs, requestTimeoutMs: config.requestTimeoutMs });
+  const handlers = withLogging(createProxy({ primary, named, connectTimeoutMs: config.connectTimeoutMs, requestTimeoutMs: config.requestTimeoutMs }), log);
   const server = await startServer({
     listen: config.listen,
     handlers,

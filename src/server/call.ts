@@ -12,6 +12,8 @@ export interface Call {
   readonly deadline: number | undefined;
   /** Aborted when kubelet cancels the call or goes away. */
   readonly signal: AbortSignal;
+  /** The runtimes the proxy sent this call to, for logs and metrics (filled by the proxy). */
+  readonly routedTo: string[];
 }
 
 /**

@@ -59,7 +59,7 @@ export function serveStream(stream: ServerHttp2Stream, headers: IncomingHttpHead
       done = true;
       return fail(stream, asError(e));
     }
-    const call: Call = { path, row, request, deadline, signal: controller.signal };
+    const call: Call = { path, row, request, deadline, signal: controller.signal, routedTo: [] };
     const finish = (e?: unknown) => {
       done = true;
       if (e !== undefined) {

@@ -19,6 +19,7 @@ export function createProxy(opts: ProxyOptions): Handlers {
   /** Calls one backend with `message`, waiting (bounded) for it to be ready. */
   async function callOne(backend: Backend, call: Call, message: Uint8Array): Promise<Buffer> {
     const callOpts = options(call);
+    call.routedTo.push(backend.label);
     if (backend.state !== "ready") await backend.ready(waitFor(callOpts));
     return unaryRaw(backend, call.path, message, callOpts);
   }
@@ -38,6 +39,7 @@ export function createProxy(opts: ProxyOptions): Handlers {
     unary: (call): Promise<Answer> => callOne(primary, call, call.request),
     async stream(call, send) {
       const callOpts = options(call);
+      call.routedTo.push(primary.label);
       if (primary.state !== "ready") await primary.ready(waitFor(callOpts));
       await streamRaw(primary, call.path, call.request, send, callOpts);
     },
