@@ -58,6 +58,16 @@ export interface FakeRuntime {
   stop(): Promise<void>;
 }
 
+// grpc-go and crictl send a percent-encoded socket path as :authority; connect-node builds
+// `new URL(path, "http://" + authority)` from it and throws "Invalid URL" outside any handler.
+// The fake answers such clients the way containerd does: it ignores the authority.
+function withUsableAuthority(handler: (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void) {
+  return (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
+    if (!URL.canParse(`http://${req.authority}`)) Object.defineProperty(req, "authority", { value: "localhost" });
+    handler(req, res);
+  };
+}
+
 /** Start a fake CRI runtime serving gRPC on `opts.socket`. */
 export async function startFakeRuntime(opts: FakeRuntimeOptions): Promise<FakeRuntime> {
   const handlers = opts.handlers ?? [""];
@@ -89,7 +99,7 @@ export async function startFakeRuntime(opts: FakeRuntimeOptions): Promise<FakeRu
   });
   // Bun's node:http2 counts queued response bytes against maxSessionMemory (default 10 MB)
   // and resets streams beyond it; a 1000-container list would trip it.
-  const server = http2.createServer({ maxSessionMemory: 256 }, handler);
+  const server = http2.createServer({ maxSessionMemory: 256 }, withUsableAuthority(handler));
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on("session", (session) => {
     sessions.add(session);
