@@ -1,0 +1,71 @@
+// The systemd unit that runs criproxy on the node, and the named runtimes it connects to.
+
+/** A named runtime given to `install --connect NAME:ENDPOINT`. */
+export interface NamedRuntime {
+  name: string;
+  endpoint: string;
+}
+
+export interface UnitOptions {
+  binary: string;
+  listen: string;
+  primary: string;
+  named: NamedRuntime[];
+  /** Extra `criproxy serve` flags, e.g. ["-v", "3"]. */
+  serveArgs: string[];
+}
+
+const NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+
+/** Checks an endpoint is a socket path or unix:// URL that systemd can carry unquoted. */
+export function checkEndpoint(endpoint: string): Error | undefined {
+  if (!/^(unix:\/\/)?\//.test(endpoint)) return new Error(`endpoint "${endpoint}" is not a socket path or unix:// URL`);
+  if (/[\s,"'\\%$;]/.test(endpoint)) return new Error(`endpoint "${endpoint}" has a character criproxy will not put in a unit file`);
+  return undefined;
+}
+
+/** Parses `NAME:ENDPOINT,...` (the named runtimes; the primary comes from kubelet's config). */
+export function parseNamedRuntimes(spec: string): NamedRuntime[] | Error {
+  const out: NamedRuntime[] = [];
+  for (const item of spec.split(",").map((s) => s.trim()).filter((s) => s !== "")) {
+    const colon = item.indexOf(":");
+    const name = colon > 0 ? item.slice(0, colon) : "";
+    const endpoint = item.slice(colon + 1);
+    if (name === "" || name === "unix" || !NAME.test(name)) {
+      return new Error(`--connect "${item}": expected NAME:ENDPOINT with a lowercase DNS-label NAME (the primary runtime is found from kubelet's configuration)`);
+    }
+    const bad = checkEndpoint(endpoint);
+    if (bad) return new Error(`--connect "${item}": ${bad.message}`);
+    if (out.some((n) => n.name === name)) return new Error(`--connect: runtime "${name}" is given twice`);
+    out.push({ name, endpoint });
+  }
+  return out;
+}
+
+/** The `--connect` value: the primary first, unnamed, then NAME:ENDPOINT for each named runtime. */
+export function connectSpec(primary: string, named: NamedRuntime[]): string {
+  return [primary, ...named.map((n) => `${n.name}:${n.endpoint}`)].join(",");
+}
+
+/** The text of /etc/systemd/system/criproxy.service. */
+export function criproxyUnit(o: UnitOptions): string {
+  const exec = [o.binary, "--listen", o.listen, "--connect", connectSpec(o.primary, o.named), ...o.serveArgs].join(" ");
+  return `# Written by \`criproxy install\`; \`criproxy uninstall\` removes it and points kubelet back at
+# ${o.primary}.
+[Unit]
+Description=criproxy: the CRI endpoint kubelet uses, routed to the node's container runtimes
+After=network.target
+# kubelet talks to ${o.listen}: start the proxy first.
+Before=kubelet.service
+
+[Service]
+ExecStart=${exec}
+Restart=always
+RestartSec=2
+# Keep the proxy alive when the node is short of memory: kubelet cannot reach any pod without it.
+OOMScoreAdjust=-999
+
+[Install]
+WantedBy=multi-user.target
+`;
+}

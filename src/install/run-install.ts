@@ -1,0 +1,94 @@
+// `criproxy install` and `criproxy uninstall` as programs: plan against the host's files, print,
+// apply, restart. The CLI turns flags into these options; tests call them with a fake host root.
+import { readFileSync } from "node:fs";
+import { applyPlan } from "./apply-plan.ts";
+import { parseNamedRuntimes } from "./criproxy-unit.ts";
+import { fsHostView } from "./host-fs-view.ts";
+import { resolveHostPath } from "./host-path.ts";
+import { sha256 } from "./host-view.ts";
+import { planInstall } from "./install-plan.ts";
+import { isEmptyPlan, type Plan } from "./plan.ts";
+import { renderPlan } from "./render-plan.ts";
+import { socketAccepts } from "./socket-check.ts";
+import { runSystemctl, systemctlArgv } from "./systemctl.ts";
+import { planUninstall } from "./uninstall-plan.ts";
+
+export interface CommonOptions {
+  hostRoot: string;
+  dryRun: boolean;
+  restart: boolean;
+  out?: (text: string) => void;
+}
+
+export interface InstallCommandOptions extends CommonOptions {
+  /** Named runtimes, `NAME:ENDPOINT,...`. */
+  connect: string;
+  listen: string;
+  primary?: string;
+  /** The binary to install; undefined when not known (running from source without --binary). */
+  binary?: string;
+  serveArgs: string;
+  /** Only report whether the node is as install leaves it (and criproxy's socket answers). */
+  check: boolean;
+}
+
+/** Prints the plan, applies it unless dry-run, and restarts or says what is left to do; returns the exit code. */
+function carryOut(plan: Plan, o: CommonOptions, nothing: string): number {
+  const out = o.out ?? ((t: string) => process.stdout.write(t));
+  if (isEmptyPlan(plan)) {
+    out(`${plan.notes.map((n) => `# ${n}\n`).join("")}${nothing}\n`);
+    return 0;
+  }
+  out(renderPlan(plan));
+  if (o.dryRun) {
+    out("dry run: nothing was changed\n");
+    return 0;
+  }
+  applyPlan(o.hostRoot, plan.changes);
+  out(`applied ${plan.changes.length} changes under ${o.hostRoot}\n`);
+  if (o.restart) {
+    runSystemctl(plan.systemctl, o.hostRoot, (l) => out(`${l}\n`));
+  } else if (plan.systemctl.length > 0) {
+    out(`to finish, run on the node (or pass --restart):\n${plan.systemctl.map((c) => `  ${systemctlArgv(c, "/").join(" ")}\n`).join("")}`);
+  }
+  return 0;
+}
+
+/** `criproxy install`; returns the process exit code. */
+export async function runInstall(o: InstallCommandOptions): Promise<number> {
+  const err = (t: string) => process.stderr.write(`criproxy install: ${t}\n`);
+  const named = parseNamedRuntimes(o.connect);
+  if (named instanceof Error) return err(named.message), 2;
+  if (o.binary === undefined) return err("pass --binary PATH: this criproxy is not a compiled executable, so there is no binary to copy"), 2;
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(o.binary);
+  } catch (e) {
+    return err(`cannot read --binary ${o.binary}: ${(e as Error).message}`), 2;
+  }
+  const serveArgs = o.serveArgs.split(/\s+/).filter((a) => a !== "");
+  if (serveArgs.some((a) => /["'\\$%;]/.test(a))) return err("--serve-args: quotes, backslashes, $, % and ; are not allowed in a unit file's ExecStart here"), 2;
+  const plan = planInstall(fsHostView(o.hostRoot), {
+    named,
+    listen: o.listen,
+    primary: o.primary,
+    binary: { from: o.binary, sha256: sha256(bytes) },
+    serveArgs,
+  });
+  if (plan instanceof Error) return err(plan.message), 1;
+  if (o.check) {
+    const serving = await socketAccepts(resolveHostPath(o.hostRoot, o.listen));
+    const out = o.out ?? ((t: string) => process.stdout.write(t));
+    if (isEmptyPlan(plan) && serving) return out(`ok: installed, and criproxy accepts connections on ${o.listen}\n`), 0;
+    out(isEmptyPlan(plan) ? `not ok: nothing accepts connections on ${o.listen}\n` : `not ok: the node differs from what install leaves:\n${renderPlan(plan)}`);
+    return 1;
+  }
+  return carryOut(plan, o, "nothing to change: criproxy is installed and kubelet points at it");
+}
+
+/** `criproxy uninstall`; returns the process exit code. */
+export async function runUninstall(o: CommonOptions): Promise<number> {
+  const plan = planUninstall(fsHostView(o.hostRoot));
+  if (plan instanceof Error) return process.stderr.write(`criproxy uninstall: ${plan.message}\n`), 1;
+  return carryOut(plan, o, "nothing to change");
+}
