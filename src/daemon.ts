@@ -2,6 +2,7 @@
 import { Backend } from "./backends/backend.ts";
 import type { Config } from "./config/config.ts";
 import type { Logger } from "./log/klog.ts";
+import { routingTable } from "./core/routing-table.ts";
 import { withLogging } from "./server/logging.ts";
 import { createProxy } from "./server/proxy.ts";
 import { startServer } from "./server/server.ts";
@@ -27,7 +28,21 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       }),
   );
   const [primary, ...named] = backends;
-  const handlers = withLogging(createProxy({ primary, named, connectTimeoutMs: config.connectTimeoutMs, requestTimeoutMs: config.requestTimeoutMs }), log);
+  const table = routingTable(
+    named.map((b) => b.name),
+    config.handlers.map((c) => [c.handler, { backend: c.backend, handler: c.backendHandler }] as const),
+  );
+  const proxy = createProxy({
+    primary,
+    named,
+    table,
+    connectTimeoutMs: config.connectTimeoutMs,
+    requestTimeoutMs: config.requestTimeoutMs,
+    staleGraceMs: config.staleGraceMs,
+    streamUrl: config.streamUrl,
+    log,
+  });
+  const handlers = withLogging(proxy, log);
   const server = await startServer({
     listen: config.listen,
     handlers,

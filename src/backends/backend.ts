@@ -43,6 +43,7 @@ export class Backend {
   seen = false;
   private readonly client;
   private waiters = new Set<() => void>();
+  private listeners = new Set<(b: Backend) => void>();
   private wake: (() => void) | undefined;
   private closed = false;
   private watchTimer: ReturnType<typeof setInterval> | undefined;
@@ -91,6 +92,12 @@ export class Backend {
       }, waitMs);
       this.waiters.add(done);
     });
+  }
+
+  /** Calls `listener` on every state change until the returned function is called. */
+  subscribe(listener: (b: Backend) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Reports a transport failure seen by a call: re-probe now. */
@@ -174,5 +181,6 @@ export class Backend {
     this.state = next;
     if (next === "ready") for (const w of [...this.waiters]) w();
     this.opts.onState?.(this, previous);
+    for (const l of [...this.listeners]) l(this);
   }
 }

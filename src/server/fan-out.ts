@@ -1,0 +1,109 @@
+// Unary calls that go to every runtime: lists, fan-in, Status, UpdateRuntimeConfig.
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { ConnectError } from "@connectrpc/connect";
+import type { Backend } from "../backends/backend.ts";
+import { unaryRaw } from "../backends/raw-call.ts";
+import { concatMergeable, mergeMetricDescriptors, mergeStatus } from "../core/merge.ts";
+import type { RouteKind } from "../core/methods.ts";
+import { ListMetricDescriptorsResponseSchema, StatusResponseSchema } from "../gen/runtime/v1/api_pb.ts";
+import type { Answer, Call } from "./call.ts";
+import { FANOUT_TIMEOUT_MS, type ProxyContext } from "./proxy.ts";
+
+/** Lists kubelet reads as the truth of what exists: a vanished runtime's last answer stands in. */
+const REMEMBERED = new Set(["ListPodSandbox", "ListContainers"]);
+
+type FanOutKind = Extract<RouteKind, "list" | "fan-in" | "status" | "all">;
+
+/** The handler for unary fan-out calls, by route kind. */
+export function createFanOut(ctx: ProxyContext): (call: Call) => Promise<Answer> {
+  const { primary, named, log } = ctx;
+
+  /** The primary's answer: it must answer, or the call fails (a list without it would look like every pod gone). */
+  async function fromPrimary(call: Call): Promise<Buffer> {
+    const callOpts = ctx.callOptions(call);
+    call.routedTo.push(primary.label);
+    await ctx.whenReady(primary, callOpts);
+    return unaryRaw(primary, call.path, call.request, callOpts);
+  }
+
+  /** A named runtime's answer bytes, or undefined when it is absent or failed (logged). */
+  async function fromNamed(call: Call, b: Backend): Promise<Buffer | undefined> {
+    if (b.state !== "ready") return undefined;
+    call.routedTo.push(b.label);
+    try {
+      return await unaryRaw(b, call.path, call.request, ctx.callOptions(call, FANOUT_TIMEOUT_MS));
+    } catch (e) {
+      log.log(2, "W", "fan-out.ts", `${call.path}: runtime ${b.label} left out: ${ConnectError.from(e).message}`);
+      return undefined;
+    }
+  }
+
+  /** Every runtime's part of a list, rewritten; a vanished runtime's last-known part for remembered lists. */
+  async function parts(call: Call): Promise<[Buffer, ...(Uint8Array | undefined)[]]> {
+    const key = REMEMBERED.has(call.row!.method.name) ? `${call.path}\0${call.request.toString("latin1")}` : undefined;
+    const namedParts = named.map(async (b) => {
+      const raw = await fromNamed(call, b);
+      if (raw !== undefined) {
+        const part = ctx.rewrite(call.row, b, raw);
+        if (key !== undefined) ctx.lastKnown.put(b.name, key, part);
+        return part;
+      }
+      const stale = key !== undefined && b.seen ? ctx.lastKnown.get(b.name, key) : undefined;
+      if (!stale) return undefined;
+      ctx.lastKnown.served++;
+      log.log(2, "W", "fan-out.ts", `${call.path}: runtime ${b.label} is ${b.state}; serving its last-known answer (${Math.round(stale.ageMs / 1000)}s old)`);
+      return stale.part;
+    });
+    return Promise.all([fromPrimary(call), ...namedParts]);
+  }
+
+  async function merged(call: Call): Promise<Answer> {
+    const [first, ...rest] = await parts(call);
+    const present = rest.filter((p): p is Uint8Array => p !== undefined);
+    if (present.length === 0) return first;
+    const schema = call.row!.method.output;
+    // Protobuf merges concatenated messages: list answers merge without being read.
+    if (concatMergeable(schema)) return [first, ...present];
+    if (schema.typeName === ListMetricDescriptorsResponseSchema.typeName) {
+      const all = [first, ...present].map((p) => fromBinary(ListMetricDescriptorsResponseSchema, p));
+      return toBinary(ListMetricDescriptorsResponseSchema, mergeMetricDescriptors(all));
+    }
+    throw new Error(`no merge for ${schema.typeName}`);
+  }
+
+  async function status(call: Call): Promise<Answer> {
+    const [first, ...rest] = await Promise.all([fromPrimary(call), ...named.map((b) => fromNamed(call, b))]);
+    const others = rest.flatMap((raw, i) => (raw === undefined ? [] : [{ backend: named[i].name, answer: safeStatus(raw) }]));
+    if (others.length === 0) return first;
+    return toBinary(StatusResponseSchema, mergeStatus(fromBinary(StatusResponseSchema, first), others, ctx.table));
+  }
+
+  // UpdateRuntimeConfig reaches every runtime, and a runtime that connects later gets the last one.
+  let lastConfig: { path: string; request: Buffer } | undefined;
+  for (const b of named) {
+    b.subscribe((backend) => {
+      if (backend.state !== "ready" || !lastConfig) return;
+      const { path, request } = lastConfig;
+      unaryRaw(backend, path, request, { deadline: Date.now() + FANOUT_TIMEOUT_MS }).then(
+        () => log.log(2, "I", "fan-out.ts", `replayed UpdateRuntimeConfig to runtime ${backend.label}`),
+        (e) => log.log(2, "W", "fan-out.ts", `replaying UpdateRuntimeConfig to runtime ${backend.label}: ${ConnectError.from(e).message}`),
+      );
+    });
+  }
+  async function all(call: Call): Promise<Answer> {
+    lastConfig = { path: call.path, request: call.request };
+    const [first] = await Promise.all([fromPrimary(call), ...named.map((b) => fromNamed(call, b))]);
+    return first;
+  }
+
+  const kinds: Record<FanOutKind, (call: Call) => Promise<Answer>> = { list: merged, "fan-in": merged, status, all };
+  return (call) => kinds[call.row!.kind as FanOutKind](call);
+}
+
+function safeStatus(raw: Buffer) {
+  try {
+    return fromBinary(StatusResponseSchema, raw);
+  } catch {
+    return create(StatusResponseSchema);
+  }
+}

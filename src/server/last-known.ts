@@ -1,0 +1,48 @@
+// The proxy's only state: the last list answers of each named runtime, kept for a grace
+// period, because kubelet reads a sandbox missing from ListPodSandbox as gone and replaces it.
+
+interface Entry {
+  readonly part: Uint8Array;
+  readonly at: number;
+}
+
+/** How many distinct list requests (filters) are remembered per runtime. */
+const MAX_KEYS = 32;
+
+/** Last-known encoded (already rewritten) list answers, per runtime and request. */
+export class LastKnown {
+  private readonly entries = new Map<string, Map<string, Entry>>();
+  /** Answers served from memory, for logs and metrics. */
+  served = 0;
+
+  constructor(
+    private readonly graceMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Remembers a live answer of `backend` to the request `key`. */
+  put(backend: string, key: string, part: Uint8Array): void {
+    let m = this.entries.get(backend);
+    if (!m) this.entries.set(backend, (m = new Map()));
+    m.delete(key); // re-insert: Map order is least recently answered first
+    m.set(key, { part, at: this.now() });
+    if (m.size > MAX_KEYS) m.delete(m.keys().next().value!);
+  }
+
+  /** The remembered answer while within the grace period; undefined when none or expired. */
+  get(backend: string, key: string): { part: Uint8Array; ageMs: number } | undefined {
+    const e = this.entries.get(backend)?.get(key);
+    if (!e) return undefined;
+    const ageMs = this.now() - e.at;
+    if (ageMs > this.graceMs) {
+      this.entries.get(backend)!.delete(key);
+      return undefined;
+    }
+    return { part: e.part, ageMs };
+  }
+
+  /** Forgets a runtime (it was removed from the configuration). */
+  drop(backend: string): void {
+    this.entries.delete(backend);
+  }
+}
