@@ -1,0 +1,29 @@
+// Test helper: compare a Plan with a table row's expectation.
+import { expect } from "bun:test";
+import type { Message } from "@bufbuild/protobuf";
+import { Code } from "@connectrpc/connect";
+import type { Plan } from "../../src/core/route.ts";
+
+/** What a row expects: a plan (request undefined = original bytes), or an error code and message fragments. */
+export type Want =
+  | { kind: "one"; backend: string; request?: Message }
+  | { kind: "fan-out"; request?: Message }
+  | { kind: "empty" }
+  | { kind: "error"; code: Code; says: string[] };
+
+/** Asserts plan matches want. */
+export function expectPlan(plan: Plan, want: Want): void {
+  if (want.kind === "error") {
+    expect(plan.kind).toBe("error");
+    if (plan.kind !== "error") return;
+    expect(Code[plan.error.code]).toBe(Code[want.code]);
+    for (const s of want.says) expect(plan.error.rawMessage).toContain(s);
+    return;
+  }
+  if (plan.kind === "error") throw new Error(`unexpected error plan: ${plan.error.rawMessage}`);
+  expect(plan.kind).toBe(want.kind);
+  if (want.kind === "one" && plan.kind === "one") expect(plan.backend).toBe(want.backend);
+  if ("request" in plan || "request" in want) {
+    expect((plan as { request?: Message }).request).toEqual((want as { request?: Message }).request);
+  }
+}
