@@ -9,6 +9,17 @@ import {
 } from "../gen/runtime/v1/api_pb.ts";
 import type { RoutingTable } from "./routing-table.ts";
 
+/** How fan-out answers of a method combine, by its response type (checked before concat: descriptors need dedupe). */
+export type MergeStrategy = "status" | "metric-descriptors" | "concat" | "primary";
+
+/** The merge strategy for a response type: mergeStatus, mergeMetricDescriptors, byte concatenation, or the primary's answer alone. */
+export function mergeStrategy(schema: DescMessage): MergeStrategy {
+  if (schema.typeName === StatusResponseSchema.typeName) return "status";
+  if (schema.typeName === ListMetricDescriptorsResponseSchema.typeName) return "metric-descriptors";
+  // Otherwise (UpdateRuntimeConfigResponse: empty) every backend was told; the primary answers.
+  return concatMergeable(schema) ? "concat" : "primary";
+}
+
 /** True when every field is repeated: then the merged answer is the concatenation of the encoded answers. */
 export function concatMergeable(schema: DescMessage): boolean {
   // Protobuf parsing appends repeated fields met again, so concat(a, b) decodes as a then b.

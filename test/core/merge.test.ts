@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { create, fromBinary, toBinary, type DescMessage, type Message } from "@bufbuild/protobuf";
-import { concatMergeable, concatParts, mergeMetricDescriptors, mergeStatus } from "../../src/core/merge.ts";
+import { concatMergeable, concatParts, mergeMetricDescriptors, mergeStatus, mergeStrategy } from "../../src/core/merge.ts";
 import { methodTable } from "../../src/core/methods.ts";
 import { toKubelet } from "../../src/core/rewrite.ts";
 import * as api from "../../src/gen/runtime/v1/api_pb.ts";
@@ -51,6 +51,21 @@ describe("concatMergeable: list answers merge by concatenating bytes", () => {
   test.each(cases)("decode(concat(a, b)) is the merged answer: $desc", ({ schema, a, b, expect: want }) => {
     const merged = fromBinary(schema, concatParts([toBinary(schema, a), toBinary(schema, b)]));
     expect(merged).toEqual(want);
+  });
+});
+
+describe("mergeStrategy: how each fan-out method's answers combine", () => {
+  test.each<{ method: string; expect: string }>([
+    { method: "Status", expect: "status" },
+    { method: "ListMetricDescriptors", expect: "metric-descriptors" },
+    { method: "ImageFsInfo", expect: "concat" },
+    { method: "ListContainers", expect: "concat" },
+    { method: "StreamPodSandboxes", expect: "concat" },
+    { method: "ListImages", expect: "concat" },
+    { method: "UpdateRuntimeConfig", expect: "primary" },
+  ])("$method: $expect", ({ method, expect: want }) => {
+    const r = [...methodTable.values()].find((m) => m.method.name === method)!;
+    expect(mergeStrategy(r.method.output)).toBe(want);
   });
 });
 
