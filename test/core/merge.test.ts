@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { create, fromBinary, toBinary, type DescMessage, type Message } from "@bufbuild/protobuf";
-import { concatMergeable, concatParts, mergeMetricDescriptors, mergeStatus, mergeStrategy } from "../../src/core/merge.ts";
+import { concatMergeable, concatParts, mergeMetricDescriptors, mergeStatus, mergeStrategy, type MergeStrategy } from "../../src/core/merge.ts";
 import { methodTable } from "../../src/core/methods.ts";
 import { toKubelet } from "../../src/core/rewrite.ts";
 import * as api from "../../src/gen/runtime/v1/api_pb.ts";
@@ -55,7 +55,7 @@ describe("concatMergeable: list answers merge by concatenating bytes", () => {
 });
 
 describe("mergeStrategy: how each fan-out method's answers combine", () => {
-  test.each<{ method: string; expect: string }>([
+  test.each<{ method: string; expect: MergeStrategy }>([
     { method: "Status", expect: "status" },
     { method: "ListMetricDescriptors", expect: "metric-descriptors" },
     { method: "ImageFsInfo", expect: "concat" },
