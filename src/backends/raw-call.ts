@@ -1,5 +1,6 @@
 // Calls to a backend as raw gRPC bytes over its HTTP/2 session: nothing is decoded here.
 import { Code, ConnectError } from "@connectrpc/connect";
+import { codeFromHttpStatus } from "@connectrpc/connect/protocol-grpc";
 import { constants, type ClientHttp2Stream, type IncomingHttpHeaders } from "node:http2";
 import { envelopeHeader, EnvelopeReader, joinChunks, MAX_MESSAGE_BYTES, tooLarge, unwrapUnary } from "../grpc/envelope.ts";
 import { errorFromFields, hasStatus } from "../grpc/status.ts";
@@ -122,7 +123,8 @@ function exchange<T>(backend: Backend, stream: ClientHttp2Stream, message: Uint8
       answered = true;
       const code = headers[":status"];
       if (hasStatus(headers)) readStatus(headers); // trailers-only: an error (or OK) with no body
-      else if (code !== 200) failed ??= new ConnectError(`runtime ${backend.label} answered HTTP ${code}`, code === 503 ? Code.Unavailable : Code.Unknown);
+      // No grpc-status: the gRPC spec maps the HTTP status (404 is Unimplemented, as grpc-go reads it).
+      else if (code !== 200) failed ??= new ConnectError(`runtime ${backend.label} answered HTTP ${code}`, codeFromHttpStatus(Number(code)));
     });
     stream.on("data", (chunk: Buffer) => {
       backend.sessions.notifyResponseByteRead(stream);

@@ -2,6 +2,9 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http2";
 
+/** Where a runtime's grpc-message travels unchanged inside a ConnectError. */
+const RAW_MESSAGE = "x-criproxy-raw-grpc-message";
+
 /** Percent-encodes a grpc-message value as the gRPC HTTP/2 spec asks (printable ASCII except %). */
 export function encodeGrpcMessage(message: string): string {
   return /^[\x20-\x24\x26-\x7e]*$/.test(message) ? message : encodeURIComponent(message);
@@ -20,7 +23,8 @@ export function decodeGrpcMessage(value: string): string {
 export function statusFields(error: ConnectError): OutgoingHttpHeaders {
   const fields: OutgoingHttpHeaders = {
     "grpc-status": String(error.code),
-    "grpc-message": encodeGrpcMessage(error.rawMessage),
+    // A runtime's status passes on exactly as it was sent; our own errors are encoded here.
+    "grpc-message": error.metadata.get(RAW_MESSAGE) ?? encodeGrpcMessage(error.rawMessage),
   };
   // Keep the runtime's structured details (google.rpc.Status) when it sent them.
   const details = error.metadata.get("grpc-status-details-bin");
@@ -37,6 +41,8 @@ export function errorFromFields(fields: IncomingHttpHeaders): ConnectError | und
   const metadata = new Headers();
   const details = fields["grpc-status-details-bin"];
   if (typeof details === "string") metadata.set("grpc-status-details-bin", details);
+  const rawMessage = fields["grpc-message"];
+  if (typeof rawMessage === "string") metadata.set(RAW_MESSAGE, rawMessage);
   if (!Number.isInteger(code) || Code[code] === undefined) {
     return new ConnectError(`invalid grpc-status ${String(raw)}: ${message}`, Code.Unknown, metadata);
   }

@@ -1,0 +1,57 @@
+// The real proxy as a child process, exactly as it runs on a node: for end-to-end tests.
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export interface ProxyProcess {
+  readonly socket: string;
+  readonly proc: ChildProcess;
+  /** Everything the proxy wrote to stderr so far. */
+  log(): string;
+  /** SIGTERM, wait for exit (SIGKILL after a bound); resolves with the exit code. */
+  stop(): Promise<number | null>;
+  /** Resolves when the process has exited. */
+  exited: Promise<number | null>;
+}
+
+const entry = join(import.meta.dir, "../../src/cli/main.ts");
+
+/** A fresh temp dir for sockets; removed by the returned function. */
+export function tempDir(prefix = "criproxy-test-"): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Starts `criproxy` with args (plus --listen when not given); resolves once the socket exists. */
+export async function startProxy(args: string[], opts: { socket?: string; waitMs?: number } = {}): Promise<ProxyProcess> {
+  const socket = opts.socket ?? join(mkdtempSync(join(tmpdir(), "criproxy-px-")), "criproxy.sock");
+  const argv = args.some((a) => a.replace(/^-+/, "").startsWith("listen")) ? args : [...args, "--listen", socket];
+  const proc = spawn(process.execPath, [entry, ...argv], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  proc.stderr!.on("data", (d) => (out += d));
+  proc.stdout!.on("data", (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+  const deadline = Date.now() + (opts.waitMs ?? 10_000);
+  while (!existsSync(socket)) {
+    if (proc.exitCode !== null || Date.now() > deadline) {
+      proc.kill("SIGKILL");
+      throw new Error(`criproxy did not start (exit ${proc.exitCode}):\n${out}`);
+    }
+    await Bun.sleep(10);
+  }
+  return {
+    socket,
+    proc,
+    log: () => out,
+    exited,
+    async stop() {
+      if (proc.exitCode !== null) return proc.exitCode;
+      proc.kill("SIGTERM");
+      const timer = setTimeout(() => proc.kill("SIGKILL"), 8000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
