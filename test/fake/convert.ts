@@ -68,7 +68,8 @@ export function toContainerStats(c: FakeContainer, now: bigint): ContainerStats 
   const k = c.container;
   const seed = seedOf(k.id);
   const running = c.finishedAt === 0n && c.startedAt !== 0n;
-  const cpu = running ? (now - c.startedAt) / 20n + (seed % 1_000_000n) : 0n;
+  const uptime = now > c.startedAt ? now - c.startedAt : 0n;
+  const cpu = running ? uptime / 20n + (seed % 1_000_000n) : 0n;
   const memory = 8_000_000n + (seed % 200_000_000n);
   return create(ContainerStatsSchema, {
     attributes: { id: k.id, metadata: k.metadata, labels: k.labels, annotations: k.annotations },

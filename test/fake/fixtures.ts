@@ -132,11 +132,12 @@ export function prefill(state: FakeState, pods: number, perPod: number, images: 
   // Spread creation times over the last hour, oldest first, as a long-running node would show.
   const now = nowNanos();
   for (let n = 0; n < pods; n++) {
-    const createdAt = now - BigInt(pods - n) * 3_600_000_000_000n / BigInt(pods + 1);
+    // At least a minute old, so container creation and start times stay in the past.
+    const createdAt = now - 60_000_000_000n - (BigInt(pods - n) * 3_600_000_000_000n) / BigInt(pods + 1);
     const pod = sandboxFixture(n, handler, createdAt);
     state.sandboxes.set(pod.sandbox.id, pod);
     for (let i = 0; i < perPod; i++) {
-      const c = containerFixture(pod, i, createdAt + BigInt(i + 1) * 1_000_000_000n);
+      const c = containerFixture(pod, i, createdAt + BigInt(i + 1) * 100_000_000n);
       state.containers.set(c.container.id, c);
     }
   }

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { connect } from "node:net";
 import { join } from "node:path";
 
 export interface ProxyProcess {
@@ -15,7 +16,19 @@ export interface ProxyProcess {
   exited: Promise<number | null>;
 }
 
-const entry = join(import.meta.dir, "../../src/cli/main.ts");
+/** The command line's entry file. */
+export const cliEntry = join(import.meta.dir, "../../src/cli/main.ts");
+
+/** True when something accepts connections on the socket (a stale file does not). */
+export function accepts(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(socket, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on("error", () => resolve(false));
+  });
+}
 
 /** A fresh temp dir for sockets; removed by the returned function. */
 export function tempDir(prefix = "criproxy-test-"): { dir: string; remove(): void } {
@@ -23,17 +36,17 @@ export function tempDir(prefix = "criproxy-test-"): { dir: string; remove(): voi
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Starts `criproxy` with args (plus --listen when not given); resolves once the socket exists. */
+/** Starts `criproxy` with args (plus --listen when not given); resolves once the socket accepts connections. */
 export async function startProxy(args: string[], opts: { socket?: string; waitMs?: number } = {}): Promise<ProxyProcess> {
   const socket = opts.socket ?? join(mkdtempSync(join(tmpdir(), "criproxy-px-")), "criproxy.sock");
   const argv = args.some((a) => a.replace(/^-+/, "").startsWith("listen")) ? args : [...args, "--listen", socket];
-  const proc = spawn(process.execPath, [entry, ...argv], { stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn(process.execPath, [cliEntry, ...argv], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   proc.stderr!.on("data", (d) => (out += d));
   proc.stdout!.on("data", (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
   const deadline = Date.now() + (opts.waitMs ?? 10_000);
-  while (!existsSync(socket)) {
+  while (!(existsSync(socket) && (await accepts(socket)))) {
     if (proc.exitCode !== null || Date.now() > deadline) {
       proc.kill("SIGKILL");
       throw new Error(`criproxy did not start (exit ${proc.exitCode}):\n${out}`);
