@@ -2,7 +2,7 @@
 // while kubelet keeps listing. Its pods must never vanish from lists while it merely restarts.
 import { expect, test } from "bun:test";
 import { status as grpcStatus } from "@grpc/grpc-js";
-import { startFakeRuntime, type FakeRuntime } from "../fake/runtime.ts";
+import { startFakeRuntime, type FakeRuntime } from "../../src/fake/runtime.ts";
 import { criClient } from "../support/grpc-client.ts";
 import { startProxy } from "../support/proxy-process.ts";
 import { tempSocket } from "../support/temp-socket.ts";

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { status as grpcStatus } from "@grpc/grpc-js";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { startFakeRuntime, type FakeRuntime } from "../fake/runtime.ts";
+import { startFakeRuntime, type FakeRuntime } from "../../src/fake/runtime.ts";
 import { criClient, type CriClient } from "../support/grpc-client.ts";
 import { startProxy, type ProxyProcess } from "../support/proxy-process.ts";
 import { tempSocket } from "../support/temp-socket.ts";

@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
-import { startFakeRuntime } from "../fake/runtime.ts";
+import { startFakeRuntime } from "../../src/fake/runtime.ts";
 import { criClient } from "../support/grpc-client.ts";
 import { cliEntry, startProxy, tempDir } from "../support/proxy-process.ts";
 import { tempSocket } from "../support/temp-socket.ts";

@@ -1,8 +1,8 @@
-// The fake runtime as its own process, for benchmarks and kill tests:
+// The fake runtime (src/fake) as its own process, for benchmarks and kill tests:
 //   bun test/fake/main.ts --socket PATH [--pods N] [--containers-per-pod 4] [--name NAME] [--images N] [--handlers a,b]
 // Prints `ready PATH` on stdout once serving; SIGTERM/SIGINT stop it cleanly (exit 0).
 import { parseArgs } from "node:util";
-import { startFakeRuntime } from "./runtime.ts";
+import { startFakeRuntime } from "../../src/fake/runtime.ts";
 
 const { values } = parseArgs({
   options: {

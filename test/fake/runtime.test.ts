@@ -11,7 +11,7 @@ import {
 } from "../../src/gen/runtime/v1/api_pb.ts";
 import { connectClients, type CriConnectClients } from "../support/connect-client.ts";
 import { tempSocket } from "../support/temp-socket.ts";
-import { startFakeRuntime, type FakeRuntime } from "./runtime.ts";
+import { startFakeRuntime, type FakeRuntime } from "../../src/fake/runtime.ts";
 
 describe("fake runtime, pre-filled with 250 pods x 4 containers", () => {
   let fake: FakeRuntime;

@@ -11,7 +11,7 @@ import {
   type StreamContainersResponse,
   type VersionResponse,
 } from "../../src/gen/runtime/v1/api_pb.ts";
-import { startFakeRuntime, type FakeRuntime } from "../fake/runtime.ts";
+import { startFakeRuntime, type FakeRuntime } from "../../src/fake/runtime.ts";
 import { criClient, type CriClient } from "./grpc-client.ts";
 import { tempSocket } from "./temp-socket.ts";
 

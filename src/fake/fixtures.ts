@@ -10,7 +10,7 @@ import {
   PodSandboxState,
   type Image,
   type ImageSpec,
-} from "../../src/gen/runtime/v1/api_pb.ts";
+} from "../gen/runtime/v1/api_pb.ts";
 import { digestOf, newId, nowNanos } from "./ids.ts";
 import { normalizeImageRef, repositoryOf } from "./image-ref.ts";
 import type { FakeContainer, FakeSandbox, FakeState } from "./state.ts";

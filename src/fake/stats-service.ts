@@ -1,6 +1,6 @@
 // Stats and metrics of the fake RuntimeService: numbers that look alive.
 import type { ServiceImpl } from "@connectrpc/connect";
-import type { RuntimeService } from "../../src/gen/runtime/v1/api_pb.ts";
+import type { RuntimeService } from "../gen/runtime/v1/api_pb.ts";
 import { metricDescriptors, toContainerStats, toSandboxMetrics, toSandboxStats } from "./convert.ts";
 import { batches, type FakeContext } from "./fake-context.ts";
 import { filterContainers, filterSandboxes } from "./filters.ts";

@@ -3,7 +3,7 @@ import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { rm } from "node:fs/promises";
 import * as http2 from "node:http2";
-import { ImageService, RuntimeService, type ContainerEventResponse, type RuntimeConfig } from "../../src/gen/runtime/v1/api_pb.ts";
+import { ImageService, RuntimeService, type ContainerEventResponse, type RuntimeConfig } from "../gen/runtime/v1/api_pb.ts";
 import { containerService } from "./container-service.ts";
 import { Controls, instrument, type RecordedCall } from "./controls.ts";
 import { EventHub } from "./event-hub.ts";

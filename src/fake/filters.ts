@@ -6,7 +6,7 @@ import type {
   ImageFilter,
   PodSandboxFilter,
   PodSandboxStatsFilter,
-} from "../../src/gen/runtime/v1/api_pb.ts";
+} from "../gen/runtime/v1/api_pb.ts";
 import { lookupContainer, lookupImage, lookupSandbox, type FakeContainer, type FakeSandbox, type FakeState } from "./state.ts";
 
 /** True when every selector key is present in labels with the same value. */

@@ -6,7 +6,7 @@ import {
   ContainerSchema,
   ContainerState,
   type RuntimeService,
-} from "../../src/gen/runtime/v1/api_pb.ts";
+} from "../gen/runtime/v1/api_pb.ts";
 import { toContainerStatus } from "./convert.ts";
 import { batches, emitContainerEvent, type FakeContext } from "./fake-context.ts";
 import { filterContainers } from "./filters.ts";

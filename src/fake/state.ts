@@ -1,6 +1,6 @@
 // The fake runtime's in-memory objects and the lookups every operation shares.
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Container, Image, LinuxContainerResources, PodSandbox } from "../../src/gen/runtime/v1/api_pb.ts";
+import type { Container, Image, LinuxContainerResources, PodSandbox } from "../gen/runtime/v1/api_pb.ts";
 import { normalizeImageRef } from "./image-ref.ts";
 
 /** A pod sandbox: the CRI `PodSandbox` plus what its status needs. */

@@ -7,7 +7,7 @@ import {
   PodSandboxSchema,
   PodSandboxState,
   type RuntimeService,
-} from "../../src/gen/runtime/v1/api_pb.ts";
+} from "../gen/runtime/v1/api_pb.ts";
 import { toSandboxStatus } from "./convert.ts";
 import { batches, emitContainerEvent, type FakeContext } from "./fake-context.ts";
 import { filterSandboxes } from "./filters.ts";

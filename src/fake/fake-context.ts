@@ -1,6 +1,6 @@
 // What every fake operation shares: state, events, identity, and a few helpers.
 import { create } from "@bufbuild/protobuf";
-import { ContainerEventResponseSchema, type ContainerEventType, type RuntimeConfig } from "../../src/gen/runtime/v1/api_pb.ts";
+import { ContainerEventResponseSchema, type ContainerEventType, type RuntimeConfig } from "../gen/runtime/v1/api_pb.ts";
 import { toContainerStatus, toSandboxStatus } from "./convert.ts";
 import type { EventHub } from "./event-hub.ts";
 import { nowNanos } from "./ids.ts";

@@ -1,6 +1,6 @@
 // Runtime-wide operations of the fake RuntimeService: identity, status, config, events.
 import type { ServiceImpl } from "@connectrpc/connect";
-import { CgroupDriver, type RuntimeService } from "../../src/gen/runtime/v1/api_pb.ts";
+import { CgroupDriver, type RuntimeService } from "../gen/runtime/v1/api_pb.ts";
 import type { FakeContext } from "./fake-context.ts";
 
 /** Version, Status, RuntimeConfig, UpdateRuntimeConfig and GetContainerEvents of the fake. */

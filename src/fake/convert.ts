@@ -15,7 +15,7 @@ import {
   type PodSandboxMetrics,
   type PodSandboxStats,
   type PodSandboxStatus,
-} from "../../src/gen/runtime/v1/api_pb.ts";
+} from "../gen/runtime/v1/api_pb.ts";
 import type { FakeContainer, FakeSandbox, FakeState } from "./state.ts";
 
 /** The `PodSandboxStatus` of a sandbox. */

@@ -1,6 +1,6 @@
 // The fake ImageService (containerd's image_*.go family).
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
-import type { ImageService } from "../../src/gen/runtime/v1/api_pb.ts";
+import type { ImageService } from "../gen/runtime/v1/api_pb.ts";
 import { batches, type FakeContext } from "./fake-context.ts";
 import { filterImages } from "./filters.ts";
 import { imageFor } from "./fixtures.ts";

@@ -1,5 +1,5 @@
 // Fan-out of container events to every open GetContainerEvents stream.
-import type { ContainerEventResponse } from "../../src/gen/runtime/v1/api_pb.ts";
+import type { ContainerEventResponse } from "../gen/runtime/v1/api_pb.ts";
 
 interface Subscriber {
   queue: ContainerEventResponse[];
