@@ -35,6 +35,8 @@ export interface FakeRuntimeOptions {
   images?: number;
   /** Status.runtime_handlers names, accepted by RunPodSandbox; default [""]. */
   handlers?: string[];
+  /** Start with this state (a runtime restarting keeps its pods); pre-filling adds to it. */
+  state?: FakeState;
 }
 
 export interface FakeRuntime {
@@ -71,7 +73,7 @@ function withUsableAuthority(handler: (req: http2.Http2ServerRequest, res: http2
 /** Start a fake CRI runtime serving gRPC on `opts.socket`. */
 export async function startFakeRuntime(opts: FakeRuntimeOptions): Promise<FakeRuntime> {
   const handlers = opts.handlers ?? [""];
-  const state = emptyState();
+  const state = opts.state ?? emptyState();
   prefill(state, opts.pods ?? 0, opts.containersPerPod ?? 4, opts.images ?? 0, handlers[0] ?? "");
   const ctx: FakeContext = {
     state,
