@@ -1,6 +1,6 @@
 #!/usr/bin/env bun
 // criproxy's command line: `criproxy [serve] --connect ... --listen ...` and its subcommands.
-import { defineCommand, runMain } from "citty";
+import { defineCommand, renderUsage, runMain } from "citty";
 import { normalizeLegacyArgs } from "./legacy-args.ts";
 import { VERSION } from "../version.ts";
 
@@ -19,6 +19,12 @@ const main = defineCommand({
 export async function cli(argv: string[]): Promise<void> {
   const args = normalizeLegacyArgs(argv);
   const sub = args[0];
+  if (args.length === 1 && (sub === "--help" || sub === "-h")) {
+    // `criproxy --flags` is `criproxy serve --flags`: show the serve flags here too.
+    const serve = (await import("./serve.ts")).default;
+    process.stdout.write(`${await renderUsage(main)}\n\n${await renderUsage(serve, main)}\n`);
+    return;
+  }
   const known = ["serve", "version", "demo", "install", "uninstall", "--help", "-h", "--version"];
   const rawArgs = sub !== undefined && known.includes(sub) ? args : ["serve", ...args];
   await runMain(main, { rawArgs });

@@ -1,17 +1,11 @@
 // `--connect PRIMARY,NAME:ENDPOINT,...`: the backends, parsed and checked (pure).
+import { isBackendName } from "../core/names.ts";
 
 export interface BackendSpec {
   /** "" for the primary (the first entry), else the routing name. */
   readonly name: string;
   /** The Unix socket path. */
   readonly socket: string;
-}
-
-const NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
-
-/** True for a usable runtime name: a lowercase DNS-style name (dots allowed), never `/` or `__`. */
-export function isRuntimeName(name: string): boolean {
-  return name.length <= 253 && NAME.test(name) && !name.includes("__");
 }
 
 /** A socket path from `/path` or `unix:///path`; throws on anything else. */
@@ -41,7 +35,7 @@ export function parseConnect(value: string): BackendSpec[] {
     }
     if (!isNamed) throw new Error(`entry ${JSON.stringify(entry)} needs a name: NAME:ENDPOINT (only the first entry, the primary, has none)`);
     const [, name, endpoint] = named;
-    if (!isRuntimeName(name)) throw new Error(`entry ${JSON.stringify(entry)}: ${JSON.stringify(name)} is not a lowercase DNS-style name without "__"`);
+    if (!isBackendName(name)) throw new Error(`entry ${JSON.stringify(entry)}: ${JSON.stringify(name)} is not a lowercase DNS-style name without "__"`);
     if (names.has(name)) throw new Error(`entry ${JSON.stringify(entry)}: runtime name ${JSON.stringify(name)} is used twice`);
     names.add(name);
     specs.push({ name, socket: socketPath(endpoint) });

@@ -1,0 +1,37 @@
+// The command line as a user meets it: exit codes and one-line errors.
+import { describe, expect, test } from "bun:test";
+import { cliEntry } from "../support/proxy-process.ts";
+
+async function run(...args: string[]) {
+  const p = Bun.spawn([process.execPath, cliEntry, ...args], { stdout: "pipe", stderr: "pipe" });
+  const [code, out, err] = await Promise.all([p.exited, new Response(p.stdout).text(), new Response(p.stderr).text()]);
+  return { code, out, err };
+}
+
+describe("bad flags: one line naming the flag, exit code 2", () => {
+  test.each([
+    [["--bogus", "1"], "--bogus"],
+    [["-v", "9"], "--v"],
+    [["--connect", "vm:/x.sock"], "--connect"],
+    [["--connect-timeout", "later"], "--connect-timeout"],
+  ])("%j", async (args, flag) => {
+    const r = await run(...args);
+    expect(r.code).toBe(2);
+    expect(r.err.trim().split("\n")).toHaveLength(1);
+    expect(r.err).toContain(flag);
+  });
+});
+
+test("criproxy version names the CRI API it was generated from", async () => {
+  const r = await run("version");
+  expect(r.code).toBe(0);
+  expect(r.out).toMatch(/^criproxy \d+\.\d+\.\d+\nCRI API runtime\.v1 \(k8s\.io\/cri-api v0\.36\.3\)\n$/);
+});
+
+test("criproxy --help explains every serve flag with an example", async () => {
+  const r = await run("--help");
+  for (const flag of ["--listen", "--connect", "--v", "--connect-timeout", "--request-timeout", "--stale-grace", "--runtime-handler", "--stream-url"]) {
+    expect(r.out).toContain(flag);
+  }
+  expect(r.out.match(/Example:/g)?.length).toBeGreaterThanOrEqual(8);
+});
