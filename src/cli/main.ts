@@ -22,7 +22,7 @@ export async function cli(argv: string[]): Promise<void> {
   if (args.length === 1 && (sub === "--help" || sub === "-h")) {
     // `criproxy --flags` is `criproxy serve --flags`: show the serve flags here too.
     const serve = (await import("./serve.ts")).default;
-    process.stdout.write(`${await renderUsage(main)}\n\n${await renderUsage(serve, main)}\n`);
+    process.stdout.write(`${await renderUsage(main)}\n\n${await renderUsage(serve, main as never)}\n`);
     return;
   }
   const known = ["serve", "version", "demo", "install", "uninstall", "--help", "-h", "--version"];

@@ -3,10 +3,10 @@ import { describe, expect, test } from "bun:test";
 import { normalizeLegacyArgs } from "../../src/cli/legacy-args.ts";
 import { configFromFlags, FlagError } from "../../src/config/config.ts";
 import { parseDuration } from "../../src/config/duration.ts";
-import { parseConnect } from "../../src/config/endpoints.ts";
+import { parseConnect, type BackendSpec } from "../../src/config/endpoints.ts";
 
 describe("the original Go criproxy's flags keep working", () => {
-  test.each([
+  test.each<{ desc: string; argv: string[]; expect: string[] }>([
     { desc: "single-dash long flags", argv: ["-connect", "/a.sock", "-listen", "/b.sock"], expect: ["--connect", "/a.sock", "--listen", "/b.sock"] },
     { desc: "-v 3 and -v=3", argv: ["-v", "3", "-v=4"], expect: ["--v", "3", "--v", "4"] },
     { desc: "-logtostderr is accepted and dropped", argv: ["-logtostderr", "-alsologtostderr=true", "-v", "1"], expect: ["--v", "1"] },
@@ -18,7 +18,7 @@ describe("the original Go criproxy's flags keep working", () => {
 });
 
 describe("--connect", () => {
-  test.each([
+  test.each<{ desc: string; value: string; expect: BackendSpec[] }>([
     { desc: "a path", value: "/run/containerd/containerd.sock", expect: [{ name: "", socket: "/run/containerd/containerd.sock" }] },
     { desc: "a unix:// URL", value: "unix:///run/c.sock", expect: [{ name: "", socket: "/run/c.sock" }] },
     {
