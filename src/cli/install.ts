@@ -19,11 +19,11 @@ export const install = defineCommand({
   meta: { name: "install", description: "Install criproxy on the node: binary, systemd unit, and kubelet pointed at it (backups kept)" },
   args: {
     ...common,
-    connect: { type: "string", default: "", description: "named runtimes NAME:ENDPOINT,... (the primary is the runtime kubelet uses now)" },
+    connect: { type: "string", description: "named runtimes NAME:ENDPOINT,... (the primary is the runtime kubelet uses now; default $CRIPROXY_CONNECT)" },
     primary: { type: "string", description: "the primary runtime endpoint, only when kubelet's files set none" },
     listen: { type: "string", default: DEFAULT_LISTEN, description: "the socket criproxy serves kubelet on" },
     binary: { type: "string", description: "the criproxy executable to install (default: this one, when compiled)" },
-    "serve-args": { type: "string", default: "", description: "extra `criproxy serve` flags for the unit, e.g. \"-v 3\"" },
+    "serve-args": { type: "string", description: "extra `criproxy serve` flags for the unit, e.g. \"-v 3\" (default $CRIPROXY_SERVE_ARGS)" },
     check: { type: "boolean", default: false, description: "exit 0 only if the node is as install leaves it and criproxy's socket accepts connections" },
     interval: { type: "string", description: "with --check: check again every N seconds, forever (the DaemonSet's health container)" },
   },
@@ -33,11 +33,12 @@ export const install = defineCommand({
         hostRoot: args["host-root"],
         dryRun: args["dry-run"],
         restart: args.restart,
-        connect: args.connect,
+        // From the environment too: the DaemonSet's exec probe gets env from the ConfigMap but no $(VAR) expansion.
+        connect: args.connect ?? process.env.CRIPROXY_CONNECT ?? "",
         listen: args.listen,
         primary: args.primary,
         binary: args.binary ?? compiledBinary(),
-        serveArgs: args["serve-args"],
+        serveArgs: args["serve-args"] ?? process.env.CRIPROXY_SERVE_ARGS ?? "",
         check: args.check,
       });
     const every = Number(args.interval ?? 0);

@@ -15,7 +15,8 @@ export interface UnitOptions {
   serveArgs: string[];
 }
 
-const NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+// Lowercase DNS-style, dots allowed (`vm`, `virtlet.cloud`), as serve accepts.
+const NAME = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
 
 /** Checks an endpoint is a socket path or unix:// URL that systemd can carry unquoted. */
 export function checkEndpoint(endpoint: string): Error | undefined {
@@ -32,7 +33,7 @@ export function parseNamedRuntimes(spec: string): NamedRuntime[] | Error {
     const name = colon > 0 ? item.slice(0, colon) : "";
     const endpoint = item.slice(colon + 1);
     if (name === "" || name === "unix" || !NAME.test(name)) {
-      return new Error(`--connect "${item}": expected NAME:ENDPOINT with a lowercase DNS-label NAME (the primary runtime is found from kubelet's configuration)`);
+      return new Error(`--connect "${item}": expected NAME:ENDPOINT with a lowercase DNS-style NAME (the primary runtime is found from kubelet's configuration)`);
     }
     const bad = checkEndpoint(endpoint);
     if (bad) return new Error(`--connect "${item}": ${bad.message}`);
