@@ -89,10 +89,22 @@ async function open(backend: Backend, path: string, opts: CallOptions): Promise<
     headers["grpc-timeout"] = formatGrpcTimeout(left);
   }
   try {
-    return await backend.sessions.request("POST", path, headers, {});
+    const stream = await backend.sessions.request("POST", path, headers, {});
+    widenWindow(stream.session);
+    return stream;
   } catch (e) {
     throw failure(backend, e);
   }
+}
+
+/** HTTP/2's connection window starts at 64 KiB: a 1 MB list would wait on ~15 WINDOW_UPDATE round trips. */
+export const CONNECTION_WINDOW = 32 * 1024 * 1024;
+const widened = new WeakSet<object>();
+
+function widenWindow(session: { setLocalWindowSize?(size: number): void } | undefined): void {
+  if (!session || widened.has(session)) return;
+  widened.add(session);
+  session.setLocalWindowSize?.(CONNECTION_WINDOW);
 }
 
 interface Sink<T> {
