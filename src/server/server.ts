@@ -2,7 +2,6 @@
 import { createServer, type Http2Server, type Http2Session, type ServerHttp2Stream } from "node:http2";
 import { existsSync, lstatSync, unlinkSync } from "node:fs";
 import { SESSION_MEMORY_MB } from "../backends/backend.ts";
-import { CONNECTION_WINDOW } from "../backends/raw-call.ts";
 import type { Handlers } from "./call.ts";
 import { serveStream } from "./grpc-stream.ts";
 import { bindPrivately, prepareSocketPath } from "./socket.ts";
@@ -30,7 +29,6 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const sessions = new Set<Http2Session>();
   server.on("session", (session) => {
     sessions.add(session);
-    session.setLocalWindowSize?.(CONNECTION_WINDOW); // large requests need no WINDOW_UPDATE round trips either
     session.on("error", () => {}); // garbage on the wire ends that connection only
     session.on("close", () => sessions.delete(session));
   });
