@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { buildImage, ensureBinary, IMAGE_NAME, IMAGE_TAR } from "../../scripts/image.ts";
 import { criClient, type CriClient } from "../support/grpc-client.ts";
 import { importPauseImage } from "../support/pause-image.ts";
-import { startPodContainerd, TEST_PAUSE_IMAGE, type PodContainerd } from "./pod-containerd.ts";
+import { startPodContainerd, TEST_PAUSE_IMAGE, type PodContainerd } from "../support/pod-containerd.ts";
 
 // NamespaceMode.NODE: the pod shares the host's network, so no CNI plugin is needed.
 const NODE = 2;

@@ -10,9 +10,9 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { readFileSync, statfsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { containerdConfig, containerdPaths } from "../support/containerd-config.ts";
-import { criClient } from "../support/grpc-client.ts";
-import { killProcessesMentioning } from "../support/process-tree.ts";
+import { containerdConfig, containerdPaths } from "./containerd-config.ts";
+import { criClient } from "./grpc-client.ts";
+import { killProcessesMentioning } from "./process-tree.ts";
 
 /** The pause image name this containerd uses as its sandbox image. */
 export const TEST_PAUSE_IMAGE = "localhost/criproxy-test-pause:1";
