@@ -94,16 +94,27 @@ export function serveStream(stream: ServerHttp2Stream, headers: IncomingHttpHead
       if (stream.closed || stream.destroyed) return;
       stream.respond(okHeaders, { waitForTrailers: true });
       stream.once("wantTrailers", () => stream.sendTrailers(okTrailers));
+      if (answer instanceof Uint8Array && answer.length < COPY_BELOW) {
+        stream.end(Buffer.concat([envelopeHeader(answer.length), answer]));
+        return;
+      }
       writeMessage(stream, answer);
       stream.end();
     }, finish);
   });
 }
 
+/** Below this, prefix and message go out in one write: a write costs more than a small copy. */
+const COPY_BELOW = 64 * 1024;
+
 function writeMessage(stream: ServerHttp2Stream, answer: Answer): void {
   if (answer instanceof Uint8Array) {
+    if (answer.length < COPY_BELOW) {
+      stream.write(Buffer.concat([envelopeHeader(answer.length), answer]));
+      return;
+    }
     stream.write(envelopeHeader(answer.length));
-    if (answer.length) stream.write(answer);
+    stream.write(answer);
     return;
   }
   let length = 0;
