@@ -12,6 +12,7 @@ const main = defineCommand({
     demo: () => import("./demo.ts").then((m) => m.default),
     install: () => import("./install.ts").then((m) => m.install),
     uninstall: () => import("./install.ts").then((m) => m.uninstall),
+    "check-config": () => import("./check-config.ts").then((m) => m.default),
   },
 });
 
@@ -25,7 +26,7 @@ export async function cli(argv: string[]): Promise<void> {
     process.stdout.write(`${await renderUsage(main)}\n\n${await renderUsage(serve, main as never)}\n`);
     return;
   }
-  const known = ["serve", "version", "demo", "install", "uninstall", "--help", "-h", "--version"];
+  const known = ["serve", "version", "demo", "install", "uninstall", "check-config", "--help", "-h", "--version"];
   const rawArgs = sub !== undefined && known.includes(sub) ? args : ["serve", ...args];
   await runMain(main, { rawArgs });
 }

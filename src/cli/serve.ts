@@ -1,10 +1,13 @@
-// `criproxy serve` (the default command): flags -> Config -> a running proxy until SIGTERM/SIGINT.
+// `criproxy serve` (the default command): flags (and --config) -> Config -> a running proxy
+// until SIGTERM/SIGINT; SIGHUP re-reads --config.
 import { defineCommand } from "citty";
-import { configFromFlags, defaults, FlagError, type FlagValues } from "../config/config.ts";
+import { defaults, FlagError, type Config } from "../config/config.ts";
+import { givenFlags, loadConfig } from "../config/config-file.ts";
 import { startDaemon } from "../daemon.ts";
-import { createLogger } from "../log/klog.ts";
+import { createNodeLogger } from "../log/node-logger.ts";
 
 export const serveArgs = {
+  config: { type: "string", description: "YAML (.yaml) or TOML (.toml) file with these settings; flags override it; SIGHUP re-reads it. Example: --config /etc/criproxy/config.yaml", valueHint: "FILE" },
   listen: { type: "string", description: `Unix socket kubelet connects to (default ${defaults.listen}). Example: --listen /run/criproxy.sock`, valueHint: "PATH" },
   connect: {
     type: "string",
@@ -19,6 +22,9 @@ export const serveArgs = {
   "runtime-handler": { type: "string", description: "Route a RuntimeClass handler to a named runtime, repeatable. Example: --runtime-handler kata=vm:kata-qemu", valueHint: "HANDLER=NAME[:BACKEND_HANDLER]" },
   "stream-url": { type: "string", description: "Base URL for path-only Exec/Attach/PortForward URLs. Example: --stream-url http://10.0.0.5:10010", valueHint: "URL" },
   "stream-port": { type: "string", description: "Port on this node for path-only streaming URLs (the original -streamPort). Example: --stream-port 10010", valueHint: "PORT" },
+  "metrics-addr": { type: "string", description: "Serve /metrics, /healthz, /readyz here (off by default; write the host: loopback unless you mean otherwise). Example: --metrics-addr 127.0.0.1:9102", valueHint: "HOST:PORT" },
+  "socket-group": { type: "string", description: "Group owning the socket (0660), a name or gid. Example: --socket-group kubelet", valueHint: "NAME|GID" },
+  "log-format": { type: "string", description: `text (klog lines, default) or json (one object per line). Example: --log-format json`, valueHint: "FORMAT" },
   logtostderr: { type: "boolean", description: "Accepted for the original criproxy's units; criproxy always logs to stderr" },
 } as const;
 
@@ -26,16 +32,16 @@ export default defineCommand({
   meta: { name: "serve", description: "Serve CRI on --listen and route calls to the --connect runtimes (the default command)" },
   args: serveArgs,
   async run({ args, rawArgs }) {
-    const log = createLogger(0);
-    let config;
+    let config: Config;
+    const cli = givenFlags(args as Record<string, unknown>);
     try {
       rejectUnknownFlags(rawArgs);
-      config = configFromFlags(args as FlagValues);
+      config = loadConfig(cli);
     } catch (e) {
       process.stderr.write(`criproxy: ${(e as Error).message}\n`);
       process.exit(2);
     }
-    log.v = config.verbosity;
+    const log = createNodeLogger({ v: config.verbosity, format: config.logFormat });
     let daemon;
     try {
       daemon = await startDaemon(config, log);
@@ -55,6 +61,15 @@ export default defineCommand({
     };
     process.on("SIGTERM", () => void stop("SIGTERM"));
     process.on("SIGINT", () => void stop("SIGINT"));
+    process.on("SIGHUP", async () => {
+      if (!cli.config) {
+        log.log(0, "W", "serve.ts", "SIGHUP: no --config file to re-read; nothing changes");
+        return;
+      }
+      const result = await daemon.reload(() => loadConfig(cli));
+      if (result.ok) log.log(0, "I", "serve.ts", `SIGHUP: ${cli.config} applied${result.changes.length ? `: ${result.changes.join("; ")}` : " (no change)"}`);
+      else log.log(0, "E", "serve.ts", `SIGHUP: ${cli.config} rejected, the running configuration stays: ${result.reason}`);
+    });
   },
 });
 

@@ -1,6 +1,10 @@
 // The proxy's configuration, built from flags (pure: strings in, a checked Config out).
 import { parseDuration } from "./duration.ts";
 import { parseConnect, type BackendSpec } from "./endpoints.ts";
+import { parseMetricsAddr, type MetricsAddr } from "./metrics-addr.ts";
+
+/** How log lines are written: klog's text header, or one JSON object per line. */
+export type LogFormat = "text" | "json";
 
 export interface HandlerClaim {
   /** The RuntimeClass handler kubelet sends. */
@@ -22,12 +26,23 @@ export interface Config {
   readonly handlers: readonly HandlerClaim[];
   /** Base for path-only streaming URLs (Exec/Attach/PortForward), e.g. http://10.0.0.5:10010. */
   readonly streamUrl: string | undefined;
+  /** Where /metrics, /healthz and /readyz are served; undefined: nowhere. */
+  readonly metricsAddr: MetricsAddr | undefined;
+  /** The socket's group (a name or a gid); undefined: the process's group. */
+  readonly socketGroup: string | undefined;
+  readonly logFormat: LogFormat;
+  /** The --config file this came from, if any (SIGHUP re-reads it). */
+  readonly configFile?: string;
 }
 
 /** A flag whose value is wrong: the message names the flag. */
 export class FlagError extends Error {
-  constructor(readonly flag: string, message: string) {
-    super(`--${flag}: ${message}`);
+  constructor(
+    readonly flag: string,
+    /** What is wrong, without the flag's name. */
+    readonly reason: string,
+  ) {
+    super(`--${flag}: ${reason}`);
   }
 }
 
@@ -42,6 +57,10 @@ export interface FlagValues {
   "runtime-handler"?: string | string[];
   "stream-url"?: string;
   "stream-port"?: string;
+  "metrics-addr"?: string;
+  "socket-group"?: string;
+  "log-format"?: string;
+  config?: string;
 }
 
 export const defaults = {
@@ -52,6 +71,7 @@ export const defaults = {
   "request-timeout": "2m",
   "stale-grace": "10m",
   "shutdown-grace": "5s",
+  "log-format": "text",
 } as const;
 
 /** Builds the Config from flag values; throws FlagError naming the first bad flag. */
@@ -74,6 +94,9 @@ export function configFromFlags(f: FlagValues): Config {
     shutdownGraceMs: flag("shutdown-grace", () => parseDuration(get("shutdown-grace"))),
     handlers: claims,
     streamUrl: flag("stream-url", () => streamBase(f["stream-url"], f["stream-port"])),
+    metricsAddr: f["metrics-addr"] ? flag("metrics-addr", () => parseMetricsAddr(f["metrics-addr"]!)) : undefined,
+    socketGroup: f["socket-group"] ? flag("socket-group", () => socketGroup(f["socket-group"]!)) : undefined,
+    logFormat: flag("log-format", () => logFormat(get("log-format"))),
   };
 }
 
@@ -105,4 +128,15 @@ function streamBase(url: string | undefined, port: string | undefined): string |
   const n = Number(port);
   if (!Number.isInteger(n) || n < 1 || n > 65535) throw new FlagError("stream-port", `${JSON.stringify(port)} is not a port`);
   return `http://127.0.0.1:${n}`;
+}
+
+function logFormat(text: string): LogFormat {
+  if (text !== "text" && text !== "json") throw new Error(`${JSON.stringify(text)} is not text or json`);
+  return text;
+}
+
+// A group name as /etc/group spells them, or a number; resolving it is the daemon's (I/O).
+function socketGroup(text: string): string {
+  if (!/^(\d+|[a-z_][a-z0-9_.-]*\$?)$/i.test(text)) throw new Error(`${JSON.stringify(text)} is not a group name or gid`);
+  return text;
 }

@@ -18,6 +18,8 @@ export interface ServerOptions {
 export interface RunningServer {
   /** Stops accepting, lets in-flight calls finish within `graceMs`, then cuts the rest and removes the socket. */
   close(graceMs: number): Promise<void>;
+  /** Serves calls that start from now on with `handlers` (a reload); running calls finish on the old ones. */
+  swap(handlers: Handlers): void;
 }
 
 /** Starts serving on the socket; resolves once it accepts connections. */
@@ -27,6 +29,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     settings: { initialWindowSize: 4 * 1024 * 1024, maxConcurrentStreams: 1000 },
   });
   const sessions = new Set<Http2Session>();
+  // One reference read per stream: a reload swaps it atomically between two calls.
+  let handlers = opts.handlers;
   server.on("session", (session) => {
     sessions.add(session);
     session.on("error", () => {}); // garbage on the wire ends that connection only
@@ -35,7 +39,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   server.on("sessionError", () => {});
   server.on("stream", (stream, headers) => {
     try {
-      serveStream(stream as ServerHttp2Stream, headers, opts.handlers, opts.onError);
+      serveStream(stream as ServerHttp2Stream, headers, handlers, opts.onError);
     } catch (e) {
       opts.onError(e);
       stream.destroy();
@@ -57,6 +61,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   server.on("error", opts.onError);
 
   return {
+    swap(next) {
+      handlers = next;
+    },
     async close(graceMs) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const s of sessions) s.close(); // GOAWAY: in-flight streams finish, no new ones

@@ -1,0 +1,69 @@
+// What criproxy counts: calls, latencies, backend states and reconnects, stale list answers,
+// events streamed, config reloads, and the process's own fds and memory.
+import type { Backend } from "../backends/backend.ts";
+import { Counter, Histogram, Observed, Registry } from "./registry.ts";
+import { processSamples } from "./process-metrics.ts";
+
+/** Latency buckets (seconds): sub-millisecond forwarding up to kubelet's 2-minute runtime timeout. */
+export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+
+export interface ProxyMetricsSources {
+  /** The backends now configured (changes on reload). */
+  backends(): readonly Backend[];
+  /** List answers served from a vanished runtime's last-known memory, so far. */
+  staleServed(): number;
+}
+
+/** criproxy's metric families, and the hooks that feed them. */
+export class ProxyMetrics {
+  readonly registry = new Registry();
+  readonly calls = this.registry.register(
+    new Counter("criproxy_calls_total", "CRI calls answered, by method, runtime and gRPC code; a fan-out call counts once for each runtime it reached.", ["method", "backend", "code"]),
+  );
+  readonly latency = this.registry.register(
+    new Histogram("criproxy_call_duration_seconds", "Time to answer a unary CRI call, by method and runtime.", ["method", "backend"], LATENCY_BUCKETS),
+  );
+  readonly events = this.registry.register(new Counter("criproxy_events_streamed_total", "GetContainerEvents messages sent to clients."));
+  readonly reconnects = this.registry.register(new Counter("criproxy_backend_reconnects_total", "Times a runtime became ready again after having been ready.", ["backend"]));
+  readonly reloads = this.registry.register(new Counter("criproxy_config_reloads_total", "Configuration reloads (SIGHUP), by result.", ["result"]));
+  inFlight = 0;
+  private readonly everReady = new WeakSet<Backend>();
+  private readonly tracked = new WeakSet<Backend>();
+
+  constructor(sources: ProxyMetricsSources) {
+    const r = this.registry;
+    r.register(
+      new Observed("criproxy_backend_ready", "1 while the runtime answers, 0 while it is connecting or down.", "gauge", () =>
+        sources.backends().map((b) => ({ labels: [["backend", b.label]] as const, value: b.state === "ready" ? 1 : 0 })),
+      ),
+    );
+    r.register(
+      new Observed("criproxy_stale_list_answers_total", "List answers that carried a vanished runtime's last-known objects.", "counter", () => [
+        { labels: [], value: sources.staleServed() },
+      ]),
+    );
+    r.register(new Observed("criproxy_calls_in_flight", "CRI calls being answered now.", "gauge", () => [{ labels: [], value: this.inFlight }]));
+    for (const [name, help, type, read] of processSamples()) r.register(new Observed(name, help, type, () => [{ labels: [], value: read() }]));
+    for (const b of sources.backends()) this.track(b);
+  }
+
+  /** Follows a backend's state to count reconnects (a transition to ready after its first). */
+  track(b: Backend): void {
+    if (this.tracked.has(b)) return;
+    this.tracked.add(b);
+    if (b.state === "ready") this.everReady.add(b);
+    b.subscribe((backend) => {
+      if (backend.state !== "ready") return;
+      if (this.everReady.has(backend)) this.reconnects.inc([backend.label]);
+      this.everReady.add(backend);
+    });
+  }
+
+  /** Records a finished call. */
+  called(method: string, backends: readonly string[], code: string, seconds: number | undefined): void {
+    for (const backend of backends.length ? backends : ["none"]) {
+      this.calls.inc([method, backend, code]);
+      if (seconds !== undefined) this.latency.observe([method, backend], seconds);
+    }
+  }
+}
