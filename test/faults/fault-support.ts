@@ -1,0 +1,61 @@
+// Runtimes as child processes that fault tests kill and restart, and /proc readings of the proxy.
+import { spawn, type Subprocess } from "bun";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+const MAIN = join(import.meta.dir, "fake-runtime-main.ts");
+
+export interface RuntimeProcess {
+  readonly socket: string;
+  /** Starts it (again); resolves when it serves. */
+  start(): Promise<void>;
+  /** Kills it (SIGKILL by default) and waits for the exit. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  readonly running: boolean;
+}
+
+/** A fake runtime process on `socket` whose pods keep their ids across restarts. */
+export function runtimeProcess(opts: { socket: string; seed: string; pods?: number; containersPerPod?: number; delays?: Record<string, number> }): RuntimeProcess {
+  let proc: Subprocess<"ignore", "pipe", "inherit"> | undefined;
+  const args = ["--socket", opts.socket, "--seed", opts.seed, "--pods", String(opts.pods ?? 0), "--containers-per-pod", String(opts.containersPerPod ?? 2)];
+  for (const [method, ms] of Object.entries(opts.delays ?? {})) args.push("--delay", `${method}=${ms}`);
+  return {
+    socket: opts.socket,
+    get running() {
+      return proc !== undefined && proc.exitCode === null && proc.signalCode === null;
+    },
+    async start() {
+      const p = spawn([process.execPath, MAIN, ...args], { stdin: "ignore", stdout: "pipe", stderr: "inherit" });
+      proc = p;
+      const timer = setTimeout(() => p.kill("SIGKILL"), 10_000);
+      const reader = p.stdout.getReader();
+      try {
+        let text = "";
+        while (!text.includes(`ready ${opts.socket}`)) {
+          const { value, done } = await reader.read();
+          if (done) throw new Error(`fake runtime ${opts.socket} exited before ready (code ${await p.exited})`);
+          text += new TextDecoder().decode(value);
+        }
+      } finally {
+        clearTimeout(timer);
+        reader.releaseLock();
+      }
+    },
+    async kill(signal = "SIGKILL") {
+      if (!proc) return;
+      proc.kill(signal);
+      await proc.exited;
+    },
+  };
+}
+
+/** Open file descriptors of a process. */
+export function fdCount(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+/** Resident memory of a process, in bytes. */
+export function rssBytes(pid: number): number {
+  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) * 1024 : 0;
+}
