@@ -44,8 +44,9 @@ export function createFanOut(ctx: ProxyContext): (call: Call) => Promise<Answer>
     const namedParts = named.map(async (b) => {
       const raw = await fromNamed(call, b);
       if (raw !== undefined) {
-        const part = ctx.rewrite(call.row, b, raw);
-        if (key !== undefined) ctx.lastKnown.put(b.name, key, part);
+        if (key === undefined) return ctx.rewrite(call.row, b, raw);
+        const part = ctx.lastKnown.rewritten(b.name, key, raw) ?? ctx.rewrite(call.row, b, raw);
+        ctx.lastKnown.put(b.name, key, raw, part);
         return part;
       }
       const stale = key !== undefined && b.seen ? ctx.lastKnown.get(b.name, key) : undefined;

@@ -2,10 +2,11 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
 import { methodTable } from "../core/methods.ts";
-import { envelopeHeader, joinChunks, MAX_MESSAGE_BYTES, tooLarge, unwrapUnary } from "../grpc/envelope.ts";
+import { joinChunks, MAX_MESSAGE_BYTES, tooLarge, unwrapUnary } from "../grpc/envelope.ts";
 import { statusFields } from "../grpc/status.ts";
 import { parseGrpcTimeout } from "../grpc/timeout.ts";
 import type { Answer, Call, Handlers } from "./call.ts";
+import { framed, writeInTurn } from "./frames.ts";
 
 const okHeaders = { ":status": 200, "content-type": "application/grpc", "grpc-accept-encoding": "identity" };
 const okTrailers = { "grpc-status": "0" };
@@ -94,33 +95,16 @@ export function serveStream(stream: ServerHttp2Stream, headers: IncomingHttpHead
       if (stream.closed || stream.destroyed) return;
       stream.respond(okHeaders, { waitForTrailers: true });
       stream.once("wantTrailers", () => stream.sendTrailers(okTrailers));
-      if (answer instanceof Uint8Array && answer.length < COPY_BELOW) {
-        stream.end(Buffer.concat([envelopeHeader(answer.length), answer]));
-        return;
-      }
-      writeMessage(stream, answer);
-      stream.end();
+      const buffers = framed(answer);
+      if (buffers.length === 1) stream.end(buffers[0]);
+      else writeInTurn(stream, buffers, () => stream.end());
     }, finish);
   });
 }
 
-/** Below this, prefix and message go out in one write: a write costs more than a small copy. */
-const COPY_BELOW = 64 * 1024;
-
+// Stream messages arrive one by one; each goes out as it comes.
 function writeMessage(stream: ServerHttp2Stream, answer: Answer): void {
-  if (answer instanceof Uint8Array) {
-    if (answer.length < COPY_BELOW) {
-      stream.write(Buffer.concat([envelopeHeader(answer.length), answer]));
-      return;
-    }
-    stream.write(envelopeHeader(answer.length));
-    stream.write(answer);
-    return;
-  }
-  let length = 0;
-  for (const part of answer) length += part.length;
-  stream.write(envelopeHeader(length));
-  for (const part of answer) if (part.length) stream.write(part);
+  for (const b of framed(answer)) stream.write(b);
 }
 
 // A stream with no messages is answered trailers-only with OK.

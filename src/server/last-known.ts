@@ -2,7 +2,10 @@
 // period, because kubelet reads a sandbox missing from ListPodSandbox as gone and replaces it.
 
 interface Entry {
+  /** The answer as kubelet sees it (rewritten). */
   readonly part: Uint8Array;
+  /** The runtime's own bytes it was made from: an unchanged answer is not rewritten again. */
+  readonly raw: Uint8Array;
   readonly at: number;
 }
 
@@ -20,13 +23,22 @@ export class LastKnown {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Remembers a live answer of `backend` to the request `key`. */
-  put(backend: string, key: string, part: Uint8Array): void {
+  /** Remembers a live answer of `backend` to the request `key`: its raw bytes and their rewritten form. */
+  put(backend: string, key: string, raw: Uint8Array, part: Uint8Array): void {
     let m = this.entries.get(backend);
     if (!m) this.entries.set(backend, (m = new Map()));
     m.delete(key); // re-insert: Map order is least recently answered first
-    m.set(key, { part, at: this.now() });
+    m.set(key, { part, raw, at: this.now() });
     if (m.size > MAX_KEYS) m.delete(m.keys().next().value!);
+  }
+
+  /**
+   * The rewritten form of `raw` if it is the same answer as last time (kubelet relists every
+   * second and a runtime's list rarely changes between two relists), else undefined.
+   */
+  rewritten(backend: string, key: string, raw: Uint8Array): Uint8Array | undefined {
+    const e = this.entries.get(backend)?.get(key);
+    return e !== undefined && Buffer.from(e.raw.buffer, e.raw.byteOffset, e.raw.byteLength).equals(raw) ? e.part : undefined;
   }
 
   /** The remembered answer while within the grace period; undefined when none or expired. */
