@@ -2,12 +2,13 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeFromHttpStatus } from "@connectrpc/connect/protocol-grpc";
 import { constants, type ClientHttp2Stream, type IncomingHttpHeaders } from "node:http2";
-import { envelopeHeader, EnvelopeReader, joinChunks, MAX_MESSAGE_BYTES, tooLarge, unwrapUnary } from "../grpc/envelope.ts";
+import { envelopeHeader, EnvelopeReader, MAX_MESSAGE_BYTES, tooLarge } from "../grpc/envelope.ts";
 import { errorFromFields, hasStatus } from "../grpc/status.ts";
 import { formatGrpcTimeout } from "../grpc/timeout.ts";
 import { resetError, transportError } from "../grpc/transport-error.ts";
 import { VERSION } from "../version.ts";
 import type { Backend } from "./backend.ts";
+import { RawAnswer } from "./raw-answer.ts";
 
 export interface CallOptions {
   /** Absolute deadline (epoch ms); the backend gets what is left as grpc-timeout. */
@@ -20,8 +21,8 @@ const userAgent = `criproxy/${VERSION}`;
 /** A stream the backend refuses before answering (REFUSED_STREAM, GOAWAY) is safe to send again. */
 const ATTEMPTS = 3;
 
-/** One unary call; resolves with the answer's message bytes or rejects with the runtime's status. */
-export async function unaryRaw(backend: Backend, path: string, message: Uint8Array, opts: CallOptions = {}): Promise<Buffer> {
+/** One unary call; resolves with the answer as received or rejects with the runtime's status. */
+export async function unaryRaw(backend: Backend, path: string, message: Uint8Array, opts: CallOptions = {}): Promise<RawAnswer> {
   for (let attempt = 1; ; attempt++) {
     const stream = await open(backend, path, opts);
     const chunks: Buffer[] = [];
@@ -33,7 +34,7 @@ export async function unaryRaw(backend: Backend, path: string, message: Uint8Arr
           total += chunk.length;
           if (total > MAX_MESSAGE_BYTES + 5) throw tooLarge(`answer of runtime ${backend.label} to ${path}`, total - 5);
         },
-        end: () => unwrapUnary(joinChunks(chunks, total), `answer of runtime ${backend.label} to ${path}`),
+        end: () => RawAnswer.from(chunks, total, `answer of runtime ${backend.label} to ${path}`),
       });
     } catch (e) {
       if (e instanceof Refused && attempt < ATTEMPTS) continue;

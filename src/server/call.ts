@@ -1,4 +1,5 @@
 // What the server hands the proxy for each call, and what it expects back.
+import type { RawAnswer } from "../backends/raw-answer.ts";
 import type { MethodRow } from "../core/methods.ts";
 
 export interface Call {
@@ -17,10 +18,11 @@ export interface Call {
 }
 
 /**
- * A unary answer: the message's bytes, or encoded parts whose concatenation is the
- * message (protobuf merges concatenated messages: how list answers are merged unread).
+ * A unary answer: the message's bytes; encoded parts whose concatenation is the message
+ * (protobuf merges concatenated messages: how list answers are merged unread); or a
+ * runtime's answer passed on as it arrived.
  */
-export type Answer = Uint8Array | readonly Uint8Array[];
+export type Answer = Uint8Array | readonly Uint8Array[] | RawAnswer;
 
 export interface Handlers {
   unary(call: Call): Promise<Answer>;

@@ -2,6 +2,7 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
 import type { Backend } from "../backends/backend.ts";
+import type { RawAnswer } from "../backends/raw-answer.ts";
 import { unaryRaw } from "../backends/raw-call.ts";
 import { concatMergeable, mergeMetricDescriptors, mergeStatus } from "../core/merge.ts";
 import type { RouteKind } from "../core/methods.ts";
@@ -19,7 +20,7 @@ export function createFanOut(ctx: ProxyContext): (call: Call) => Promise<Answer>
   const { primary, named, log } = ctx;
 
   /** The primary's answer: it must answer, or the call fails (a list without it would look like every pod gone). */
-  async function fromPrimary(call: Call): Promise<Buffer> {
+  async function fromPrimary(call: Call): Promise<RawAnswer> {
     const callOpts = ctx.callOptions(call);
     call.routedTo.push(primary.label);
     await ctx.whenReady(primary, callOpts);
@@ -27,7 +28,7 @@ export function createFanOut(ctx: ProxyContext): (call: Call) => Promise<Answer>
   }
 
   /** A named runtime's answer bytes, or undefined when it is absent or failed (logged). */
-  async function fromNamed(call: Call, b: Backend): Promise<Buffer | undefined> {
+  async function fromNamed(call: Call, b: Backend): Promise<RawAnswer | undefined> {
     if (b.state !== "ready") return undefined;
     call.routedTo.push(b.label);
     try {
@@ -39,13 +40,14 @@ export function createFanOut(ctx: ProxyContext): (call: Call) => Promise<Answer>
   }
 
   /** Every runtime's part of a list, rewritten; a vanished runtime's last-known part for remembered lists. */
-  async function parts(call: Call): Promise<[Buffer, ...(Uint8Array | undefined)[]]> {
+  async function parts(call: Call): Promise<[RawAnswer, ...(Uint8Array | undefined)[]]> {
     const key = REMEMBERED.has(call.row!.method.name) ? `${call.path}\0${call.request.toString("latin1")}` : undefined;
     const namedParts = named.map(async (b) => {
-      const raw = await fromNamed(call, b);
-      if (raw !== undefined) {
-        if (key === undefined) return ctx.rewrite(call.row, b, raw);
-        const part = ctx.lastKnown.rewritten(b.name, key, raw) ?? ctx.rewrite(call.row, b, raw);
+      const answer = await fromNamed(call, b);
+      if (answer !== undefined) {
+        const raw = answer.message();
+        if (key === undefined) return ctx.rewrite.message(call.row, b, raw);
+        const part = ctx.lastKnown.rewritten(b.name, key, raw) ?? ctx.rewrite.message(call.row, b, raw);
         ctx.lastKnown.put(b.name, key, raw, part);
         return part;
       }
@@ -64,9 +66,9 @@ export function createFanOut(ctx: ProxyContext): (call: Call) => Promise<Answer>
     if (present.length === 0) return first;
     const schema = call.row!.method.output;
     // Protobuf merges concatenated messages: list answers merge without being read.
-    if (concatMergeable(schema)) return [first, ...present];
+    if (concatMergeable(schema)) return [...first.messageChunks(), ...present];
     if (schema.typeName === ListMetricDescriptorsResponseSchema.typeName) {
-      const all = [first, ...present].map((p) => fromBinary(ListMetricDescriptorsResponseSchema, p));
+      const all = [first.message(), ...present].map((p) => fromBinary(ListMetricDescriptorsResponseSchema, p));
       return toBinary(ListMetricDescriptorsResponseSchema, mergeMetricDescriptors(all));
     }
     throw new Error(`no merge for ${schema.typeName}`);
@@ -74,9 +76,9 @@ export function createFanOut(ctx: ProxyContext): (call: Call) => Promise<Answer>
 
   async function status(call: Call): Promise<Answer> {
     const [first, ...rest] = await Promise.all([fromPrimary(call), ...named.map((b) => fromNamed(call, b))]);
-    const others = rest.flatMap((raw, i) => (raw === undefined ? [] : [{ backend: named[i].name, answer: safeStatus(raw) }]));
+    const others = rest.flatMap((raw, i) => (raw === undefined ? [] : [{ backend: named[i].name, answer: safeStatus(raw.message()) }]));
     if (others.length === 0) return first;
-    return toBinary(StatusResponseSchema, mergeStatus(fromBinary(StatusResponseSchema, first), others, ctx.table));
+    return toBinary(StatusResponseSchema, mergeStatus(fromBinary(StatusResponseSchema, first.message()), others, ctx.table));
   }
 
   // UpdateRuntimeConfig reaches every runtime, and a runtime that connects later gets the last one.

@@ -2,6 +2,7 @@
 // -v 2 failed calls, -v 3 state-changing calls (ENTER/LEAVE), -v 4 status calls, -v 5 lists.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { fromBinary, toJsonString, type DescMessage } from "@bufbuild/protobuf";
+import { RawAnswer } from "../backends/raw-answer.ts";
 import type { Logger } from "../log/klog.ts";
 import type { Answer, Call, Handlers } from "./call.ts";
 
@@ -51,6 +52,7 @@ function codeName(err: ConnectError): string {
 }
 
 function join(answer: Answer): Uint8Array {
+  if (answer instanceof RawAnswer) return answer.message();
   return answer instanceof Uint8Array ? answer : Buffer.concat(answer as Uint8Array[]);
 }
 

@@ -11,7 +11,7 @@ import type { Answer, Call, Handlers } from "./call.ts";
 import { decodeRequest } from "./codec.ts";
 import { createFanOut } from "./fan-out.ts";
 import { LastKnown } from "./last-known.ts";
-import { answerRewriter } from "./rewrite-answer.ts";
+import { answerRewriter, type AnswerRewriter } from "./rewrite-answer.ts";
 import { createStreams } from "./streams.ts";
 
 export interface ProxyOptions {
@@ -40,8 +40,8 @@ export interface ProxyContext extends ProxyOptions {
   callOptions(call: Call, capMs?: number): CallOptions;
   /** Waits (bounded) until `backend` is ready; named runtimes that are down fail fast. */
   whenReady(backend: Backend, callOpts: CallOptions): Promise<void>;
-  /** A backend's answer bytes as kubelet must see them (prefixed ids, absolute URLs). */
-  rewrite(row: MethodRow | undefined, backend: Backend, answer: Buffer): Uint8Array;
+  /** A backend's answers as kubelet must see them (prefixed ids, absolute URLs). */
+  readonly rewrite: AnswerRewriter;
 }
 
 /** The handlers the server dispatches to. */
@@ -74,7 +74,7 @@ export function createProxy(opts: ProxyOptions): Handlers {
     const callOpts = ctx.callOptions(call);
     call.routedTo.push(backend.label);
     await ctx.whenReady(backend, callOpts);
-    return ctx.rewrite(call.row, backend, await unaryRaw(backend, call.path, message, callOpts));
+    return ctx.rewrite.answer(call.row, backend, await unaryRaw(backend, call.path, message, callOpts));
   }
 
   /** The plan for a call; undefined when it goes to the primary untouched (no decode at all). */

@@ -3,6 +3,7 @@
 import { toBinary, type DescMessage } from "@bufbuild/protobuf";
 import { reflect } from "@bufbuild/protobuf/reflect";
 import type { Backend } from "../backends/backend.ts";
+import type { RawAnswer } from "../backends/raw-answer.ts";
 import type { MethodRow } from "../core/methods.ts";
 import { toKubelet } from "../core/rewrite.ts";
 import type { RoutingTable } from "../core/routing-table.ts";
@@ -12,13 +13,25 @@ import { decodeAnswer } from "./codec.ts";
 /** Exec, Attach and PortForward answer a `url` string field. */
 const hasUrl = (schema: DescMessage) => schema.fields.some((f) => f.name === "url" && f.fieldKind === "scalar");
 
-/** Returns the function that turns a backend's answer bytes into what kubelet gets. */
-export function answerRewriter(table: RoutingTable, streamUrl: string | undefined) {
-  return function rewrite(row: MethodRow | undefined, backend: Backend, answer: Buffer): Uint8Array {
-    if (!row) return answer;
-    const schema = row.method.output;
+export interface AnswerRewriter {
+  /** A unary answer as kubelet gets it: the runtime's own bytes where nothing changes. */
+  answer(row: MethodRow | undefined, backend: Backend, raw: RawAnswer): RawAnswer | Uint8Array;
+  /** One message (of a stream, or a joined answer) as kubelet gets it. */
+  message(row: MethodRow | undefined, backend: Backend, bytes: Buffer): Uint8Array;
+}
+
+/** Returns the functions that turn a backend's answers into what kubelet gets. */
+export function answerRewriter(table: RoutingTable, streamUrl: string | undefined): AnswerRewriter {
+  const changes = (row: MethodRow | undefined, backend: Backend) =>
+    row !== undefined && (backend.name !== "" || (streamUrl !== undefined && hasUrl(row.method.output)));
+  return {
+    answer: (row, backend, raw) => (changes(row, backend) ? message(row, backend, raw.message()) : raw),
+    message: (row, backend, bytes) => (changes(row, backend) ? message(row, backend, bytes) : bytes),
+  };
+
+  function message(row: MethodRow | undefined, backend: Backend, answer: Buffer): Uint8Array {
+    const schema = row!.method.output;
     const fixUrl = streamUrl !== undefined && hasUrl(schema);
-    if (backend.name === "" && !fixUrl) return answer;
     const msg = decodeAnswer(schema, answer, backend.label);
     toKubelet(schema, msg, backend.name, table);
     if (fixUrl) {
@@ -27,5 +40,5 @@ export function answerRewriter(table: RoutingTable, streamUrl: string | undefine
       r.set(field, absoluteStreamUrl(r.get(field) as string, streamUrl));
     }
     return toBinary(schema, msg);
-  };
+  }
 }

@@ -13,7 +13,7 @@ export function createStreams(ctx: ProxyContext) {
   const { primary, named, log } = ctx;
   // Streams are open-ended: only kubelet's own deadline applies, not --request-timeout.
   const streamOptions = (call: Call, signal = call.signal): CallOptions => ({ deadline: call.deadline, signal });
-  const forward = (call: Call, b: Backend, send: (m: Answer) => void) => (msg: Buffer) => send(ctx.rewrite(call.row, b, msg));
+  const forward = (call: Call, b: Backend, send: (m: Answer) => void) => (msg: Buffer) => send(ctx.rewrite.message(call.row, b, msg));
 
   /** One runtime's stream, each message rewritten as kubelet must see it. */
   async function one(call: Call, b: Backend, message: Uint8Array, send: (m: Answer) => void): Promise<void> {
