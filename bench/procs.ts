@@ -3,6 +3,7 @@
 import type { Subprocess } from "bun";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { COMPILE_FLAGS } from "../scripts/build.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const running = new Set<Subprocess>();
@@ -176,7 +177,7 @@ export async function buildArtifacts(dir: string): Promise<Artifacts & { bundleM
   };
   await Promise.all([
     run(["--target=bun", "--minify", "src/cli/main.ts", "--outfile", bundle]),
-    run(["--compile", "--minify", "src/cli/main.ts", "--outfile", compiled]),
+    run(["--compile", ...COMPILE_FLAGS, "src/cli/main.ts", "--outfile", compiled]),
   ]);
   return {
     bundle,

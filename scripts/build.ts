@@ -14,6 +14,9 @@ export const CROSS_TARGETS = [
   { target: "bun-linux-arm64", outfile: `${DIST}/criproxy-linux-arm64` },
 ] as const;
 
+/** How the single executable is built. */
+export const COMPILE_FLAGS = ["--minify", "--bytecode", "--compile-exec-argv=--smol"];
+
 /** Runs `bun build` with the given arguments, failing loudly with its output. */
 async function bunBuild(args: string[]): Promise<void> {
   const proc = Bun.spawn([process.execPath, "build", ...args], { stdout: "pipe", stderr: "pipe" });
@@ -37,10 +40,12 @@ export async function build(opts: { allTargets: boolean }): Promise<string[]> {
     made.push(outfile);
   };
   await timed(`${DIST}/criproxy.js`, ["--target=bun", "--minify", ENTRY, "--outfile", `${DIST}/criproxy.js`]);
-  await timed(`${DIST}/criproxy`, ["--compile", "--minify", ENTRY, "--outfile", `${DIST}/criproxy`]);
+  // --bytecode: precompiled code starts in ~30 ms instead of ~60-80 (bench: startup);
+  // --smol: a node agent should be small (bench: RSS after load 119 -> 87 MB when merging).
+  await timed(`${DIST}/criproxy`, ["--compile", ...COMPILE_FLAGS, ENTRY, "--outfile", `${DIST}/criproxy`]);
   if (opts.allTargets) {
     for (const { target, outfile } of CROSS_TARGETS) {
-      await timed(outfile, ["--compile", "--minify", `--target=${target}`, ENTRY, "--outfile", outfile]);
+      await timed(outfile, ["--compile", ...COMPILE_FLAGS, `--target=${target}`, ENTRY, "--outfile", outfile]);
     }
   }
   return made;

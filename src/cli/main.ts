@@ -31,4 +31,4 @@ export async function cli(argv: string[]): Promise<void> {
   await runMain(main, { rawArgs });
 }
 
-if (import.meta.main) await cli(process.argv.slice(2));
+if (import.meta.main) void cli(process.argv.slice(2));
