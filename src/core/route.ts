@@ -6,7 +6,7 @@ import type { RunPodSandboxRequest } from "../gen/runtime/v1/api_pb.ts";
 import { claimedBackends, claims, describeClaim } from "./claims.ts";
 import { fieldPlan } from "./fields.ts";
 import type { MethodRow, RouteKind } from "./methods.ts";
-import { runtimeLabel, splitId } from "./names.ts";
+import { isDigest, runtimeLabel, splitId } from "./names.ts";
 import { backendChanges, toBackend } from "./rewrite.ts";
 import type { RoutingTable } from "./routing-table.ts";
 
@@ -74,10 +74,14 @@ function routeById(row: MethodRow, request: Message, table: RoutingTable): Plan 
   return planOne(schema, request, backend, table);
 }
 
-// By ImageSpec: a `NAME/REF` image, else a claimed runtime_handler, else (digests too) the primary.
+// By ImageSpec: a `NAME/REF` image, else a claimed runtime_handler, else the primary. A bare
+// digest names no runtime: image ids come back unprefixed from every runtime, so kubelet's image
+// GC (RemoveImage by id) and ImageStatus by id go to every runtime and the server keeps the
+// answer of the one that has it.
 function routeImage(row: MethodRow, request: Message, table: RoutingTable): Plan {
   const found = claims(row.method.input, request, table);
   const backends = claimedBackends(found);
+  if (backends.length === 0 && found.some((c) => c.cls === "image" && isDigest(c.value))) return { kind: "fan-out", backends: "all" };
   if (backends.length > 1) {
     const [a, b] = [found.find((c) => c.backend === backends[0])!, found.find((c) => c.backend === backends[1])!];
     return invalid(`${row.method.name}: ${describeClaim(a)} names ${runtimeLabel(backends[0])} but ${describeClaim(b)} names ${runtimeLabel(backends[1])}`);

@@ -13,7 +13,7 @@ import { FANOUT_TIMEOUT_MS, type ProxyContext } from "./proxy.ts";
 /** Lists kubelet reads as the truth of what exists: a vanished runtime's last answer stands in. */
 const REMEMBERED = new Set(["ListPodSandbox", "ListContainers"]);
 
-type FanOutKind = Extract<RouteKind, "list" | "fan-in" | "status" | "all">;
+type FanOutKind = Extract<RouteKind, "list" | "fan-in" | "status" | "all" | "image">;
 
 /** The handler for unary fan-out calls, by route kind. */
 export function createFanOut(ctx: ProxyContext): (call: Call) => Promise<Answer> {
@@ -99,7 +99,20 @@ export function createFanOut(ctx: ProxyContext): (call: Call) => Promise<Answer>
     return first;
   }
 
-  const kinds: Record<FanOutKind, (call: Call) => Promise<Answer>> = { list: merged, "fan-in": merged, status, all };
+  /**
+   * An image named by digest: every runtime is asked; the first (in --connect order) that
+   * answers something non-empty wins (ImageStatus of the runtime holding it), else the first
+   * success (RemoveImage's empty answer), else the primary's error.
+   */
+  async function anyHolder(call: Call): Promise<Answer> {
+    const [first, ...rest] = await Promise.allSettled([fromPrimary(call), ...named.map((b) => fromNamed(call, b))]);
+    const answers = [first, ...rest].map((r, i) => ({ backend: i === 0 ? primary : named[i - 1], answer: r.status === "fulfilled" ? r.value : undefined }));
+    const found = answers.find((a) => a.answer !== undefined && a.answer.length > 0) ?? answers.find((a) => a.answer !== undefined);
+    if (!found) throw (first as PromiseRejectedResult).reason;
+    return ctx.rewrite.answer(call.row, found.backend, found.answer!);
+  }
+
+  const kinds: Record<FanOutKind, (call: Call) => Promise<Answer>> = { list: merged, "fan-in": merged, status, all, image: anyHolder };
   return (call) => kinds[call.row!.kind as FanOutKind](call);
 }
 

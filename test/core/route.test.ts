@@ -115,13 +115,14 @@ describe("CreateContainer: by sandbox; the image must be of the same runtime", (
   });
 });
 
-describe("image calls: NAME/REF, claimed handler, else primary", () => {
+describe("image calls: NAME/REF, claimed handler, a digest everywhere, else primary", () => {
   const status = (image: string, runtimeHandler = "") => c(api.ImageStatusRequestSchema, { image: { image, runtimeHandler } });
   const pull = (image: string, runtimeHandler = "") => c(api.PullImageRequestSchema, { image: { image, userSpecifiedImage: image, runtimeHandler }, auth: { username: "u" } });
   test.each<Row>([
     { desc: "PullImage NAME/REF", method: "PullImage", request: pull("vm/docker.io/x:1"), expect: { kind: "one", backend: "vm", request: c(api.PullImageRequestSchema, { image: { image: "docker.io/x:1", userSpecifiedImage: "docker.io/x:1" }, auth: { username: "u" } }) } },
     { desc: "ImageStatus unprefixed: primary", method: "ImageStatus", request: status("docker.io/x:1"), expect: { kind: "one", backend: "" } },
-    { desc: "RemoveImage digest: primary", method: "RemoveImage", request: c(api.RemoveImageRequestSchema, { image: { image: DIGEST } }), expect: { kind: "one", backend: "" } },
+    { desc: "RemoveImage digest (kubelet's image GC): every runtime", method: "RemoveImage", request: c(api.RemoveImageRequestSchema, { image: { image: DIGEST } }), expect: { kind: "fan-out" } },
+    { desc: "ImageStatus digest: every runtime", method: "ImageStatus", request: status(DIGEST), expect: { kind: "fan-out" } },
     { desc: "claimed handler of the same name: that backend, original bytes", method: "ImageStatus", request: status("nginx", "nvidia"), expect: { kind: "one", backend: "gpu.example" } },
     { desc: "claimed handler renamed", method: "PullImage", request: pull("nginx", "kata"), expect: { kind: "one", backend: "vm", request: pull("nginx", "kata-fc") } },
     { desc: "digest with claimed handler", method: "RemoveImage", request: c(api.RemoveImageRequestSchema, { image: { image: DIGEST, runtimeHandler: "kata" } }), expect: { kind: "one", backend: "vm", request: c(api.RemoveImageRequestSchema, { image: { image: DIGEST, runtimeHandler: "kata-fc" } }) } },

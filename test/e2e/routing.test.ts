@@ -161,3 +161,13 @@ test("GetContainerEvents merges both runtimes' events, vm's prefixed", async () 
   events.cancel();
   expect(seen.sort()).toEqual(["p-1", "vm__v-1"]);
 });
+
+test("an image named by digest (kubelet's image GC) reaches the runtime that holds it", async () => {
+  const { imageRef } = await kubelet.call<{ imageRef: string }>("PullImage", { image: { image: "vm/docker.io/library/only-on-vm:1" } });
+  expect(primary.state.images.has(imageRef)).toBe(false);
+  const status = await kubelet.call<{ image?: { id: string; repoTags: string[] } }>("ImageStatus", { image: { image: imageRef } });
+  expect(status.image?.id).toBe(imageRef);
+  expect(status.image?.repoTags).toEqual(["vm/docker.io/library/only-on-vm:1"]);
+  await kubelet.call("RemoveImage", { image: { image: imageRef } });
+  expect(vm.state.images.has(imageRef)).toBe(false);
+});
