@@ -1,7 +1,7 @@
 // One configuration's handlers, as served between two reloads. A reload swaps in a new
 // generation; the old one finishes its calls (bounded), ends its streams so kubelet
 // re-subscribes to the new backends, and only then are removed runtimes closed.
-import type { Call, Handlers } from "../server/call.ts";
+import type { Handlers } from "../server/call.ts";
 
 /** Handlers that count their in-flight calls and can be retired. */
 export class Generation {
@@ -13,7 +13,22 @@ export class Generation {
   constructor(inner: Handlers) {
     this.handlers = {
       unary: (call) => this.track(() => inner.unary(call)),
-      stream: (call, send) => this.track(() => inner.stream(this.bound(call), send)),
+      stream: (call, send) =>
+        this.track(async () => {
+          // A stream of this generation stops when kubelet cancels it or the generation retires.
+          const stop = new AbortController();
+          const abort = () => stop.abort();
+          if (call.signal.aborted || this.retiring.signal.aborted) stop.abort();
+          call.signal.addEventListener("abort", abort);
+          this.retiring.signal.addEventListener("abort", abort);
+          try {
+            return await inner.stream({ ...call, signal: stop.signal }, send);
+          } finally {
+            // Listeners removed: a long-lived generation does not collect one per stream.
+            call.signal.removeEventListener("abort", abort);
+            this.retiring.signal.removeEventListener("abort", abort);
+          }
+        }),
     };
   }
 
@@ -49,10 +64,5 @@ export class Generation {
     } finally {
       if (--this.inFlight === 0) this.idle?.();
     }
-  }
-
-  // A stream of this generation stops when kubelet cancels it or the generation retires.
-  private bound(call: Call): Call {
-    return { ...call, signal: AbortSignal.any([call.signal, this.retiring.signal]) };
   }
 }
