@@ -223,6 +223,7 @@ test(`soak: ${SOAK_MS / 1000}s of kubelet-like load with runtime and client faul
     expect(end.rss - start.rss).toBeLessThanOrEqual(RSS_GROWTH_MAX);
     // The scrapes parsed strictly (scrape() throws otherwise) and show the faults.
     expect(midScrape.get("criproxy_calls_total")?.samples.length).toBeGreaterThan(0);
+    expect(valueOf(midScrape, "criproxy_backend_reconnects_total", { backend: "vm" })).toBeGreaterThanOrEqual(1);
     expect(figures.metrics.vmReconnects).toBeGreaterThanOrEqual(1);
     expect(figures.metrics.staleListAnswers).toBeGreaterThan(0);
     expect(figures.metrics.canceled + figures.metrics.unavailableVm).toBeGreaterThan(0);
