@@ -34,7 +34,8 @@ export function backendChanges(schema: DescMessage, msg: Message, backend: strin
   return rewriteStrings(schema, msg, backendVisit(backend, table), false);
 }
 
-function kubeletVisit(backend: string, table: RoutingTable | undefined): Visit {
+/** The per-value rule of toKubelet (shared with the wire rewriter): prefix ids and images, name claimed handlers back. */
+export function kubeletVisit(backend: string, table: RoutingTable | undefined): (cls: FieldClass, value: string) => string {
   // Handlers are named back only with a table; a backend handler nobody claims keeps its name.
   const handlers = table?.kubeletHandlers.get(backend);
   return (cls, value) => {
