@@ -1,40 +1,102 @@
-// A runtime's unary answer as the chunks it arrived in: passed on as they are, joined only
-// when something must read the message (a named runtime's ids, a merge that decodes).
+// A runtime's unary answer as the chunks it arrives in. It is handed on from its first chunk,
+// so kubelet receives a list while the runtime is still sending it; it is joined only when
+// something must read the message (a named runtime's ids, a merge that decodes).
 import { Code, ConnectError } from "@connectrpc/connect";
 import { joinChunks, MAX_MESSAGE_BYTES, tooLarge } from "../grpc/envelope.ts";
 
+const EMPTY_MESSAGE = Buffer.from([0, 0, 0, 0, 0]);
+
 export class RawAnswer {
+  /** The framed body received so far: the 5-byte prefix and the message, as sent. */
+  private readonly chunks: Buffer[] = [];
+  private received = 0;
+  private state: "open" | "ok" | ConnectError = "open";
+  // Every waiter awaits the same promise; each change settles it and makes a new one.
+  private changed = Promise.withResolvers<void>();
   private joined: Buffer | undefined;
 
-  /** `chunks` hold one length-prefixed message, `total` bytes in all (checked by `from`). */
-  private constructor(
-    /** The framed body: the 5-byte prefix and the message, as received. */
-    readonly framedChunks: readonly Buffer[],
-    /** The message's length, without the prefix. */
-    readonly length: number,
-  ) {}
+  /** `what` names the answer in errors ("answer of runtime vm to /runtime.v1...") */
+  constructor(private readonly what: string) {}
 
-  /** Checks the body holds exactly one uncompressed message; `what` names it in errors. */
-  static from(chunks: Buffer[], total: number, what: string): RawAnswer {
-    if (total === 0) return new RawAnswer([Buffer.from([0, 0, 0, 0, 0])], 0); // an empty body is an empty message
-    const head = chunks[0].length >= 5 ? chunks[0] : joinChunks(chunks, total);
-    if (head.length < 5) throw new ConnectError(`${what}: truncated gRPC message prefix`, Code.Internal);
-    if (head[0] & 1) throw new ConnectError(`${what}: compressed messages are not supported`, Code.Unimplemented);
-    const length = head.readUInt32BE(1);
-    if (length > MAX_MESSAGE_BYTES) throw tooLarge(what, length);
-    if (total !== length + 5) throw new ConnectError(`${what}: gRPC message length ${length} does not match the ${total - 5} bytes sent`, Code.Internal);
-    return new RawAnswer(head === chunks[0] ? chunks : [head], length);
+  /** Adds a chunk as it arrives; throws ResourceExhausted past kubelet's 16 MiB limit. */
+  push(chunk: Buffer): void {
+    this.received += chunk.length;
+    if (this.received > MAX_MESSAGE_BYTES + 5) throw tooLarge(this.what, this.received - 5);
+    this.chunks.push(chunk);
+    this.notify();
   }
 
-  /** The message's bytes in one buffer (joined once, on first use). */
-  message(): Buffer {
-    this.joined ??= joinChunks(this.framedChunks as Buffer[], this.length + 5).subarray(5);
+  /** The runtime ended the answer: OK, or with a status error after some data. */
+  end(error?: ConnectError): void {
+    if (this.state !== "open") return;
+    this.state = error ?? "ok";
+    this.notify();
+  }
+
+  /** The framed body when the answer has ended well (the usual case for a small answer), else undefined. */
+  settled(): readonly Buffer[] | undefined {
+    if (this.state !== "ok") return undefined;
+    return this.received === 0 ? [EMPTY_MESSAGE] : this.chunks;
+  }
+
+  /** The framed chunks, as they arrive; throws the runtime's error if it ends with one. */
+  async *framedChunks(): AsyncGenerator<Buffer> {
+    let i = 0;
+    for (;;) {
+      while (i < this.chunks.length) yield this.chunks[i++];
+      if (this.state === "ok") {
+        if (this.received === 0) yield EMPTY_MESSAGE; // an empty body is an empty message
+        return;
+      }
+      if (this.state !== "open") throw this.state;
+      await this.changed.promise;
+    }
+  }
+
+  /** The message's chunks without the prefix, as they arrive. */
+  async *messageChunks(): AsyncGenerator<Buffer> {
+    let skip = 5;
+    for await (const chunk of this.framedChunks()) {
+      const rest = skip > 0 ? chunk.subarray(Math.min(skip, chunk.length)) : chunk;
+      skip = Math.max(0, skip - chunk.length);
+      if (rest.length > 0) yield rest;
+    }
+  }
+
+  /** The message's length, from its prefix (waits for the first 5 bytes). */
+  async messageLength(): Promise<number> {
+    while (this.received < 5 && this.state === "open") await this.changed.promise;
+    if (this.received === 0 && this.state === "ok") return 0;
+    if (this.received < 5) throw this.state === "open" || this.state === "ok" ? this.invalid("truncated gRPC message prefix") : this.state;
+    return this.header().length;
+  }
+
+  /** The whole message in one buffer, checked (waits for the end; joined once). */
+  async message(): Promise<Buffer> {
+    if (this.joined) return this.joined;
+    for await (const _ of this.framedChunks()); // wait for the end, or its error
+    if (this.received === 0) return (this.joined = Buffer.alloc(0));
+    const { length } = this.header();
+    if (this.received !== length + 5) throw this.invalid(`gRPC message length ${length} does not match the ${this.received - 5} bytes sent`);
+    this.joined = joinChunks(this.chunks, this.received).subarray(5);
     return this.joined;
   }
 
-  /** The message's bytes as chunks, without the prefix: for concatenating into a merged answer. */
-  messageChunks(): Buffer[] {
-    const [first, ...rest] = this.framedChunks;
-    return [first.subarray(5), ...rest].filter((c) => c.length > 0);
+  private header(): { length: number } {
+    const head = this.chunks[0].length >= 5 ? this.chunks[0] : joinChunks(this.chunks, this.received);
+    if (head[0] & 1) throw new ConnectError(`${this.what}: compressed messages are not supported`, Code.Unimplemented);
+    const length = head.readUInt32BE(1);
+    if (length > MAX_MESSAGE_BYTES) throw tooLarge(this.what, length);
+    return { length };
+  }
+
+  private invalid(why: string): ConnectError {
+    return new ConnectError(`${this.what}: ${why}`, Code.Internal);
+  }
+
+  private notify(): void {
+    const done = this.changed;
+    this.changed = Promise.withResolvers<void>();
+    done.resolve();
   }
 }

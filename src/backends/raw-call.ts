@@ -21,20 +21,31 @@ const userAgent = `criproxy/${VERSION}`;
 /** A stream the backend refuses before answering (REFUSED_STREAM, GOAWAY) is safe to send again. */
 const ATTEMPTS = 3;
 
-/** One unary call; resolves with the answer as received or rejects with the runtime's status. */
+/**
+ * One unary call. Resolves with the answer at its first chunk (the rest keeps arriving into
+ * it, and an error after that ends it), or rejects with the runtime's status before any data.
+ */
 export async function unaryRaw(backend: Backend, path: string, message: Uint8Array, opts: CallOptions = {}): Promise<RawAnswer> {
   for (let attempt = 1; ; attempt++) {
     const stream = await open(backend, path, opts);
-    const chunks: Buffer[] = [];
-    let total = 0;
+    const answer = new RawAnswer(`answer of runtime ${backend.label} to ${path}`);
     try {
-      return await exchange(backend, stream, message, opts, {
-        data(chunk) {
-          chunks.push(chunk);
-          total += chunk.length;
-          if (total > MAX_MESSAGE_BYTES + 5) throw tooLarge(`answer of runtime ${backend.label} to ${path}`, total - 5);
-        },
-        end: () => RawAnswer.from(chunks, total, `answer of runtime ${backend.label} to ${path}`),
+      return await new Promise<RawAnswer>((resolve, reject) => {
+        let handedOn = false;
+        const handOn = () => {
+          handedOn = true;
+          resolve(answer);
+        };
+        exchange(backend, stream, message, opts, {
+          data(chunk) {
+            answer.push(chunk);
+            if (!handedOn) handOn();
+          },
+          end: () => answer.end(),
+        }).then(
+          () => handedOn || handOn(),
+          (e) => (handedOn ? answer.end(failure(backend, e)) : reject(e)),
+        );
       });
     } catch (e) {
       if (e instanceof Refused && attempt < ATTEMPTS) continue;

@@ -1,7 +1,7 @@
 // Metrics per call, as an interceptor around the handlers (like src/server/logging.ts):
 // the code from the ConnectError, the runtimes from `call.routedTo` once the call is done.
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Answer, Call, Handlers } from "../server/call.ts";
+import type { Call, Handlers } from "../server/call.ts";
 import type { ProxyMetrics } from "./proxy-metrics.ts";
 
 /** Wraps handlers so every call is counted and timed, and every event message counted. */
@@ -23,7 +23,7 @@ export function withMetrics(inner: Handlers, m: ProxyMetrics): Handlers {
     },
     async stream(call, send) {
       // Streams are open-ended (GetContainerEvents lives as long as kubelet): counted, not timed.
-      const counted = call.row?.kind === "events" ? (msg: Answer) => (m.events.inc(), send(msg)) : send;
+      const counted = call.row?.kind === "events" ? (msg: Uint8Array) => (m.events.inc(), send(msg)) : send;
       m.inFlight++;
       try {
         await inner.stream(call, counted);

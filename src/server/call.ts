@@ -18,14 +18,14 @@ export interface Call {
 }
 
 /**
- * A unary answer: the message's bytes; encoded parts whose concatenation is the message
- * (protobuf merges concatenated messages: how list answers are merged unread); or a
- * runtime's answer passed on as it arrived.
+ * A unary answer: the message's bytes; parts whose concatenation is the message (protobuf
+ * merges concatenated messages: how list answers are merged unread); or a runtime's answer
+ * passed on as it arrives. A RawAnswer among parts stands for its message bytes.
  */
-export type Answer = Uint8Array | readonly Uint8Array[] | RawAnswer;
+export type Answer = Uint8Array | readonly (Uint8Array | RawAnswer)[] | RawAnswer;
 
 export interface Handlers {
   unary(call: Call): Promise<Answer>;
   /** Server-streaming: `send` writes one message; resolves when the stream ends well. */
-  stream(call: Call, send: (message: Answer) => void): Promise<void>;
+  stream(call: Call, send: (message: Uint8Array) => void): Promise<void>;
 }

@@ -45,7 +45,7 @@ export function createFanOut(ctx: ProxyContext): (call: Call) => Promise<Answer>
     const namedParts = named.map(async (b) => {
       const answer = await fromNamed(call, b);
       if (answer !== undefined) {
-        const raw = answer.message();
+        const raw = await answer.message();
         if (key === undefined) return ctx.rewrite.message(call.row, b, raw);
         const part = ctx.lastKnown.rewritten(b.name, key, raw) ?? ctx.rewrite.message(call.row, b, raw);
         ctx.lastKnown.put(b.name, key, raw, part);
@@ -66,9 +66,9 @@ export function createFanOut(ctx: ProxyContext): (call: Call) => Promise<Answer>
     if (present.length === 0) return first;
     const schema = call.row!.method.output;
     // Protobuf merges concatenated messages: list answers merge without being read.
-    if (concatMergeable(schema)) return [...first.messageChunks(), ...present];
+    if (concatMergeable(schema)) return [first, ...present];
     if (schema.typeName === ListMetricDescriptorsResponseSchema.typeName) {
-      const all = [first.message(), ...present].map((p) => fromBinary(ListMetricDescriptorsResponseSchema, p));
+      const all = [await first.message(), ...present].map((p) => fromBinary(ListMetricDescriptorsResponseSchema, p));
       return toBinary(ListMetricDescriptorsResponseSchema, mergeMetricDescriptors(all));
     }
     throw new Error(`no merge for ${schema.typeName}`);
@@ -76,9 +76,10 @@ export function createFanOut(ctx: ProxyContext): (call: Call) => Promise<Answer>
 
   async function status(call: Call): Promise<Answer> {
     const [first, ...rest] = await Promise.all([fromPrimary(call), ...named.map((b) => fromNamed(call, b))]);
-    const others = rest.flatMap((raw, i) => (raw === undefined ? [] : [{ backend: named[i].name, answer: safeStatus(raw.message()) }]));
+    const others = [];
+    for (const [i, raw] of rest.entries()) if (raw !== undefined) others.push({ backend: named[i].name, answer: safeStatus(await raw.message().catch(() => Buffer.alloc(0))) });
     if (others.length === 0) return first;
-    return toBinary(StatusResponseSchema, mergeStatus(fromBinary(StatusResponseSchema, first.message()), others, ctx.table));
+    return toBinary(StatusResponseSchema, mergeStatus(fromBinary(StatusResponseSchema, await first.message()), others, ctx.table));
   }
 
   // UpdateRuntimeConfig reaches every runtime, and a runtime that connects later gets the last one.
@@ -106,8 +107,13 @@ export function createFanOut(ctx: ProxyContext): (call: Call) => Promise<Answer>
    */
   async function anyHolder(call: Call): Promise<Answer> {
     const [first, ...rest] = await Promise.allSettled([fromPrimary(call), ...named.map((b) => fromNamed(call, b))]);
-    const answers = [first, ...rest].map((r, i) => ({ backend: i === 0 ? primary : named[i - 1], answer: r.status === "fulfilled" ? r.value : undefined }));
-    const found = answers.find((a) => a.answer !== undefined && a.answer.length > 0) ?? answers.find((a) => a.answer !== undefined);
+    const answers = [];
+    for (const [i, r] of [first, ...rest].entries()) {
+      const answer = r.status === "fulfilled" ? r.value : undefined;
+      const message = await answer?.message().catch(() => undefined);
+      answers.push({ backend: i === 0 ? primary : named[i - 1], answer: message === undefined ? undefined : answer, length: message?.length ?? 0 });
+    }
+    const found = answers.find((a) => a.answer !== undefined && a.length > 0) ?? answers.find((a) => a.answer !== undefined);
     if (!found) throw (first as PromiseRejectedResult).reason;
     return ctx.rewrite.answer(call.row, found.backend, found.answer!);
   }

@@ -1,30 +1,56 @@
-// An answer as the buffers to write, copying as little as possible: Bun's node:http2 joins
-// buffered writes into one new buffer (_writev), so a 1 MB list written as prefix + message
-// in one go was copied once more than needed.
-import { envelopeHeader } from "../grpc/envelope.ts";
+// Writing answers: the gRPC prefix and message(s), copying as little as possible. Bun's
+// node:http2 joins buffered writes into one new buffer (_writev), so each buffer is written
+// after the previous one is taken, and a runtime's answer flows on as its chunks arrive.
 import { RawAnswer } from "../backends/raw-answer.ts";
+import { envelopeHeader } from "../grpc/envelope.ts";
 import type { Answer } from "./call.ts";
 
 /** Below this, prefix and message are joined: a write costs more than a small copy. */
 const COPY_BELOW = 64 * 1024;
 
-/** The buffers of one length-prefixed message; one buffer where that costs no large copy. */
-export function framed(answer: Answer): readonly Uint8Array[] {
-  if (answer instanceof RawAnswer) return answer.framedChunks;
-  const parts = answer instanceof Uint8Array ? [answer] : answer;
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const head = envelopeHeader(length);
-  if (length < COPY_BELOW) return [Buffer.concat([head, ...parts])];
-  return [head, ...parts.filter((p) => p.length > 0)];
+interface Writable {
+  write(b: Uint8Array, cb: (e?: Error | null) => void): boolean;
 }
 
-/** Writes the buffers one after another (never buffered together), then calls `done`. */
-export function writeInTurn(stream: { write(b: Uint8Array, cb: (e?: Error | null) => void): boolean }, buffers: readonly Uint8Array[], done: () => void): void {
-  let i = 0;
-  const next = (e?: Error | null) => {
-    if (e || i === buffers.length) return done();
-    stream.write(buffers[i++], next);
-  };
-  next();
+/** One stream message with its prefix, in one buffer. */
+export function framedMessage(message: Uint8Array): Buffer {
+  return Buffer.concat([envelopeHeader(message.length), message]);
+}
+
+/** The whole framed answer in one buffer when that needs no waiting and no large copy, else undefined. */
+export function settledBuffer(answer: Answer): Uint8Array | undefined {
+  if (answer instanceof RawAnswer) {
+    const settled = answer.settled();
+    return settled?.length === 1 ? settled[0] : undefined;
+  }
+  const parts = answer instanceof Uint8Array ? [answer] : answer;
+  let length = 0;
+  for (const p of parts) {
+    if (p instanceof RawAnswer) return undefined;
+    length += p.length;
+  }
+  return length < COPY_BELOW ? Buffer.concat([envelopeHeader(length), ...(parts as Uint8Array[])]) : undefined;
+}
+
+/** Writes a unary answer; rejects if the runtime's answer ends in an error or the write fails. */
+export async function writeAnswer(stream: Writable, answer: Answer): Promise<void> {
+  if (answer instanceof RawAnswer) {
+    for await (const chunk of answer.framedChunks()) await write(stream, chunk);
+    return;
+  }
+  const parts = answer instanceof Uint8Array ? [answer] : answer;
+  let length = 0;
+  for (const p of parts) length += p instanceof RawAnswer ? await p.messageLength() : p.length;
+  if (length < COPY_BELOW && parts.every((p) => p instanceof Uint8Array)) {
+    return write(stream, Buffer.concat([envelopeHeader(length), ...(parts as Uint8Array[])]));
+  }
+  await write(stream, envelopeHeader(length));
+  for (const p of parts) {
+    if (p instanceof RawAnswer) for await (const chunk of p.messageChunks()) await write(stream, chunk);
+    else if (p.length > 0) await write(stream, p);
+  }
+}
+
+function write(stream: Writable, b: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => stream.write(b, (e) => (e ? reject(e) : resolve())));
 }

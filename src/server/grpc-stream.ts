@@ -6,7 +6,7 @@ import { joinChunks, MAX_MESSAGE_BYTES, tooLarge, unwrapUnary } from "../grpc/en
 import { statusFields } from "../grpc/status.ts";
 import { parseGrpcTimeout } from "../grpc/timeout.ts";
 import type { Answer, Call, Handlers } from "./call.ts";
-import { framed, writeInTurn } from "./frames.ts";
+import { framedMessage, settledBuffer, writeAnswer } from "./frames.ts";
 
 const okHeaders = { ":status": 200, "content-type": "application/grpc", "grpc-accept-encoding": "identity" };
 const okTrailers = { "grpc-status": "0" };
@@ -71,7 +71,7 @@ export function serveStream(stream: ServerHttp2Stream, headers: IncomingHttpHead
     };
     if (row?.streaming) {
       let started = false;
-      const send = (m: Answer) => {
+      const send = (m: Uint8Array) => {
         if (stream.closed || stream.destroyed) return;
         if (!started) {
           started = true;
@@ -91,20 +91,34 @@ export function serveStream(stream: ServerHttp2Stream, headers: IncomingHttpHead
       return;
     }
     handlers.unary(call).then((answer) => {
-      done = true;
-      if (stream.closed || stream.destroyed) return;
+      if (stream.closed || stream.destroyed) return controller.abort();
       stream.respond(okHeaders, { waitForTrailers: true });
-      stream.once("wantTrailers", () => stream.sendTrailers(okTrailers));
-      const buffers = framed(answer);
-      if (buffers.length === 1) stream.end(buffers[0]);
-      else writeInTurn(stream, buffers, () => stream.end());
+      const whole = settledBuffer(answer);
+      if (whole) {
+        done = true;
+        stream.once("wantTrailers", () => stream.sendTrailers(okTrailers));
+        stream.end(whole);
+        return;
+      }
+      // Until the answer is written, kubelet going away cancels the runtime's call (`done` unset).
+      writeAnswer(stream, answer).then(
+        () => {
+          done = true;
+          stream.once("wantTrailers", () => stream.sendTrailers(okTrailers));
+          stream.end();
+        },
+        (e) => {
+          done = true;
+          finishStarted(stream, asError(e));
+        },
+      );
     }, finish);
   });
 }
 
 // Stream messages arrive one by one; each goes out as it comes.
-function writeMessage(stream: ServerHttp2Stream, answer: Answer): void {
-  for (const b of framed(answer)) stream.write(b);
+function writeMessage(stream: ServerHttp2Stream, message: Uint8Array): void {
+  stream.write(framedMessage(message));
 }
 
 // A stream with no messages is answered trailers-only with OK.

@@ -17,7 +17,7 @@ export function withLogging(inner: Handlers, log: Logger): Handlers {
       const started = performance.now();
       try {
         const answer = await inner.unary(call);
-        if (dump) log.log(0, "I", "proxy.ts", `LEAVE: ${call.path} on ${routes(call)} in ${ms(started)}\n${text(call.row!.method.output, join(answer))}`);
+        if (dump) log.log(0, "I", "proxy.ts", `LEAVE: ${call.path} on ${routes(call)} in ${ms(started)}\n${text(call.row!.method.output, await join(answer))}`);
         return answer;
       } catch (e) {
         failed(log, call, e, started);
@@ -51,9 +51,10 @@ function codeName(err: ConnectError): string {
   return Code[err.code] ?? String(err.code);
 }
 
-function join(answer: Answer): Uint8Array {
+async function join(answer: Answer): Promise<Uint8Array> {
   if (answer instanceof RawAnswer) return answer.message();
-  return answer instanceof Uint8Array ? answer : Buffer.concat(answer as Uint8Array[]);
+  if (answer instanceof Uint8Array) return answer;
+  return Buffer.concat(await Promise.all(answer.map((p) => (p instanceof RawAnswer ? p.message() : p))));
 }
 
 /** A message as readable, indented JSON; bytes that do not decode are shown as such. */

@@ -16,8 +16,8 @@ import { decodeAnswer } from "./codec.ts";
 const hasUrl = (schema: DescMessage) => schema.fields.some((f) => f.name === "url" && f.fieldKind === "scalar");
 
 export interface AnswerRewriter {
-  /** A unary answer as kubelet gets it: the runtime's own bytes where nothing changes. */
-  answer(row: MethodRow | undefined, backend: Backend, raw: RawAnswer): RawAnswer | Uint8Array;
+  /** A unary answer as kubelet gets it: the runtime's own bytes, flowing on, where nothing changes. */
+  answer(row: MethodRow | undefined, backend: Backend, raw: RawAnswer): RawAnswer | Promise<Uint8Array>;
   /** One message (of a stream, or a joined answer) as kubelet gets it. */
   message(row: MethodRow | undefined, backend: Backend, bytes: Buffer): Uint8Array;
 }
@@ -27,7 +27,7 @@ export function answerRewriter(table: RoutingTable, streamUrl: string | undefine
   const changes = (row: MethodRow | undefined, backend: Backend) =>
     row !== undefined && (backend.name !== "" || (streamUrl !== undefined && hasUrl(row.method.output)));
   return {
-    answer: (row, backend, raw) => (changes(row, backend) ? message(row, backend, raw.message()) : raw),
+    answer: (row, backend, raw) => (changes(row, backend) ? raw.message().then((m) => message(row, backend, m)) : raw),
     message: (row, backend, bytes) => (changes(row, backend) ? message(row, backend, bytes) : bytes),
   };
 

@@ -3,7 +3,7 @@
 import { ConnectError } from "@connectrpc/connect";
 import type { Backend } from "../backends/backend.ts";
 import { streamRaw, type CallOptions } from "../backends/raw-call.ts";
-import type { Answer, Call } from "./call.ts";
+import type { Call } from "./call.ts";
 import type { ProxyContext } from "./proxy.ts";
 
 /** How soon a named runtime's broken event stream is tried again while it still looks ready. */
@@ -13,17 +13,17 @@ export function createStreams(ctx: ProxyContext) {
   const { primary, named, log } = ctx;
   // Streams are open-ended: only kubelet's own deadline applies, not --request-timeout.
   const streamOptions = (call: Call, signal = call.signal): CallOptions => ({ deadline: call.deadline, signal });
-  const forward = (call: Call, b: Backend, send: (m: Answer) => void) => (msg: Buffer) => send(ctx.rewrite.message(call.row, b, msg));
+  const forward = (call: Call, b: Backend, send: (m: Uint8Array) => void) => (msg: Buffer) => send(ctx.rewrite.message(call.row, b, msg));
 
   /** One runtime's stream, each message rewritten as kubelet must see it. */
-  async function one(call: Call, b: Backend, message: Uint8Array, send: (m: Answer) => void): Promise<void> {
+  async function one(call: Call, b: Backend, message: Uint8Array, send: (m: Uint8Array) => void): Promise<void> {
     call.routedTo.push(b.label);
     await ctx.whenReady(b, streamOptions(call));
     await streamRaw(b, call.path, message, forward(call, b, send), streamOptions(call));
   }
 
   /** A Stream* list from every ready runtime; the primary's failure fails the call, a named one's is left out. */
-  async function fanIn(call: Call, send: (m: Answer) => void): Promise<void> {
+  async function fanIn(call: Call, send: (m: Uint8Array) => void): Promise<void> {
     const stop = new AbortController();
     call.signal.addEventListener("abort", () => stop.abort());
     const opts = streamOptions(call, stop.signal);
@@ -48,7 +48,7 @@ export function createStreams(ctx: ProxyContext) {
    * stream breaks rejoins when it is back. The primary's stream ending ends kubelet's, with the
    * primary's status, so kubelet re-subscribes.
    */
-  function events(call: Call, send: (m: Answer) => void): Promise<void> {
+  function events(call: Call, send: (m: Uint8Array) => void): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const active = new Map<Backend, AbortController>();
       const unsubscribe: (() => void)[] = [];
