@@ -1,6 +1,7 @@
 // One configuration's handlers, as served between two reloads. A reload swaps in a new
 // generation; the old one finishes its calls (bounded), ends its streams so kubelet
 // re-subscribes to the new backends, and only then are removed runtimes closed.
+import { answerEnded, rawParts } from "../metrics/answer-end.ts";
 import type { Handlers } from "../server/call.ts";
 
 /** Handlers that count their in-flight calls and can be retired. */
@@ -12,7 +13,22 @@ export class Generation {
 
   constructor(inner: Handlers) {
     this.handlers = {
-      unary: (call) => this.track(() => inner.unary(call)),
+      unary: async (call) => {
+        // Counted until the answer has fully arrived: a runtime's answer streams on after this returns.
+        this.inFlight++;
+        let answer;
+        try {
+          answer = await inner.unary(call);
+        } catch (e) {
+          this.finished();
+          throw e;
+        }
+        answerEnded(rawParts(answer)).then(
+          () => this.finished(),
+          () => this.finished(),
+        );
+        return answer;
+      },
       stream: (call, send) =>
         this.track(async () => {
           // A stream of this generation stops when kubelet cancels it or the generation retires.
@@ -62,7 +78,11 @@ export class Generation {
     try {
       return await run();
     } finally {
-      if (--this.inFlight === 0) this.idle?.();
+      this.finished();
     }
+  }
+
+  private finished(): void {
+    if (--this.inFlight === 0) this.idle?.();
   }
 }

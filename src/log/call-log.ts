@@ -4,6 +4,7 @@
 // failed calls at -v 2.
 import { fromBinary, ScalarType, type DescMessage } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
+import { answerBytes, answerEnded, rawParts } from "../metrics/answer-end.ts";
 import { codeName, methodOf } from "../metrics/metrics-interceptor.ts";
 import type { Answer, Call, Handlers } from "../server/call.ts";
 import type { NodeLogger } from "./node-logger.ts";
@@ -11,7 +12,7 @@ import type { NodeLogger } from "./node-logger.ts";
 /** Wraps handlers with one JSON-friendly record per call. */
 export function withCallRecords(inner: Handlers, log: NodeLogger): Handlers {
   const wanted = (call: Call) => call.row !== undefined && log.v >= call.row.log;
-  const record = (call: Call, started: number, answer: Answer | undefined, e?: unknown) => {
+  const record = (call: Call, started: number, ids: Record<string, string>, e?: unknown) => {
     const failed = e !== undefined;
     if (!(failed ? log.v >= 2 : wanted(call))) return;
     const err = failed ? ConnectError.from(e) : undefined;
@@ -20,41 +21,52 @@ export function withCallRecords(inner: Handlers, log: NodeLogger): Handlers {
       backend: call.routedTo.length ? call.routedTo.join(",") : undefined,
       duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
       code: failed ? codeName(e) : "OK",
-      ...idsOf(call, answer),
+      ...requestIds(call),
+      ...ids,
     });
   };
   return {
     async unary(call) {
       const started = performance.now();
+      let answer: Answer;
       try {
-        const answer = await inner.unary(call);
-        record(call, started, answer);
-        return answer;
+        answer = await inner.unary(call);
       } catch (e) {
-        record(call, started, undefined, e);
+        record(call, started, {}, e);
         throw e;
       }
+      // The answer goes to kubelet now; the record follows once it has fully arrived.
+      if (wanted(call) || log.v >= 2) {
+        answerEnded(rawParts(answer))
+          .then(async () => record(call, started, wanted(call) ? await answerIds(call, answer) : {}))
+          .catch((e) => record(call, started, {}, e));
+      }
+      return answer;
     },
     async stream(call, send) {
       const started = performance.now();
       try {
         await inner.stream(call, send);
-        record(call, started, undefined);
+        record(call, started, {});
       } catch (e) {
-        record(call, started, undefined, e);
+        record(call, started, {}, e);
         throw e;
       }
     },
   };
 }
 
-/** The ids and image a request names (and a create/pull answer returns), as kubelet sees them. */
-function idsOf(call: Call, answer: Answer | undefined): Record<string, string> {
-  const row = call.row;
-  if (!row) return {};
+/** The ids and image a request names, as kubelet sent them. */
+function requestIds(call: Call): Record<string, string> {
   const out: Record<string, string> = {};
-  pick(row.method.input, call.request, out);
-  if (answer !== undefined && namesIds(row.method.output)) pick(row.method.output, answer instanceof Uint8Array ? answer : Buffer.concat(answer as Uint8Array[]), out);
+  if (call.row) pick(call.row.method.input, call.request, out);
+  return out;
+}
+
+/** The ids a create or pull answer returns (small answers: read whole). */
+async function answerIds(call: Call, answer: Answer): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  if (call.row && namesIds(call.row.method.output)) pick(call.row.method.output, await answerBytes(answer), out);
   return out;
 }
 

@@ -2,6 +2,7 @@
 // the code from the ConnectError, the runtimes from `call.routedTo` once the call is done.
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Call, Handlers } from "../server/call.ts";
+import { answerEnded, rawParts } from "./answer-end.ts";
 import type { ProxyMetrics } from "./proxy-metrics.ts";
 
 /** Wraps handlers so every call is counted and timed, and every event message counted. */
@@ -9,17 +10,23 @@ export function withMetrics(inner: Handlers, m: ProxyMetrics): Handlers {
   return {
     async unary(call) {
       const started = performance.now();
-      m.inFlight++;
-      try {
-        const answer = await inner.unary(call);
-        m.called(methodOf(call), call.routedTo, "OK", (performance.now() - started) / 1000);
-        return answer;
-      } catch (e) {
-        m.called(methodOf(call), call.routedTo, codeName(e), (performance.now() - started) / 1000);
-        throw e;
-      } finally {
+      const done = (code: string) => {
         m.inFlight--;
+        m.called(methodOf(call), call.routedTo, code, (performance.now() - started) / 1000);
+      };
+      m.inFlight++;
+      let answer;
+      try {
+        answer = await inner.unary(call);
+      } catch (e) {
+        done(codeName(e));
+        throw e;
       }
+      // An answer still arriving is counted when it ends, with the code it ends with.
+      const parts = rawParts(answer);
+      if (parts.length === 0) done("OK");
+      else answerEnded(parts).then(() => done("OK"), (e) => done(codeName(e)));
+      return answer;
     },
     async stream(call, send) {
       // Streams are open-ended (GetContainerEvents lives as long as kubelet): counted, not timed.
