@@ -14,6 +14,7 @@ import { startMetricsServer, type MetricsServer } from "./metrics/metrics-server
 import { ProxyMetrics } from "./metrics/proxy-metrics.ts";
 import type { Handlers } from "./server/call.ts";
 import { withLogging } from "./server/logging.ts";
+import { LastKnown } from "./server/last-known.ts";
 import { createProxy } from "./server/proxy.ts";
 import { startServer } from "./server/server.ts";
 
@@ -36,7 +37,6 @@ export interface Daemon {
 /** Longest a reload waits for the old configuration's calls before closing removed runtimes. */
 const MAX_DRAIN_MS = 120_000;
 /** The text of the proxy's line when a list answer carries a vanished runtime's memory (counted for metrics). */
-const STALE_LINE = "serving its last-known answer";
 
 /** Starts the proxy; resolves once its socket accepts connections (backends connect in the background). */
 export async function startDaemon(config: Config, log: Logger | NodeLogger): Promise<Daemon> {
@@ -44,24 +44,9 @@ export async function startDaemon(config: Config, log: Logger | NodeLogger): Pro
   let active: Backend[] = [];
   const pool = new Map<string, { backend: Backend; socket: string; connectTimeoutMs: number }>();
   const draining = new Set<Backend>();
-  let staleServed = 0;
+  const lastKnown = new LastKnown(config.staleGraceMs);
   let stopping = false;
-  const metrics = new ProxyMetrics({ backends: () => active, staleServed: () => staleServed });
-
-  // The proxy says when a list carries last-known objects; counting its line keeps
-  // src/server untouched (a `lastKnown` hook on createProxy would replace this).
-  const proxyLog: Logger = {
-    get v() {
-      return log.v;
-    },
-    set v(n) {
-      log.v = n;
-    },
-    log(level, severity, source, text) {
-      if (text.includes(STALE_LINE)) staleServed++;
-      log.log(level, severity, source, text);
-    },
-  };
+  const metrics = new ProxyMetrics({ backends: () => active, staleServed: () => lastKnown.served });
 
   const backendFor = (spec: BackendSpec, cfg: Config): Backend => {
     const have = pool.get(spec.name);
@@ -85,6 +70,7 @@ export async function startDaemon(config: Config, log: Logger | NodeLogger): Pro
       named.map((b) => b.name),
       cfg.handlers.map((c) => [c.handler, { backend: c.backend, handler: c.backendHandler }] as const),
     );
+    lastKnown.graceMs = cfg.staleGraceMs; // last-known lists survive a reload
     const proxy = createProxy({
       primary,
       named,
@@ -93,8 +79,10 @@ export async function startDaemon(config: Config, log: Logger | NodeLogger): Pro
       requestTimeoutMs: cfg.requestTimeoutMs,
       staleGraceMs: cfg.staleGraceMs,
       streamUrl: cfg.streamUrl,
-      log: proxyLog,
+      log,
+      lastKnown,
     });
+
     const measured = withMetrics(proxy, metrics);
     const text = withLogging(measured, log);
     // --log-format can change on SIGHUP: pick the per-call log at each call.
@@ -103,7 +91,7 @@ export async function startDaemon(config: Config, log: Logger | NodeLogger): Pro
       unary: (call) => (isJson(log) ? json : text).unary(call),
       stream: (call, send) => (isJson(log) ? json : text).stream(call, send),
     };
-    return new Generation(logged);
+    return new Generation(logged, () => proxy.dispose());
   };
 
   active = config.backends.map((spec) => backendFor(spec, config));

@@ -131,6 +131,7 @@ function exchange<T>(backend: Backend, stream: ClientHttp2Stream, message: Uint8
     let answered = false;
     let failed: unknown;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    const session = stream.session; // detached from the stream by the time it closes
     const stop = (err: ConnectError) => {
       failed ??= err;
       stream.close(constants.NGHTTP2_CANCEL);
@@ -179,6 +180,11 @@ function exchange<T>(backend: Backend, stream: ClientHttp2Stream, message: Uint8
       // Only a stream the runtime refused unprocessed is sent again: a reset after it may
       // have acted (RunPodSandbox) must not run twice.
       if (!answered && rst === constants.NGHTTP2_REFUSED_STREAM) return reject(new Refused());
+      // A runtime that dies mid-call: Bun closes its streams with CANCEL and no error event.
+      // We did not cancel (that sets `failed`), so the connection is gone: Unavailable.
+      if (rst === constants.NGHTTP2_CANCEL && (session?.destroyed || session?.closed)) {
+        return reject(new ConnectError(`runtime ${backend.label} is unavailable: its connection closed during the call`, Code.Unavailable));
+      }
       if (failed) return reject(failed);
       reject(rst !== constants.NGHTTP2_NO_ERROR ? resetError(rst, backend.label) : new ConnectError(`runtime ${backend.label} closed the stream without a status`, Code.Unavailable));
     });

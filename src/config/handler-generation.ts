@@ -11,7 +11,11 @@ export class Generation {
   private idle: (() => void) | undefined;
   private readonly retiring = new AbortController();
 
-  constructor(inner: Handlers) {
+  /** `onRetired` runs once the generation has drained (or its drain time is over). */
+  constructor(
+    inner: Handlers,
+    private readonly onRetired: () => void = () => {},
+  ) {
     this.handlers = {
       unary: async (call) => {
         // Counted until the answer has fully arrived: a runtime's answer streams on after this returns.
@@ -59,6 +63,13 @@ export class Generation {
    */
   retire(maxMs: number): Promise<boolean> {
     this.retiring.abort();
+    return this.drained(maxMs).then((drained) => {
+      this.onRetired();
+      return drained;
+    });
+  }
+
+  private drained(maxMs: number): Promise<boolean> {
     if (this.inFlight === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
       const timer = setTimeout(() => {

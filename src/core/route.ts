@@ -92,7 +92,10 @@ function routeImage(row: MethodRow, request: Message, table: RoutingTable): Plan
 // Unfiltered: every backend. A filter naming one runtime (an unprefixed id names the
 // primary): only that one. Filters naming two runtimes can match nothing.
 function routeList(row: MethodRow, request: Message, table: RoutingTable): Plan {
-  const backends = claimedBackends(claims(row.method.input, request, table));
+  const found = claims(row.method.input, request, table);
+  // `vm__` names a runtime but no object: it matches nothing (unprefixed, it would match all).
+  if (found.some((c) => (c.cls === "sandbox-id" || c.cls === "container-id") && c.backend && splitId(c.value, table.nameSet).id === "")) return { kind: "empty" };
+  const backends = claimedBackends(found);
   if (backends.length === 0) return { kind: "fan-out", backends: "all" };
   if (backends.length > 1) return { kind: "empty" };
   return planOne(row.method.input, request, backends[0], table);

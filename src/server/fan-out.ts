@@ -15,8 +15,8 @@ const REMEMBERED = new Set(["ListPodSandbox", "ListContainers"]);
 
 type FanOutKind = Extract<RouteKind, "list" | "fan-in" | "status" | "all" | "image">;
 
-/** The handler for unary fan-out calls, by route kind. */
-export function createFanOut(ctx: ProxyContext): (call: Call) => Promise<Answer> {
+/** The handler for unary fan-out calls, by route kind; `dispose` drops its backend subscriptions. */
+export function createFanOut(ctx: ProxyContext): { call(call: Call): Promise<Answer>; dispose(): void } {
   const { primary, named, log } = ctx;
 
   /** The primary's answer: it must answer, or the call fails (a list without it would look like every pod gone). */
@@ -84,7 +84,7 @@ export function createFanOut(ctx: ProxyContext): (call: Call) => Promise<Answer>
 
   // UpdateRuntimeConfig reaches every runtime, and a runtime that connects later gets the last one.
   let lastConfig: { path: string; request: Buffer } | undefined;
-  for (const b of named) {
+  const unsubscribe = named.map((b) =>
     b.subscribe((backend) => {
       if (backend.state !== "ready" || !lastConfig) return;
       const { path, request } = lastConfig;
@@ -92,8 +92,8 @@ export function createFanOut(ctx: ProxyContext): (call: Call) => Promise<Answer>
         () => log.log(2, "I", "fan-out.ts", `replayed UpdateRuntimeConfig to runtime ${backend.label}`),
         (e) => log.log(2, "W", "fan-out.ts", `replaying UpdateRuntimeConfig to runtime ${backend.label}: ${ConnectError.from(e).message}`),
       );
-    });
-  }
+    }),
+  );
   async function all(call: Call): Promise<Answer> {
     lastConfig = { path: call.path, request: call.request };
     const [first] = await Promise.all([fromPrimary(call), ...named.map((b) => fromNamed(call, b))]);
@@ -119,7 +119,10 @@ export function createFanOut(ctx: ProxyContext): (call: Call) => Promise<Answer>
   }
 
   const kinds: Record<FanOutKind, (call: Call) => Promise<Answer>> = { list: merged, "fan-in": merged, status, all, image: anyHolder };
-  return (call) => kinds[call.row!.kind as FanOutKind](call);
+  return {
+    call: (call) => kinds[call.row!.kind as FanOutKind](call),
+    dispose: () => unsubscribe.forEach((u) => u()),
+  };
 }
 
 function safeStatus(raw: Buffer) {

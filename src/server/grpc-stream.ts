@@ -6,6 +6,7 @@ import { joinChunks, MAX_MESSAGE_BYTES, tooLarge, unwrapUnary } from "../grpc/en
 import { statusFields } from "../grpc/status.ts";
 import { parseGrpcTimeout } from "../grpc/timeout.ts";
 import type { Answer, Call, Handlers } from "./call.ts";
+import { watchBody } from "./body-watch.ts";
 import { framedMessage, settledBuffer, writeAnswer } from "./frames.ts";
 
 const okHeaders = { ":status": 200, "content-type": "application/grpc", "grpc-accept-encoding": "identity" };
@@ -37,7 +38,13 @@ export function serveStream(stream: ServerHttp2Stream, headers: IncomingHttpHead
   const chunks: Buffer[] = [];
   let total = 0;
   let done = false;
+  const bodyArrived = watchBody((error) => {
+    done = true;
+    fail(stream, error);
+    stream.close(constants.NGHTTP2_CANCEL);
+  });
   stream.on("close", () => {
+    bodyArrived();
     if (!done) controller.abort();
   });
   stream.on("data", (chunk: Buffer) => {
@@ -52,6 +59,7 @@ export function serveStream(stream: ServerHttp2Stream, headers: IncomingHttpHead
     chunks.push(chunk);
   });
   stream.on("end", () => {
+    bodyArrived();
     if (done) return;
     let request: Buffer;
     try {

@@ -19,7 +19,8 @@ export class LastKnown {
   served = 0;
 
   constructor(
-    private readonly graceMs: number,
+    /** How long a remembered answer may stand in (--stale-grace; a reload may change it). */
+    public graceMs: number,
     private readonly now: () => number = Date.now,
   ) {}
 

@@ -27,6 +27,13 @@ export interface ProxyOptions {
   /** Base URL for path-only streaming URLs. */
   readonly streamUrl: string | undefined;
   readonly log: Logger;
+  /** The last-known lists, kept across reloads (a new one when absent). */
+  readonly lastKnown?: LastKnown;
+}
+
+/** The proxy's handlers, and `dispose` to drop its subscriptions when a reload replaces it. */
+export interface Proxy extends Handlers {
+  dispose(): void;
 }
 
 /** Per-backend deadline of a fan-out call: a slow named runtime must not stall kubelet's relist. */
@@ -45,12 +52,12 @@ export interface ProxyContext extends ProxyOptions {
 }
 
 /** The handlers the server dispatches to. */
-export function createProxy(opts: ProxyOptions): Handlers {
+export function createProxy(opts: ProxyOptions): Proxy {
   const { primary, table } = opts;
   const ctx: ProxyContext = {
     ...opts,
     byName: new Map([primary, ...opts.named].map((b) => [b.name, b])),
-    lastKnown: new LastKnown(opts.staleGraceMs),
+    lastKnown: opts.lastKnown ?? new LastKnown(opts.staleGraceMs),
     callOptions(call, capMs) {
       let deadline = call.deadline;
       if (deadline === undefined && opts.requestTimeoutMs > 0) deadline = Date.now() + opts.requestTimeoutMs;
@@ -93,6 +100,7 @@ export function createProxy(opts: ProxyOptions): Handlers {
   }
 
   return {
+    dispose: fanOut.dispose,
     async unary(call) {
       const p = plan(call);
       if (p === undefined) return one(call, primary, call.request);
@@ -104,7 +112,7 @@ export function createProxy(opts: ProxyOptions): Handlers {
         case "one":
           return one(call, backendOf(p.backend), p.request ? encodeFor(call, p.request) : call.request);
         case "fan-out":
-          return fanOut(call);
+          return fanOut.call(call);
       }
     },
     async stream(call, send) {

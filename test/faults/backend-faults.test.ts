@@ -59,11 +59,9 @@ test("a runtime killed mid-call: the call fails at once (no hang), and the next 
   }
 }, 30_000);
 
-// Known gap: Bun's node:http2 ends a stream whose connection died with rstCode CANCEL and no
-// error, and src/backends/raw-call.ts maps every CANCEL to Canceled. kubelet must see Unavailable
-// (retry later). Fix in raw-call.ts: a CANCEL we did not send, on a session now destroyed, is
-// Unavailable. When that lands this fails: make it a plain test.
-test.failing("...and the code of a call whose runtime was killed under it is Unavailable", () => {
+// Bun's node:http2 ends a stream whose connection died with rstCode CANCEL and no error;
+// kubelet must see Unavailable (retry later), not Canceled.
+test("...and the code of a call whose runtime was killed under it is Unavailable", () => {
   expect(killedCodes).toEqual({ vm: grpcStatus.UNAVAILABLE, primary: grpcStatus.UNAVAILABLE });
 });
 
