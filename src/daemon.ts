@@ -98,6 +98,8 @@ export async function startDaemon(config: Config, log: Logger | NodeLogger): Pro
   for (const b of active) pool.set(b.name, { backend: b, socket: b.socket, connectTimeoutMs: config.connectTimeoutMs });
   let generation = generationFor(config, active);
   let metricsServer = config.metricsAddr ? startMetrics(config) : undefined;
+  // Probe the runtimes while the socket is being bound: the first call finds the primary ready.
+  for (const b of active) b.start();
   let server;
   try {
     server = await startServer({
@@ -108,9 +110,9 @@ export async function startDaemon(config: Config, log: Logger | NodeLogger): Pro
     });
   } catch (e) {
     metricsServer?.stop();
+    for (const b of active) b.close();
     throw e;
   }
-  for (const b of active) b.start();
   const primary = active[0];
   log.log(0, "I", "daemon.ts", `criproxy serving on ${config.listen}, primary unix://${primary.socket}${active.slice(1).map((b) => `, ${b.name} unix://${b.socket}`).join("")}`);
 
