@@ -21,7 +21,8 @@ export function ratioChart(bars: readonly Bar[], targets: ReadonlyMap<string, nu
   const top = 40;
   const plotH = 220;
   const bottom = 110;
-  const width = left + groups.length * groupW + 20;
+  // Room on the right for the last group's slanted label.
+  const width = left + groups.length * groupW + 120;
   const height = top + plotH + bottom;
   const maxRatio = Math.max(1.2, ...bars.map((b) => (Number.isFinite(b.ratio) ? b.ratio : 0)));
   const yMax = Math.ceil(maxRatio * 5) / 5;
@@ -32,7 +33,7 @@ export function ratioChart(bars: readonly Bar[], targets: ReadonlyMap<string, nu
   out.push(`<text x="${left}" y="18" font-size="13" font-weight="bold">${esc(title)}</text>`);
   for (let t = 0; t <= yMax + 1e-9; t += 0.2) {
     const ty = y(t).toFixed(1);
-    out.push(`<line x1="${left}" x2="${width - 20}" y1="${ty}" y2="${ty}" stroke="${Math.abs(t - 1) < 1e-9 ? "#333" : "#ddd"}"/>`);
+    out.push(`<line x1="${left}" x2="${width - 120}" y1="${ty}" y2="${ty}" stroke="${Math.abs(t - 1) < 1e-9 ? "#333" : "#ddd"}"/>`);
     out.push(`<text x="${left - 6}" y="${ty}" text-anchor="end" dominant-baseline="middle">${t.toFixed(1)}</text>`);
   }
   out.push(`<text transform="translate(12 ${top + plotH / 2}) rotate(-90)" text-anchor="middle">proxied / direct calls/s</text>`);
