@@ -6,16 +6,9 @@ import { startFakeRuntime, type FakeRuntime } from "../../src/fake/runtime.ts";
 import { criClient } from "../support/grpc-client.ts";
 import { startProxy } from "../support/proxy-process.ts";
 import { tempSocket } from "../support/temp-socket.ts";
+import { codeOf, waitFor } from "../support/wait.ts";
 
-async function waitFor(check: () => Promise<boolean> | boolean, ms = 8000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await Promise.resolve().then(check).catch(() => false))) {
-    if (Date.now() > until) throw new Error("condition not met in time");
-    await Bun.sleep(50);
-  }
-}
 
-const codeOf = (p: Promise<unknown>) => p.then(() => ({ code: 0, details: "" }), (e: { code: number; details: string }) => ({ code: e.code, details: e.details }));
 
 test("vm appears late, vanishes (its pods stay listed), returns; after the grace its pods go", async () => {
   const primary = await startFakeRuntime({ socket: tempSocket("ce-primary"), pods: 2 });

@@ -8,6 +8,7 @@ import { criClient, type CriClient } from "../support/grpc-client.ts";
 import { startProxy, type ProxyProcess } from "../support/proxy-process.ts";
 import { tempSocket } from "../support/temp-socket.ts";
 import { rawCall } from "../support/raw-http2.ts";
+import { codeOf } from "../support/wait.ts";
 
 let fake: FakeRuntime;
 let proxy: ProxyProcess;
@@ -28,7 +29,6 @@ afterAll(async () => {
   await fake?.stop();
 });
 
-const codeOf = (p: Promise<unknown>) => p.then(() => "ok", (e: { code: number; details: string }) => ({ code: e.code, details: e.details }));
 
 // Stats carry the time they were taken; compare them without it.
 const timeless = (m: unknown): unknown =>

@@ -9,8 +9,8 @@ import { startFakeRuntime } from "../../src/fake/runtime.ts";
 import { criClient } from "../support/grpc-client.ts";
 import { cliEntry, startProxy, tempDir } from "../support/proxy-process.ts";
 import { tempSocket } from "../support/temp-socket.ts";
+import { codeOf } from "../support/wait.ts";
 
-const codeOf = (p: Promise<unknown>) => p.then(() => "ok", (e: { code: number; details: string }) => ({ code: e.code, details: e.details }));
 
 describe("the listening socket", () => {
   test("its directory is created, and the socket is 0660 from the start", async () => {

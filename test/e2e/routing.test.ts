@@ -6,6 +6,7 @@ import { startFakeRuntime, type FakeRuntime } from "../../src/fake/runtime.ts";
 import { criClient, type CriClient } from "../support/grpc-client.ts";
 import { startProxy, type ProxyProcess } from "../support/proxy-process.ts";
 import { tempSocket } from "../support/temp-socket.ts";
+import { codeOf, waitFor } from "../support/wait.ts";
 
 let primary: FakeRuntime;
 let vm: FakeRuntime;
@@ -27,16 +28,8 @@ afterAll(async () => {
   await vm?.stop();
 });
 
-async function waitFor(check: () => Promise<boolean> | boolean, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await Promise.resolve().then(check).catch(() => false))) {
-    if (Date.now() > until) throw new Error("condition not met in time");
-    await Bun.sleep(25);
-  }
-}
 
 const lastCall = (rt: FakeRuntime, method: string) => [...rt.calls].reverse().find((c) => c.method === method)?.request as Record<string, any>;
-const codeOf = (p: Promise<unknown>) => p.then(() => ({ code: 0, details: "" }), (e: { code: number; details: string }) => ({ code: e.code, details: e.details }));
 const podConfig = (name: string, annotations: Record<string, string> = {}) => ({ metadata: { name, namespace: "default", uid: `uid-${name}`, attempt: 0 }, annotations });
 
 describe("RunPodSandbox", () => {

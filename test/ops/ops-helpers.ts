@@ -1,22 +1,8 @@
 // What the ops and fault tests share: waiting, grpc codes, the metrics URL a proxy logs, scrapes.
 import type { ProxyProcess } from "../support/proxy-process.ts";
+import { waitFor } from "../support/wait.ts";
+export { codeOf, waitFor } from "../support/wait.ts";
 import { parsePrometheusText, type ParsedFamily } from "./prom-text.ts";
-
-/** Polls `check` until it holds; throws after `ms`. */
-export async function waitFor(check: () => Promise<boolean> | boolean, ms = 8000, what = "condition"): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await Promise.resolve().then(check).catch(() => false))) {
-    if (Date.now() > until) throw new Error(`${what} not met within ${ms}ms`);
-    await Bun.sleep(25);
-  }
-}
-
-/** A call's outcome as {code, details}; code 0 when it answered. */
-export const codeOf = (p: Promise<unknown>) =>
-  p.then(
-    () => ({ code: 0, details: "" }),
-    (e: { code: number; details: string }) => ({ code: e.code, details: e.details }),
-  );
 
 /** The metrics base URL the proxy logged (`metrics on http://…`). */
 export async function metricsUrl(proxy: ProxyProcess): Promise<string> {
