@@ -106,6 +106,7 @@ export async function startDaemon(config: Config, log: Logger | NodeLogger): Pro
       listen: config.listen,
       handlers: generation.handlers,
       gid: config.socketGroup === undefined ? undefined : resolveSocketGroup(config.socketGroup),
+      rewriteAuthority: config.rewriteAuthority,
       onError: (e) => log.log(0, "E", "server.ts", `unexpected failure in a call: ${(e as Error)?.stack ?? String(e)}`),
     });
   } catch (e) {

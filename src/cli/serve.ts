@@ -24,6 +24,10 @@ export const serveArgs = {
   "stream-port": { type: "string", description: "Port on this node for path-only streaming URLs (the original -streamPort). Example: --stream-port 10010", valueHint: "PORT" },
   "metrics-addr": { type: "string", description: "Serve /metrics, /healthz, /readyz here (off by default; write the host: loopback unless you mean otherwise). Example: --metrics-addr 127.0.0.1:9102", valueHint: "HOST:PORT" },
   "socket-group": { type: "string", description: "Group owning the socket (0660), a name or gid. Example: --socket-group kubelet", valueHint: "NAME|GID" },
+  "rewrite-authority": {
+    type: "boolean",
+    description: "Serve grpc-go 1.33-era clients, which send the raw socket path as :authority (Bun's HTTP/2 would reset them): set it to localhost first. Costs ~0.3 ms CPU per MB answered. Example: --rewrite-authority",
+  },
   "log-format": { type: "string", description: `text (klog lines, default) or json (one object per line). Example: --log-format json`, valueHint: "FORMAT" },
   logtostderr: { type: "boolean", description: "Accepted for the original criproxy's units; criproxy always logs to stderr" },
 } as const;

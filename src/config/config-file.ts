@@ -31,6 +31,7 @@ const scalarKeys = [
   "metrics-addr",
   "socket-group",
   "log-format",
+  "rewrite-authority",
 ] as const;
 const durationKeys = new Set(["connect-timeout", "request-timeout", "stale-grace", "shutdown-grace"]);
 const backendKeys = new Set(["name", "endpoint", "handlers"]);
@@ -63,6 +64,7 @@ export function flagsFromText(text: string, format: "yaml" | "toml", file: strin
     if (!(scalarKeys as readonly string[]).includes(key)) throw bad(key, `unknown setting (known: backends, ${scalarKeys.join(", ")})`);
     if (typeof value === "string") out[key] = value;
     else if (typeof value === "number" && Number.isFinite(value)) out[key] = durationKeys.has(key) ? `${value}s` : String(value);
+    else if (typeof value === "boolean") out[key] = String(value);
     else throw bad(key, `${JSON.stringify(value)} is not a string or number`);
   }
   return out as FlagValues;

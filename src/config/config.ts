@@ -31,6 +31,12 @@ export interface Config {
   /** The socket's group (a name or a gid); undefined: the process's group. */
   readonly socketGroup: string | undefined;
   readonly logFormat: LogFormat;
+  /**
+   * Set every request's :authority to "localhost" before Bun's HTTP/2 server parses it
+   * (src/server/authority-filter.ts): grpc-go 1.33-era clients send the raw socket path there,
+   * which Bun resets with PROTOCOL_ERROR. Off by default: it costs ~0.3 ms CPU per MB answered.
+   */
+  readonly rewriteAuthority: boolean;
   /** The --config file this came from, if any (SIGHUP re-reads it). */
   readonly configFile?: string;
 }
@@ -60,6 +66,7 @@ export interface FlagValues {
   "metrics-addr"?: string;
   "socket-group"?: string;
   "log-format"?: string;
+  "rewrite-authority"?: boolean | string;
   config?: string;
 }
 
@@ -97,6 +104,7 @@ export function configFromFlags(f: FlagValues): Config {
     metricsAddr: f["metrics-addr"] ? flag("metrics-addr", () => parseMetricsAddr(f["metrics-addr"]!)) : undefined,
     socketGroup: f["socket-group"] ? flag("socket-group", () => socketGroup(f["socket-group"]!)) : undefined,
     logFormat: flag("log-format", () => logFormat(get("log-format"))),
+    rewriteAuthority: flag("rewrite-authority", () => onOff(f["rewrite-authority"])),
   };
 }
 
@@ -128,6 +136,12 @@ function streamBase(url: string | undefined, port: string | undefined): string |
   const n = Number(port);
   if (!Number.isInteger(n) || n < 1 || n > 65535) throw new FlagError("stream-port", `${JSON.stringify(port)} is not a port`);
   return `http://127.0.0.1:${n}`;
+}
+
+function onOff(value: boolean | string | undefined): boolean {
+  if (value === undefined || value === false || value === "false") return false;
+  if (value === true || value === "true") return true;
+  throw new Error(`${JSON.stringify(value)} is not true or false`);
 }
 
 function logFormat(text: string): LogFormat {

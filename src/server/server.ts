@@ -1,8 +1,10 @@
 // The CRI endpoint: an HTTP/2 cleartext server on a Unix socket, as kubelet's grpc-go dials it.
 import { createServer, type Http2Server, type Http2Session, type ServerHttp2Stream } from "node:http2";
+import { createServer as createNetServer, type Socket } from "node:net";
 import { existsSync, lstatSync, unlinkSync } from "node:fs";
 import { SESSION_MEMORY_MB } from "../backends/backend.ts";
 import type { Handlers } from "./call.ts";
+import { filteredSocket } from "./filtered-socket.ts";
 import { serveStream } from "./grpc-stream.ts";
 import { bindPrivately, prepareSocketPath } from "./socket.ts";
 
@@ -11,6 +13,8 @@ export interface ServerOptions {
   readonly handlers: Handlers;
   /** Group for the socket (`--socket-group`), as a gid. */
   readonly gid?: number;
+  /** Pass every connection through the AuthorityFilter (`--rewrite-authority`). */
+  readonly rewriteAuthority?: boolean;
   /** Unexpected failures inside a call (logged; the call gets Internal, the proxy goes on). */
   readonly onError: (e: unknown) => void;
 }
@@ -27,6 +31,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const server: Http2Server = createServer({
     maxSessionMemory: SESSION_MEMORY_MB,
     settings: { initialWindowSize: 4 * 1024 * 1024, maxConcurrentStreams: 1000 },
+  });
+  // Connections are accepted here and handed to the HTTP/2 server: as they are (Bun's native
+  // fast path), or through the AuthorityFilter when --rewrite-authority asks for it.
+  const sockets = new Set<Socket>();
+  const listener = createNetServer((raw) => {
+    sockets.add(raw);
+    raw.on("close", () => sockets.delete(raw));
+    raw.on("error", () => {});
+    server.emit("connection", opts.rewriteAuthority ? filteredSocket(raw) : raw);
   });
   const sessions = new Set<Http2Session>();
   // One reference read per stream: a reload swaps it atomically between two calls.
@@ -50,26 +63,27 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     opts.listen,
     () =>
       new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(opts.listen, () => {
-          server.off("error", reject);
+        listener.once("error", reject);
+        listener.listen(opts.listen, () => {
+          listener.off("error", reject);
           resolve();
         });
       }),
     opts.gid,
   );
-  server.on("error", opts.onError);
+  listener.on("error", opts.onError);
 
   return {
     swap(next) {
       handlers = next;
     },
     async close(graceMs) {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const s of sessions) s.close(); // GOAWAY: in-flight streams finish, no new ones
+      listener.close(); // no new connections
+      const drained = Promise.all([...sessions].map((s) => new Promise<void>((resolve) => (s.closed ? resolve() : s.close(() => resolve()))))); // GOAWAY: in-flight streams finish
       const timeout = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref?.());
-      await Promise.race([closed, timeout]);
+      await Promise.race([drained, timeout]);
       for (const s of sessions) s.destroy();
+      for (const raw of sockets) raw.destroy();
       removeSocket(opts.listen);
     },
   };
