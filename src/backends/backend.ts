@@ -117,7 +117,8 @@ export class Backend {
   }
 
   private unavailable(why?: string): ConnectError {
-    const reason = why ?? this.lastError?.rawMessage ?? "not connected yet";
+    const last = this.lastError?.rawMessage.replace(/^runtime \S+ is unavailable: /, "");
+    const reason = why ?? last ?? "not connected yet";
     return new ConnectError(`runtime ${this.label} (unix://${this.socket}) is unavailable: ${reason}`, Code.Unavailable);
   }
 
@@ -162,9 +163,10 @@ export class Backend {
           }
         }
       }
-      // Sleep until kicked (a failed call, a waiting call, close) or the backoff ends.
+      // Sleep until kicked (a failed call, a waiting call, close) or the backoff ends; while
+      // calls wait for this runtime, retry at the shortest interval so they get it at once.
       await new Promise<void>((resolve) => {
-        const timer = this.state === "ready" ? undefined : setTimeout(resolve, backoff);
+        const timer = this.state === "ready" ? undefined : setTimeout(resolve, this.waiters.size > 0 ? BACKOFF_MIN_MS : backoff);
         this.wake = () => {
           clearTimeout(timer);
           this.wake = undefined;

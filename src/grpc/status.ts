@@ -49,6 +49,11 @@ export function errorFromFields(fields: IncomingHttpHeaders): ConnectError | und
   return new ConnectError(message, code as Code, metadata);
 }
 
+/** True for an error made from a runtime's own grpc-status (see errorFromFields). */
+export function isWireStatus(error: ConnectError): boolean {
+  return error.metadata.has(RAW_MESSAGE);
+}
+
 /** True when the headers carry a grpc-status at all (a trailers-only answer). */
 export function hasStatus(fields: IncomingHttpHeaders): boolean {
   return fields["grpc-status"] !== undefined;

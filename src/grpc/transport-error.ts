@@ -1,11 +1,17 @@
 // Transport failures mapped to gRPC codes in one place, at the edge.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { constants } from "node:http2";
+import { isWireStatus } from "./status.ts";
 
 /** Any failure of a call to `runtime` as a ConnectError whose code kubelet can act on. */
 export function transportError(reason: unknown, runtime: string): ConnectError {
   if (reason instanceof ConnectError) {
-    if (reason.code !== Code.Internal || !hasCode(reason.cause)) return reason;
+    // A status the runtime sent, or an error of ours that names it, passes unchanged.
+    if (isWireStatus(reason) || reason.rawMessage.includes(`runtime ${runtime}`)) return reason;
+    // Connect's session manager reports a refused or lost connection without naming the runtime.
+    if (reason.code !== Code.Internal || !hasCode(reason.cause)) {
+      return new ConnectError(`runtime ${runtime} is unavailable: ${reason.rawMessage}`, reason.code === Code.Unknown ? Code.Unavailable : reason.code);
+    }
     reason = reason.cause;
   }
   // Whatever broke between us and the runtime (a missing socket file, a refused or

@@ -61,10 +61,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   prepareSocketPath(opts.listen);
   await bindPrivately(
     opts.listen,
-    () =>
+    (at) =>
       new Promise<void>((resolve, reject) => {
         listener.once("error", reject);
-        listener.listen(opts.listen, () => {
+        listener.listen(at, () => {
           listener.off("error", reject);
           resolve();
         });

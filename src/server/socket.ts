@@ -1,6 +1,6 @@
 // The listening socket's file: make room for it safely, create it 0660 with no wider moment.
-import { chmodSync, chownSync, lstatSync, mkdirSync, unlinkSync } from "node:fs";
-import { dirname } from "node:path";
+import { chmodSync, chownSync, lstatSync, mkdirSync, renameSync, unlinkSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 
 /**
  * Creates the socket's directory if missing and removes a stale socket a crash left
@@ -19,14 +19,21 @@ export function prepareSocketPath(path: string): void {
   unlinkSync(path);
 }
 
-/** Runs `bind` with a umask that makes the socket 0660 from its first moment, then fixes mode and group. */
-export async function bindPrivately(path: string, bind: () => Promise<void>, gid?: number): Promise<void> {
+/**
+ * Binds the socket at a temporary name beside `path` with a umask that makes it 0660 from its
+ * first moment, sets its group, then renames it into place: a client finds it at `path` only
+ * once it is complete (kubelet in the group never meets a socket it may not use yet).
+ */
+export async function bindPrivately(path: string, bind: (at: string) => Promise<void>, gid?: number): Promise<void> {
+  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  prepareSocketPath(temporary);
   const previous = process.umask(0o117);
   try {
-    await bind();
+    await bind(temporary);
   } finally {
     process.umask(previous);
   }
-  chmodSync(path, 0o660);
-  if (gid !== undefined) chownSync(path, -1, gid);
+  chmodSync(temporary, 0o660);
+  if (gid !== undefined) chownSync(temporary, -1, gid);
+  renameSync(temporary, path);
 }
