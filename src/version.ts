@@ -2,5 +2,3 @@
 export const VERSION = "0.1.0";
 /** The k8s.io/cri-api release whose api.proto is vendored in proto/. */
 export const CRI_API_VERSION = "v0.36.3";
-/** The CRI API version criproxy reports in Version answers it makes itself. */
-export const CRI_RUNTIME_API = "v1";

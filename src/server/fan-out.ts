@@ -4,7 +4,7 @@ import { ConnectError } from "@connectrpc/connect";
 import type { Backend } from "../backends/backend.ts";
 import type { RawAnswer } from "../backends/raw-answer.ts";
 import { unaryRaw } from "../backends/raw-call.ts";
-import { concatMergeable, mergeMetricDescriptors, mergeStatus } from "../core/merge.ts";
+import { mergeMetricDescriptors, mergeStatus, mergeStrategy } from "../core/merge.ts";
 import type { RouteKind } from "../core/methods.ts";
 import { ListMetricDescriptorsResponseSchema, StatusResponseSchema } from "../gen/runtime/v1/api_pb.ts";
 import type { Answer, Call } from "./call.ts";
@@ -65,9 +65,10 @@ export function createFanOut(ctx: ProxyContext): { call(call: Call): Promise<Ans
     const present = rest.filter((p): p is Uint8Array => p !== undefined);
     if (present.length === 0) return first;
     const schema = call.row!.method.output;
+    const strategy = mergeStrategy(schema);
     // Protobuf merges concatenated messages: list answers merge without being read.
-    if (concatMergeable(schema)) return [first, ...present];
-    if (schema.typeName === ListMetricDescriptorsResponseSchema.typeName) {
+    if (strategy === "concat") return [first, ...present];
+    if (strategy === "metric-descriptors") {
       const all = [await first.message(), ...present].map((p) => fromBinary(ListMetricDescriptorsResponseSchema, p));
       return toBinary(ListMetricDescriptorsResponseSchema, mergeMetricDescriptors(all));
     }

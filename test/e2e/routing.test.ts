@@ -164,3 +164,16 @@ test("an image named by digest (kubelet's image GC) reaches the runtime that hol
   await kubelet.call("RemoveImage", { image: { image: imageRef } });
   expect(vm.state.images.has(imageRef)).toBe(false);
 });
+
+test("ListMetricDescriptors is the union by name of every runtime's", async () => {
+  const direct = criClient(primary.socket);
+  try {
+    const own = await direct.call<{ descriptors: { name: string }[] }>("ListMetricDescriptors");
+    const merged = await kubelet.call<{ descriptors: { name: string }[] }>("ListMetricDescriptors");
+    const names = merged.descriptors.map((d) => d.name);
+    expect(new Set(names).size).toBe(names.length); // no name twice, though both runtimes answer the same ones
+    expect(names.sort()).toEqual(own.descriptors.map((d) => d.name).sort());
+  } finally {
+    direct.close();
+  }
+});
