@@ -2,7 +2,8 @@
 import { expect } from "bun:test";
 import type { Message } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
-import type { Plan } from "../../src/core/route.ts";
+import { route, type Plan } from "../../src/core/route.ts";
+import { row, table } from "./rows.ts";
 
 /** What a row expects: a plan (request undefined = original bytes), or an error code and message fragments. */
 export type Want =
@@ -27,3 +28,14 @@ export function expectPlan(plan: Plan, want: Want): void {
     expect((plan as { request?: Message }).request).toEqual((want as { request?: Message }).request);
   }
 }
+
+/** A route table row: a request to a method, and the plan it must get. */
+export interface Row {
+  desc: string;
+  method: string;
+  request: Message;
+  expect: Want;
+}
+
+/** Routes a row's request with the shared table and checks the plan. */
+export const runRow = ({ method, request, expect: want }: Row) => expectPlan(route(row(method), request, table), want);

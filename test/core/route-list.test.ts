@@ -1,18 +1,10 @@
 import { describe, test } from "bun:test";
-import { create, type Message } from "@bufbuild/protobuf";
-import { route } from "../../src/core/route.ts";
+import { create } from "@bufbuild/protobuf";
 import * as api from "../../src/gen/runtime/v1/api_pb.ts";
-import { expectPlan, type Want } from "./plan-expect.ts";
-import { DIGEST, row, table } from "./rows.ts";
+import { runRow, type Row } from "./plan-expect.ts";
+import { DIGEST } from "./rows.ts";
 
-interface Row {
-  desc: string;
-  method: string;
-  request: Message;
-  expect: Want;
-}
-
-const run = ({ method, request, expect: want }: Row) => expectPlan(route(row(method), request, table), want);
+const run = runRow;
 const c = create;
 
 describe("list calls: no filter fans out, a filter naming one runtime goes there", () => {

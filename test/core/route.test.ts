@@ -1,19 +1,12 @@
 import { describe, expect, test } from "bun:test";
-import { create, type Message } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { route, TARGET_RUNTIME_ANNOTATION } from "../../src/core/route.ts";
 import * as api from "../../src/gen/runtime/v1/api_pb.ts";
-import { expectPlan, type Want } from "./plan-expect.ts";
+import { runRow, type Row } from "./plan-expect.ts";
 import { DIGEST, row, table } from "./rows.ts";
 
-interface Row {
-  desc: string;
-  method: string;
-  request: Message;
-  expect: Want;
-}
-
-const run = ({ method, request, expect: want }: Row) => expectPlan(route(row(method), request, table), want);
+const run = runRow;
 const c = create;
 
 describe("primary, all, status, fan-in, events", () => {
