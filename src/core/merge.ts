@@ -26,19 +26,6 @@ export function concatMergeable(schema: DescMessage): boolean {
   return schema.fields.length > 0 && schema.fields.every((f) => f.fieldKind === "list");
 }
 
-/** Concatenates encoded answers into one buffer. */
-export function concatParts(parts: readonly Uint8Array[]): Uint8Array {
-  let size = 0;
-  for (const p of parts) size += p.length;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /** A named backend's answer to a fan-in call. */
 export interface NamedAnswer<T> {
   readonly backend: string;

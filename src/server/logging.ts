@@ -1,10 +1,11 @@
 // Request dumps like the original criproxy's, as an interceptor around the handlers:
 // -v 2 failed calls, -v 3 state-changing calls (ENTER/LEAVE), -v 4 status calls, -v 5 lists.
-import { Code, ConnectError } from "@connectrpc/connect";
+import { ConnectError } from "@connectrpc/connect";
 import { fromBinary, toJsonString, type DescMessage } from "@bufbuild/protobuf";
-import { RawAnswer } from "../backends/raw-answer.ts";
 import type { Logger } from "../log/klog.ts";
-import type { Answer, Call, Handlers } from "./call.ts";
+import { answerBytes } from "../metrics/answer-end.ts";
+import { codeName } from "../metrics/metrics-interceptor.ts";
+import type { Call, Handlers } from "./call.ts";
 
 /** Wraps handlers with leveled logging; at -v 0/1 a call pays one comparison. */
 export function withLogging(inner: Handlers, log: Logger): Handlers {
@@ -17,7 +18,7 @@ export function withLogging(inner: Handlers, log: Logger): Handlers {
       const started = performance.now();
       try {
         const answer = await inner.unary(call);
-        if (dump) log.log(0, "I", "proxy.ts", `LEAVE: ${call.path} on ${routes(call)} in ${ms(started)}\n${text(call.row!.method.output, await join(answer))}`);
+        if (dump) log.log(0, "I", "proxy.ts", `LEAVE: ${call.path} on ${routes(call)} in ${ms(started)}\n${text(call.row!.method.output, await answerBytes(answer))}`);
         return answer;
       } catch (e) {
         failed(log, call, e, started);
@@ -47,15 +48,6 @@ function failed(log: Logger, call: Call, e: unknown, started: number): void {
 const routes = (call: Call) => (call.routedTo.length ? call.routedTo.join(",") : "no runtime");
 const ms = (started: number) => `${(performance.now() - started).toFixed(1)}ms`;
 
-function codeName(err: ConnectError): string {
-  return Code[err.code] ?? String(err.code);
-}
-
-async function join(answer: Answer): Promise<Uint8Array> {
-  if (answer instanceof RawAnswer) return answer.message();
-  if (answer instanceof Uint8Array) return answer;
-  return Buffer.concat(await Promise.all(answer.map((p) => (p instanceof RawAnswer ? p.message() : p))));
-}
 
 /** A message as readable, indented JSON; bytes that do not decode are shown as such. */
 function text(schema: DescMessage, bytes: Uint8Array): string {

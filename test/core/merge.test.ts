@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { create, fromBinary, toBinary, type DescMessage, type Message } from "@bufbuild/protobuf";
-import { concatMergeable, concatParts, mergeMetricDescriptors, mergeStatus, mergeStrategy, type MergeStrategy } from "../../src/core/merge.ts";
+import { concatMergeable, mergeMetricDescriptors, mergeStatus, mergeStrategy, type MergeStrategy } from "../../src/core/merge.ts";
 import { methodTable } from "../../src/core/methods.ts";
 import { toKubelet } from "../../src/core/rewrite.ts";
 import * as api from "../../src/gen/runtime/v1/api_pb.ts";
@@ -49,7 +49,7 @@ describe("concatMergeable: list answers merge by concatenating bytes", () => {
     },
   ];
   test.each(cases)("decode(concat(a, b)) is the merged answer: $desc", ({ schema, a, b, expect: want }) => {
-    const merged = fromBinary(schema, concatParts([toBinary(schema, a), toBinary(schema, b)]));
+    const merged = fromBinary(schema, Buffer.concat([toBinary(schema, a), toBinary(schema, b)]));
     expect(merged).toEqual(want);
   });
 });
