@@ -4,6 +4,7 @@ import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-no
 import { connect as netConnect } from "node:net";
 import { RuntimeService, type VersionResponse } from "../gen/runtime/v1/api_pb.ts";
 import { MAX_MESSAGE_BYTES } from "../grpc/envelope.ts";
+import { SESSION_MEMORY_MB } from "../grpc/http2-limits.ts";
 import { transportError } from "../grpc/transport-error.ts";
 
 export type BackendState = "connecting" | "ready" | "down";
@@ -19,11 +20,6 @@ export interface BackendOptions {
   readonly onState?: (backend: Backend, previous: BackendState) => void;
 }
 
-/**
- * Bun's node:http2 counts queued response bytes against maxSessionMemory (MB,
- * default 10) and resets streams past it: concurrent large lists need room.
- */
-export const SESSION_MEMORY_MB = 256;
 const PROBE_TIMEOUT_MS = 5000;
 const BACKOFF_MIN_MS = 100;
 const BACKOFF_MAX_MS = 5000;
@@ -43,7 +39,7 @@ export class Backend {
   seen = false;
   private readonly client;
   private waiters = new Set<() => void>();
-  private listeners = new Set<(b: Backend) => void>();
+  private listeners = new Set<(b: Backend, previous: BackendState) => void>();
   private wake: (() => void) | undefined;
   private closed = false;
   private watchTimer: ReturnType<typeof setInterval> | undefined;
@@ -95,14 +91,19 @@ export class Backend {
   }
 
   /** Calls `listener` on every state change until the returned function is called. */
-  subscribe(listener: (b: Backend) => void): () => void {
+  subscribe(listener: (b: Backend, previous: BackendState) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  /** Reports a transport failure seen by a call: re-probe now. */
+  /**
+   * Reports a transport failure seen by a call. A runtime's health is its connection's: one
+   * failed stream (a reset, a stall cut off) leaves a ready runtime ready; a lost session does not.
+   */
   failed(error: ConnectError): void {
     if (this.closed || error.code !== Code.Unavailable) return;
+    const session = this.sessions.state();
+    if (this.state === "ready" && (session === "open" || session === "idle" || session === "verifying")) return;
     this.lastError = error;
     if (this.state === "ready") this.setState("connecting");
     this.kick();
@@ -183,6 +184,6 @@ export class Backend {
     this.state = next;
     if (next === "ready") for (const w of [...this.waiters]) w();
     this.opts.onState?.(this, previous);
-    for (const l of [...this.listeners]) l(this);
+    for (const l of [...this.listeners]) l(this, previous);
   }
 }

@@ -8,7 +8,7 @@ import { formatGrpcTimeout } from "../grpc/timeout.ts";
 import { resetError, transportError } from "../grpc/transport-error.ts";
 import { VERSION } from "../version.ts";
 import type { Backend } from "./backend.ts";
-import { RawAnswer } from "./raw-answer.ts";
+import { RawAnswer } from "../grpc/raw-answer.ts";
 
 export interface CallOptions {
   /** Absolute deadline (epoch ms); the backend gets what is left as grpc-timeout. */
@@ -54,12 +54,16 @@ export async function unaryRaw(backend: Backend, path: string, message: Uint8Arr
   }
 }
 
-/** One server-streaming call; `onMessage` gets each message's bytes as it arrives. */
+/**
+ * One server-streaming call; `onMessage` gets each message's bytes as it arrives. When it
+ * returns a promise (the client's side is full), the runtime's stream is paused until it
+ * settles: backpressure reaches the runtime instead of growing a queue here.
+ */
 export async function streamRaw(
   backend: Backend,
   path: string,
   message: Uint8Array,
-  onMessage: (msg: Buffer) => void,
+  onMessage: (msg: Buffer) => void | Promise<void>,
   opts: CallOptions = {},
 ): Promise<void> {
   for (let attempt = 1; ; attempt++) {
@@ -69,10 +73,18 @@ export async function streamRaw(
     try {
       return await exchange(backend, stream, message, opts, {
         data(chunk) {
+          let waits: Promise<void>[] | undefined;
           for (const m of reader.push(chunk)) {
             sent = true;
-            onMessage(m);
+            const taken = onMessage(m);
+            if (taken) (waits ??= []).push(taken);
           }
+          if (!waits) return;
+          stream.pause();
+          Promise.all(waits).then(
+            () => stream.resume(),
+            (e) => stream.destroy(e instanceof ConnectError ? e : new ConnectError(`the client stopped taking ${path}: ${String(e)}`, Code.Canceled)),
+          );
         },
         end(): void {
           if (reader.incomplete) throw new ConnectError(`runtime ${backend.label} ended ${path} mid-message`, Code.Internal);

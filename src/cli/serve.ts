@@ -3,8 +3,8 @@
 import { defineCommand } from "citty";
 import { defaults, FlagError, type Config } from "../config/config.ts";
 import { givenFlags, loadConfig } from "../config/config-file.ts";
-import { startDaemon } from "../daemon.ts";
-import { createNodeLogger } from "../log/node-logger.ts";
+import { startDaemon } from "../daemon/daemon.ts";
+import { createLogger } from "../log/logger.ts";
 
 export const serveArgs = {
   config: { type: "string", description: "YAML (.yaml) or TOML (.toml) file with these settings; flags override it; SIGHUP re-reads it. Example: --config /etc/criproxy/config.yaml", valueHint: "FILE" },
@@ -45,7 +45,7 @@ export default defineCommand({
       process.stderr.write(`criproxy: ${(e as Error).message}\n`);
       process.exit(2);
     }
-    const log = createNodeLogger({ v: config.verbosity, format: config.logFormat });
+    const log = createLogger({ v: config.verbosity, format: config.logFormat });
     let daemon;
     try {
       daemon = await startDaemon(config, log);

@@ -2,9 +2,8 @@
 import { parseDuration } from "./duration.ts";
 import { parseConnect, type BackendSpec } from "./endpoints.ts";
 import { parseMetricsAddr, type MetricsAddr } from "./metrics-addr.ts";
+import type { LogFormat } from "../log/logger.ts";
 
-/** How log lines are written: klog's text header, or one JSON object per line. */
-export type LogFormat = "text" | "json";
 
 export interface HandlerClaim {
   /** The RuntimeClass handler kubelet sends. */

@@ -7,10 +7,10 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { configFromFlags } from "../config/config.ts";
-import { startDaemon } from "../daemon.ts";
+import { startDaemon } from "../daemon/daemon.ts";
 import { startFakeRuntime, type FakeRuntime } from "../fake/runtime.ts";
 import { ImageService, RuntimeService } from "../gen/runtime/v1/api_pb.ts";
-import { createLogger } from "../log/klog.ts";
+import { createLogger } from "../log/logger.ts";
 
 const VM = "vm.example";
 
@@ -22,7 +22,7 @@ export async function runDemo(say: (line: string) => void, verbosity = 3): Promi
   const primary = await startFakeRuntime({ socket: sockets.primary, runtimeName: "fake-containerd", pods: 1, images: 1 });
   vm = await startFakeRuntime({ socket: sockets.vm, runtimeName: "fake-vm-runtime" });
   const config = configFromFlags({ connect: `${sockets.primary},${VM}:unix://${sockets.vm}`, listen: sockets.proxy, v: String(verbosity), "stale-grace": "1m" });
-  const daemon = await startDaemon(config, createLogger(verbosity, (line) => process.stdout.write(line)));
+  const daemon = await startDaemon(config, createLogger({ v: verbosity, write: (line) => process.stdout.write(line) }));
   const sessions = new Http2SessionManager("http://localhost", {}, { createConnection: () => connect(sockets.proxy), maxSessionMemory: 64 });
   const transport = createGrpcTransport({ baseUrl: "http://localhost", sessionManager: sessions });
   const runtime = createClient(RuntimeService, transport);

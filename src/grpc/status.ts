@@ -58,3 +58,9 @@ export function isWireStatus(error: ConnectError): boolean {
 export function hasStatus(fields: IncomingHttpHeaders): boolean {
   return fields["grpc-status"] !== undefined;
 }
+
+/** The gRPC code's name as grpc-go spells it (`Unavailable`, `DeadlineExceeded`). */
+export function codeName(e: unknown): string {
+  const code = ConnectError.from(e).code;
+  return Code[code] ?? String(code);
+}

@@ -1,96 +1,91 @@
-// Per-call records for --log-format json, as an interceptor around the handlers (the text
-// format's ENTER/LEAVE dumps are src/server/logging.ts): one object per call with method,
-// runtimes, duration, code and the ids and image the call names, at the method's -v level;
-// failed calls at -v 2.
-import { fromBinary, ScalarType, type DescMessage } from "@bufbuild/protobuf";
-import { ConnectError } from "@connectrpc/connect";
-import { answerBytes, answerEnded, rawParts } from "../metrics/answer-end.ts";
-import { codeName, methodOf } from "../metrics/metrics-interceptor.ts";
-import type { Answer, Call, Handlers } from "../server/call.ts";
-import type { NodeLogger } from "./node-logger.ts";
+// Per-call logging as one interceptor, like the original criproxy's dumps: -v 2 failed calls,
+// -v 3 state-changing calls, -v 4 status calls, -v 5 lists. Text writes ENTER and LEAVE lines
+// with the messages as JSON; JSON writes one record per call with its ids. A runtime's error
+// is the runtime's: a FAIL line naming it, never a stack; a client's cancel is not an error.
+import { Code, ConnectError } from "@connectrpc/connect";
+import { fromBinary, toJsonString, type DescMessage } from "@bufbuild/protobuf";
+import { answerBytes, answerEnded, rawParts, type Answer } from "../grpc/answer.ts";
+import { methodOf, routesOf, type Call, type Interceptor } from "../grpc/call.ts";
+import { codeName } from "../grpc/status.ts";
+import { namesIds, pickIds } from "./call-ids.ts";
+import type { Logger } from "./logger.ts";
 
-/** Wraps handlers with one JSON-friendly record per call. */
-export function withCallRecords(inner: Handlers, log: NodeLogger): Handlers {
-  const wanted = (call: Call) => call.row !== undefined && log.v >= call.row.log;
-  const record = (call: Call, started: number, ids: Record<string, string>, e?: unknown) => {
-    const failed = e !== undefined;
-    if (!(failed ? log.v >= 2 : wanted(call))) return;
-    const err = failed ? ConnectError.from(e) : undefined;
-    log.record(failed ? 2 : call.row!.log, failed ? "E" : "I", "proxy.ts", failed ? `FAIL: ${call.path}: ${err!.rawMessage}` : call.path, {
-      method: methodOf(call),
-      backend: call.routedTo.length ? call.routedTo.join(",") : undefined,
-      duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
-      code: failed ? codeName(e) : "OK",
-      ...requestIds(call),
-      ...ids,
-    });
+/** The interceptor writing each call's log lines; at -v 0/1 a call pays one comparison. */
+export function callLog(log: Logger): Interceptor {
+  const dumps = (call: Call) => call.row !== undefined && log.v >= call.row.log;
+  const json = () => log.format === "json";
+
+  const entered = (call: Call) => {
+    if (dumps(call) && !json()) log.log(0, "I", "proxy.ts", `ENTER: ${call.path}(${text(call.row!.method.input, call.request)})`);
   };
-  return {
+  const left = async (call: Call, started: number, answer?: Answer) => {
+    if (!dumps(call)) return;
+    if (!json()) {
+      const shown = answer === undefined ? "" : `: ${text(call.row!.method.output, await answerBytes(answer))}`;
+      log.log(0, "I", "proxy.ts", `LEAVE: ${call.path} on ${routesOf(call)} in ${ms(started)}${shown}`);
+      return;
+    }
+    const ids = pickIds(call.row!.method.input, call.request, {});
+    if (answer !== undefined && namesIds(call.row!.method.output)) pickIds(call.row!.method.output, await answerBytes(answer), ids);
+    log.log(call.row!.log, "I", "proxy.ts", call.path, fields(call, started, "OK", ids));
+  };
+  const failed = (call: Call, started: number, e: unknown) => {
+    const err = ConnectError.from(e);
+    // kubelet hanging up (a relist it gave up on, an events stream it ends) is not a failure.
+    const canceled = err.code === Code.Canceled && call.signal.aborted;
+    if (log.v < (canceled ? 3 : 2)) return;
+    const severity = canceled ? "I" : "E";
+    const what = canceled ? "CANCELED by the client" : "FAIL";
+    if (!json()) return log.log(0, severity, "proxy.ts", `${what}: ${call.path} on ${routesOf(call)} in ${ms(started)}: ${codeName(err)}: ${err.rawMessage}`);
+    const ids = call.row ? pickIds(call.row.method.input, call.request, {}) : {};
+    log.log(canceled ? 3 : 2, severity, "proxy.ts", `${what}: ${call.path}: ${err.rawMessage}`, fields(call, started, codeName(err), ids));
+  };
+
+  return (next) => ({
     async unary(call) {
+      if (log.v < 2) return next.unary(call);
       const started = performance.now();
+      entered(call);
       let answer: Answer;
       try {
-        answer = await inner.unary(call);
+        answer = await next.unary(call);
       } catch (e) {
-        record(call, started, {}, e);
+        failed(call, started, e);
         throw e;
       }
-      // The answer goes to kubelet now; the record follows once it has fully arrived.
-      if (wanted(call) || log.v >= 2) {
-        answerEnded(rawParts(answer))
-          .then(async () => record(call, started, wanted(call) ? await answerIds(call, answer) : {}))
-          .catch((e) => record(call, started, {}, e));
-      }
+      // The answer goes to kubelet now; its line follows once it has fully arrived.
+      answerEnded(rawParts(answer)).then(
+        () => left(call, started, answer).catch(() => {}),
+        (e) => failed(call, started, e),
+      );
       return answer;
     },
     async stream(call, send) {
+      if (log.v < 2) return next.stream(call, send);
       const started = performance.now();
+      entered(call);
       try {
-        await inner.stream(call, send);
-        record(call, started, {});
+        await next.stream(call, send);
       } catch (e) {
-        record(call, started, {}, e);
+        failed(call, started, e);
         throw e;
       }
+      await left(call, started);
     },
-  };
+  });
 }
 
-/** The ids and image a request names, as kubelet sent them. */
-function requestIds(call: Call): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (call.row) pick(call.row.method.input, call.request, out);
-  return out;
+function fields(call: Call, started: number, code: string, ids: Record<string, string>): Record<string, unknown> {
+  return { method: methodOf(call), backend: call.routedTo.length ? call.routedTo.join(",") : undefined, duration_ms: Math.round((performance.now() - started) * 1000) / 1000, code, ...ids };
 }
 
-/** The ids a create or pull answer returns (small answers: read whole). */
-async function answerIds(call: Call, answer: Answer): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  if (call.row && namesIds(call.row.method.output)) pick(call.row.method.output, await answerBytes(answer), out);
-  return out;
-}
+const ms = (started: number) => `${(performance.now() - started).toFixed(1)}ms`;
 
-const idField = (name: string) => name.endsWith("_id") || name === "image_ref";
-
-function namesIds(schema: DescMessage): boolean {
-  return schema.fields.some((f) => f.fieldKind === "scalar" && f.scalar === ScalarType.STRING && idField(f.name));
-}
-
-function pick(schema: DescMessage, bytes: Uint8Array, out: Record<string, string>): void {
-  let msg: Record<string, unknown>;
+/** A message as one line of JSON (strings escaped); bytes that do not decode are shown as such. */
+function text(schema: DescMessage, bytes: Uint8Array): string {
   try {
-    msg = fromBinary(schema, bytes) as unknown as Record<string, unknown>;
-  } catch {
-    return; // the call's own error says what was wrong with it
-  }
-  for (const f of schema.fields) {
-    const value = msg[f.localName];
-    if (f.fieldKind === "scalar" && f.scalar === ScalarType.STRING && idField(f.name) && value) out[f.name] = String(value);
-    if (f.fieldKind === "message" && f.message.typeName === "runtime.v1.ImageSpec" && value) out.image = String((value as { image: string }).image);
-    if (f.fieldKind === "message" && f.name === "config" && value) {
-      const config = value as { metadata?: { name?: string; namespace?: string }; image?: { image?: string } };
-      if (config.metadata?.name) out.name = config.metadata.namespace ? `${config.metadata.namespace}/${config.metadata.name}` : config.metadata.name;
-      if (config.image?.image) out.image = config.image.image;
-    }
+    return toJsonString(schema, fromBinary(schema, bytes));
+  } catch (e) {
+    return `<${bytes.length} bytes that do not decode as ${schema.typeName}: ${(e as Error).message}>`;
   }
 }

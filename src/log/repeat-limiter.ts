@@ -1,34 +1,48 @@
 // Repeated identical warnings (a runtime that stays down, a list served from memory every
-// relist) are written once per window, then once more with a count, so journald's rate
-// limit never drops the lines around them.
+// relist) are written once per window, then once more with a count and the first and last
+// time of the repeats, so journald's rate limit never drops the lines around them.
 
-/** How a suppressed line is written at the end of its window, with the count. */
-export type Summary = (repeated: number) => void;
+/** A run of suppressed lines: how many, and when the first and the last of them happened. */
+export interface Repeats {
+  readonly count: number;
+  readonly first: Date;
+  readonly last: Date;
+}
+
+/** How a suppressed run is written at the end of its window (the last line's writer). */
+export type Summary = (repeats: Repeats) => void;
 
 const MAX_KEYS = 256;
 
+interface Run {
+  count: number;
+  first?: Date;
+  last?: Date;
+  summary: Summary;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
 /** Admits the first of a run of identical lines per window; counts the rest and reports them once. */
 export class RepeatLimiter {
-  private readonly runs = new Map<string, { count: number; last: Summary; timer?: ReturnType<typeof setTimeout> }>();
+  private readonly runs = new Map<string, Run>();
 
   constructor(readonly windowMs: number) {}
 
-  /**
-   * True when the line should be written now. Otherwise it is counted, and `summary` (this
-   * line's writer) is called with the count when the window ends.
-   */
-  admit(key: string, summary: Summary): boolean {
+  /** True when the line (of time `at`) should be written now; otherwise it is counted for `summary`. */
+  admit(key: string, at: Date, summary: Summary): boolean {
     const run = this.runs.get(key);
     if (!run) {
       if (this.runs.size >= MAX_KEYS || this.windowMs <= 0) return true; // too many distinct lines: write them all
-      const fresh: { count: number; last: Summary; timer?: ReturnType<typeof setTimeout> } = { count: 0, last: summary };
+      const fresh: Run = { count: 0, summary };
       this.runs.set(key, fresh);
       fresh.timer = setTimeout(() => this.end(key), this.windowMs);
       fresh.timer.unref?.();
       return true;
     }
     run.count++;
-    run.last = summary;
+    run.first ??= at;
+    run.last = at;
+    run.summary = summary;
     return false;
   }
 
@@ -42,7 +56,7 @@ export class RepeatLimiter {
     if (!run) return;
     clearTimeout(run.timer);
     this.runs.delete(key);
-    if (run.count > 0) run.last(run.count);
+    if (run.count > 0) run.summary({ count: run.count, first: run.first!, last: run.last! });
   }
 }
 

@@ -1,6 +1,5 @@
 // The operator's HTTP endpoint (Bun's own server): /metrics for Prometheus, /healthz and
 // /readyz for probes. Off unless --metrics-addr is given; loopback unless the operator names another host.
-import type { MetricsAddr } from "../config/metrics-addr.ts";
 import { CONTENT_TYPE } from "./exposition.ts";
 
 export interface MetricsEndpoints {
@@ -19,7 +18,7 @@ export interface MetricsServer {
 }
 
 /** Serves /metrics, /healthz and /readyz on `addr`. */
-export function startMetricsServer(addr: MetricsAddr, endpoints: MetricsEndpoints): MetricsServer {
+export function startMetricsServer(addr: { readonly host: string; readonly port: number }, endpoints: MetricsEndpoints): MetricsServer {
   const server = Bun.serve({
     hostname: addr.host,
     port: addr.port,

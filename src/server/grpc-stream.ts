@@ -5,9 +5,9 @@ import { methodTable } from "../core/methods.ts";
 import { joinChunks, MAX_MESSAGE_BYTES, tooLarge, unwrapUnary } from "../grpc/envelope.ts";
 import { statusFields } from "../grpc/status.ts";
 import { parseGrpcTimeout } from "../grpc/timeout.ts";
-import type { Answer, Call, Handlers } from "./call.ts";
+import type { Call, Handlers } from "../grpc/call.ts";
+import { framedMessage, settledBuffer, writeAnswer } from "./answer-writer.ts";
 import { watchBody } from "./body-watch.ts";
-import { framedMessage, settledBuffer, writeAnswer } from "./frames.ts";
 
 const okHeaders = { ":status": 200, "content-type": "application/grpc", "grpc-accept-encoding": "identity" };
 const okTrailers = { "grpc-status": "0" };
@@ -72,20 +72,21 @@ export function serveStream(stream: ServerHttp2Stream, headers: IncomingHttpHead
     const finish = (e?: unknown) => {
       done = true;
       if (e !== undefined) {
-        const err = asError(e);
-        if (err.code === Code.Internal || err.code === Code.Unknown) onError(e);
-        fail(stream, err);
+        // A ConnectError is a status someone meant (a runtime's, or ours naming what was wrong);
+        // anything else thrown is a fault of the proxy's own, logged with its stack.
+        if (!(e instanceof ConnectError)) onError(e);
+        fail(stream, asError(e));
       }
     };
     if (row?.streaming) {
       let started = false;
       const send = (m: Uint8Array) => {
-        if (stream.closed || stream.destroyed) return;
+        if (stream.closed || stream.destroyed) return Promise.reject(new ConnectError("the client went away", Code.Canceled));
         if (!started) {
           started = true;
           stream.respond(okHeaders, { waitForTrailers: true });
         }
-        writeMessage(stream, m);
+        return writeMessage(stream, m);
       };
       handlers.stream(call, send).then(
         () => {
@@ -94,7 +95,12 @@ export function serveStream(stream: ServerHttp2Stream, headers: IncomingHttpHead
           stream.once("wantTrailers", () => stream.sendTrailers(okTrailers));
           stream.end();
         },
-        (e) => (started ? finishStarted(stream, asError(e)) : finish(e)),
+        (e) => {
+          if (!started) return finish(e);
+          done = true;
+          if (!(e instanceof ConnectError)) onError(e);
+          finishStarted(stream, asError(e));
+        },
       );
       return;
     }
@@ -124,9 +130,15 @@ export function serveStream(stream: ServerHttp2Stream, headers: IncomingHttpHead
   });
 }
 
-// Stream messages arrive one by one; each goes out as it comes.
-function writeMessage(stream: ServerHttp2Stream, message: Uint8Array): void {
-  stream.write(framedMessage(message));
+// Stream messages go out one by one; a message is taken when the stream's buffer has room.
+function writeMessage(stream: ServerHttp2Stream, message: Uint8Array): Promise<void> {
+  if (stream.write(framedMessage(message))) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const drained = () => (stream.off("close", closed), resolve());
+    const closed = () => (stream.off("drain", drained), reject(new ConnectError("the client went away", Code.Canceled)));
+    stream.once("drain", drained);
+    stream.once("close", closed);
+  });
 }
 
 // A stream with no messages is answered trailers-only with OK.

@@ -2,8 +2,8 @@
 import { createServer, type Http2Server, type Http2Session, type ServerHttp2Stream } from "node:http2";
 import { createServer as createNetServer, type Socket } from "node:net";
 import { existsSync, lstatSync, unlinkSync } from "node:fs";
-import { SESSION_MEMORY_MB } from "../backends/backend.ts";
-import type { Handlers } from "./call.ts";
+import { SESSION_MEMORY_MB } from "../grpc/http2-limits.ts";
+import type { Handlers } from "../grpc/call.ts";
 import { filteredSocket } from "./filtered-socket.ts";
 import { serveStream } from "./grpc-stream.ts";
 import { bindPrivately, prepareSocketPath } from "./socket.ts";

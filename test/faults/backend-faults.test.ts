@@ -3,7 +3,7 @@
 import { expect, test } from "bun:test";
 import { status as grpcStatus } from "@grpc/grpc-js";
 import { startFakeRuntime } from "../../src/fake/runtime.ts";
-import { FANOUT_TIMEOUT_MS } from "../../src/server/proxy.ts";
+import { FANOUT_BUDGET_MS as FANOUT_TIMEOUT_MS } from "../../src/pipeline/call-context.ts";
 import { criClient } from "../support/grpc-client.ts";
 import { startProxy } from "../support/proxy-process.ts";
 import { tempSocket } from "../support/temp-socket.ts";

@@ -10,7 +10,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { connect as h2connect } from "node:http2";
 import { connect } from "node:net";
 import { startFakeRuntime } from "../../src/fake/runtime.ts";
-import { FANOUT_TIMEOUT_MS } from "../../src/server/proxy.ts";
+import { FANOUT_BUDGET_MS as FANOUT_TIMEOUT_MS } from "../../src/pipeline/call-context.ts";
 import { criClient } from "../support/grpc-client.ts";
 import { startProxy } from "../support/proxy-process.ts";
 import { tempSocket } from "../support/temp-socket.ts";

@@ -1,8 +1,8 @@
 // One configuration's handlers, as served between two reloads. A reload swaps in a new
 // generation; the old one finishes its calls (bounded), ends its streams so kubelet
 // re-subscribes to the new backends, and only then are removed runtimes closed.
-import { answerEnded, rawParts } from "../metrics/answer-end.ts";
-import type { Handlers } from "../server/call.ts";
+import { answerEnded, rawParts } from "../grpc/answer.ts";
+import type { Handlers } from "../grpc/call.ts";
 
 /** Handlers that count their in-flight calls and can be retired. */
 export class Generation {
@@ -11,11 +11,7 @@ export class Generation {
   private idle: (() => void) | undefined;
   private readonly retiring = new AbortController();
 
-  /** `onRetired` runs once the generation has drained (or its drain time is over). */
-  constructor(
-    inner: Handlers,
-    private readonly onRetired: () => void = () => {},
-  ) {
+  constructor(inner: Handlers) {
     this.handlers = {
       unary: async (call) => {
         // Counted until the answer has fully arrived: a runtime's answer streams on after this returns.
@@ -63,10 +59,7 @@ export class Generation {
    */
   retire(maxMs: number): Promise<boolean> {
     this.retiring.abort();
-    return this.drained(maxMs).then((drained) => {
-      this.onRetired();
-      return drained;
-    });
+    return this.drained(maxMs);
   }
 
   private drained(maxMs: number): Promise<boolean> {

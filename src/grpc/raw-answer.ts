@@ -2,7 +2,7 @@
 // so kubelet receives a list while the runtime is still sending it; it is joined only when
 // something must read the message (a named runtime's ids, a merge that decodes).
 import { Code, ConnectError } from "@connectrpc/connect";
-import { joinChunks, MAX_MESSAGE_BYTES, tooLarge } from "../grpc/envelope.ts";
+import { joinChunks, MAX_MESSAGE_BYTES, tooLarge } from "./envelope.ts";
 
 const EMPTY_MESSAGE = Buffer.from([0, 0, 0, 0, 0]);
 
@@ -51,6 +51,12 @@ export class RawAnswer {
       if (this.state !== "open") throw this.state;
       await this.changed.promise;
     }
+  }
+
+  /** Resolves once the answer has ended well; rejects with the runtime's error. */
+  async ended(): Promise<void> {
+    while (this.state === "open") await this.changed.promise;
+    if (this.state !== "ok") throw this.state;
   }
 
   /** The message's chunks without the prefix, as they arrive. */

@@ -1,13 +1,13 @@
-// Metrics per call, as an interceptor around the handlers (like src/server/logging.ts):
-// the code from the ConnectError, the runtimes from `call.routedTo` once the call is done.
-import { Code, ConnectError } from "@connectrpc/connect";
-import type { Call, Handlers } from "../server/call.ts";
-import { answerEnded, rawParts } from "./answer-end.ts";
+// Metrics per call, as an interceptor: the code from the error, the runtimes from
+// `call.routedTo` once the call is done (a unary answer may still be arriving when it returns).
+import { answerEnded, rawParts } from "../grpc/answer.ts";
+import { methodOf, type Interceptor } from "../grpc/call.ts";
+import { codeName } from "../grpc/status.ts";
 import type { ProxyMetrics } from "./proxy-metrics.ts";
 
-/** Wraps handlers so every call is counted and timed, and every event message counted. */
-export function withMetrics(inner: Handlers, m: ProxyMetrics): Handlers {
-  return {
+/** The interceptor counting and timing every call, and counting every event message. */
+export function callMetrics(m: ProxyMetrics): Interceptor {
+  return (next) => ({
     async unary(call) {
       const started = performance.now();
       const done = (code: string) => {
@@ -17,7 +17,7 @@ export function withMetrics(inner: Handlers, m: ProxyMetrics): Handlers {
       m.inFlight++;
       let answer;
       try {
-        answer = await inner.unary(call);
+        answer = await next.unary(call);
       } catch (e) {
         done(codeName(e));
         throw e;
@@ -33,7 +33,7 @@ export function withMetrics(inner: Handlers, m: ProxyMetrics): Handlers {
       const counted = call.row?.kind === "events" ? (msg: Uint8Array) => (m.events.inc(), send(msg)) : send;
       m.inFlight++;
       try {
-        await inner.stream(call, counted);
+        await next.stream(call, counted);
         m.called(methodOf(call), call.routedTo, "OK", undefined);
       } catch (e) {
         m.called(methodOf(call), call.routedTo, codeName(e), undefined);
@@ -42,16 +42,5 @@ export function withMetrics(inner: Handlers, m: ProxyMetrics): Handlers {
         m.inFlight--;
       }
     },
-  };
-}
-
-/** The rpc name; a path this build does not know is "unknown" (a client must not grow our series). */
-export function methodOf(call: Call): string {
-  return call.row?.method.name ?? "unknown";
-}
-
-/** The gRPC code's name as grpc-go spells it (`Unavailable`, `DeadlineExceeded`). */
-export function codeName(e: unknown): string {
-  const code = ConnectError.from(e).code;
-  return Code[code] ?? String(code);
+  });
 }

@@ -3,7 +3,7 @@
 import { toBinary, type DescMessage } from "@bufbuild/protobuf";
 import { reflect } from "@bufbuild/protobuf/reflect";
 import type { Backend } from "../backends/backend.ts";
-import type { RawAnswer } from "../backends/raw-answer.ts";
+import type { RawAnswer } from "../grpc/raw-answer.ts";
 import type { MethodRow } from "../core/methods.ts";
 import { toKubelet } from "../core/rewrite.ts";
 import { toKubeletWire } from "../core/wire-rewrite.ts";

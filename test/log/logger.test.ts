@@ -1,20 +1,26 @@
 // --log-format json writes one object per line; text keeps klog's header; a warning that
 // repeats (a runtime that stays down) is written once per window, then once with its count.
 import { describe, expect, test } from "bun:test";
-import { createNodeLogger } from "../../src/log/node-logger.ts";
+import { createLogger } from "../../src/log/logger.ts";
 
 const at = new Date("2025-01-02T03:04:05.678Z");
 
-function capture(format: "text" | "json", v = 2, repeatWindowMs = 60_000) {
+function capture(format: "text" | "json", v = 2, repeatWindowMs = 60_000, now = () => at) {
   const lines: string[] = [];
-  const log = createNodeLogger({ v, format, write: (l) => lines.push(l), now: () => at, repeatWindowMs });
+  const log = createLogger({ v, format, write: (l) => lines.push(l), now, repeatWindowMs });
   return { log, lines };
+}
+
+/** A clock that advances one second on every reading, from `at`. */
+function ticking() {
+  let t = at.getTime();
+  return () => new Date((t += 1000));
 }
 
 describe("--log-format json", () => {
   test("one JSON object per line, with time, level, source, message and fields", () => {
     const { log, lines } = capture("json");
-    log.record(2, "E", "proxy.ts", "FAIL: /runtime.v1.RuntimeService/StopPodSandbox:\nline two", {
+    log.log(2, "E", "proxy.ts", "FAIL: /runtime.v1.RuntimeService/StopPodSandbox:\nline two", {
       method: "StopPodSandbox",
       backend: "vm",
       duration_ms: 1.5,
@@ -59,14 +65,14 @@ describe("--log-format json", () => {
 describe("text format", () => {
   test("klog's header, fields as key=value after the message", () => {
     const { log, lines } = capture("text");
-    log.record(0, "W", "x.ts", "slow", { backend: "vm", note: "two words" });
+    log.log(0, "W", "x.ts", "slow", { backend: "vm", note: "two words" });
     expect(lines[0]).toMatch(/^W\d{4} .* x\.ts\] slow backend=vm note="two words"\n$/);
   });
 });
 
 describe("repeated warnings are rate-limited with a count", () => {
   test("the first is written, the rest counted, and the count written when the window ends", async () => {
-    const { log, lines } = capture("text", 2, 150);
+    const { log, lines } = capture("text", 2, 150, ticking());
     for (let i = 0; i < 57; i++) log.log(0, "W", "backend.ts", `runtime vm (unix:///run/vm.sock): down: connect ENOENT (attempt ${i})`);
     log.log(0, "W", "backend.ts", "something else");
     log.log(0, "I", "backend.ts", "info lines are never limited");
@@ -74,17 +80,35 @@ describe("repeated warnings are rate-limited with a count", () => {
     expect(lines.length).toBe(4);
     await Bun.sleep(300);
     expect(lines.length).toBe(5);
-    expect(lines[4]).toContain("down: connect ENOENT (attempt 56) (repeated 56 times in 0s)");
+    // The summary is dated by its last repeat and names the first and the last (one second apart each).
+    const first = new Date(at.getTime() + 2000);
+    const last = new Date(at.getTime() + 57_000);
+    const hms = (d: Date) => `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}:${String(d.getSeconds()).padStart(2, "0")}`;
+    expect(lines[4]).toContain(`down: connect ENOENT (attempt 56) (repeated 56 times between ${hms(first)}.678000 and ${hms(last)}.678000)`);
+    expect(lines[4]).toMatch(new RegExp(`^W\\d{4} ${hms(last)}\\.678000 `));
     // A new window starts with the next occurrence.
     log.log(0, "W", "backend.ts", "runtime vm (unix:///run/vm.sock): down: connect ENOENT (attempt 99)");
     expect(lines.length).toBe(6);
   });
 
   test("in JSON the count is a field", () => {
-    const { log, lines } = capture("json", 2, 60_000);
+    const { log, lines } = capture("json", 2, 60_000, ticking());
     for (let i = 0; i < 3; i++) log.log(0, "E", "fan-out.ts", `left out after ${i}ms`);
     log.flush();
     expect(lines.length).toBe(2);
-    expect(JSON.parse(lines[1])).toMatchObject({ msg: "left out after 2ms", repeated: 2, level: "error" });
+    const iso = (s: number) => new Date(at.getTime() + s * 1000).toISOString();
+    expect(JSON.parse(lines[1])).toMatchObject({ msg: "left out after 2ms", repeated: 2, level: "error", time: iso(3), first: iso(2), last: iso(3) });
+  });
+});
+
+describe("text lines cannot be forged", () => {
+  test("control characters from a client or a runtime are escaped, in the message and in fields", () => {
+    const { log, lines } = capture("text");
+    const annotation = 'vm\nE1120 00:00:00.000000       1 proxy.ts] runtime primary is down\r\u0000';
+    log.log(0, "E", "proxy.ts", `FAIL: unknown runtime "${annotation}"`, { value: annotation });
+    expect(lines.length).toBe(1);
+    expect(lines[0].indexOf("\n")).toBe(lines[0].length - 1);
+    expect(lines[0]).not.toMatch(/[\x00-\x09\x0b-\x1f]/);
+    expect(lines[0]).toContain('unknown runtime "vm\\nE1120 00:00:00.000000       1 proxy.ts] runtime primary is down\\r\\u0000"');
   });
 });

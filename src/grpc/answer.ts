@@ -1,8 +1,9 @@
-// A unary answer may be a runtime's answer still arriving (RawAnswer, handed to kubelet from
-// its first chunk): metrics and call records wait for its end, without joining it, to
-// report the true duration and code (a runtime may end a started answer with an error).
-import { RawAnswer } from "../backends/raw-answer.ts";
-import type { Answer } from "../server/call.ts";
+// A unary answer: the message's bytes; parts whose concatenation is the message (protobuf
+// merges concatenated messages: how list answers are merged unread); or a runtime's answer
+// passed on as it arrives (RawAnswer). A RawAnswer among parts stands for its message bytes.
+import { RawAnswer } from "./raw-answer.ts";
+
+export type Answer = Uint8Array | readonly (Uint8Array | RawAnswer)[] | RawAnswer;
 
 /** The runtime answers inside `answer` that may still be arriving. */
 export function rawParts(answer: Answer): RawAnswer[] {
@@ -13,10 +14,10 @@ export function rawParts(answer: Answer): RawAnswer[] {
 
 /** Resolves when every part has arrived; rejects with the runtime's error if one ends with it. */
 export async function answerEnded(parts: readonly RawAnswer[]): Promise<void> {
-  for (const part of parts) for await (const _ of part.framedChunks());
+  for (const part of parts) await part.ended();
 }
 
-/** The whole message (joins a RawAnswer: only for small answers that must be read). */
+/** The whole message (joins a RawAnswer: only for answers that must be read). */
 export async function answerBytes(answer: Answer): Promise<Uint8Array> {
   if (answer instanceof Uint8Array) return answer;
   if (answer instanceof RawAnswer) return answer.message();

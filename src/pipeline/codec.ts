@@ -1,5 +1,5 @@
 // Decoding and encoding at the proxy's edge, with errors that name what was wrong.
-import { fromBinary, toBinary, type DescMessage, type Message } from "@bufbuild/protobuf";
+import { fromBinary, type DescMessage, type Message } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 
 /** Decodes a request; bytes that are not the method's message are InvalidArgument. */
@@ -18,9 +18,4 @@ export function decodeAnswer(schema: DescMessage, bytes: Uint8Array, runtime: st
   } catch (e) {
     throw new ConnectError(`runtime ${runtime} answered an invalid ${schema.typeName}: ${(e as Error).message}`, Code.Internal);
   }
-}
-
-/** Encodes a message for the wire. */
-export function encode(schema: DescMessage, msg: Message): Uint8Array {
-  return toBinary(schema, msg);
 }

@@ -1,9 +1,9 @@
 // Writing answers: the gRPC prefix and message(s), copying as little as possible. Bun's
 // node:http2 joins buffered writes into one new buffer (_writev), so each buffer is written
 // after the previous one is taken, and a runtime's answer flows on as its chunks arrive.
-import { RawAnswer } from "../backends/raw-answer.ts";
+import type { Answer } from "../grpc/answer.ts";
 import { envelopeHeader } from "../grpc/envelope.ts";
-import type { Answer } from "./call.ts";
+import { RawAnswer } from "../grpc/raw-answer.ts";
 
 /** Below this, prefix and message are joined: a write costs more than a small copy. */
 const COPY_BELOW = 64 * 1024;

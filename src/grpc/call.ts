@@ -1,0 +1,45 @@
+// A gRPC call as the server hands it on, the handlers that answer it, and interceptors
+// (logging, metrics) that wrap handlers: `(next) => handlers`, composed in one loop.
+import type { MethodRow } from "../core/methods.ts";
+import type { Answer } from "./answer.ts";
+
+export interface Call {
+  /** The HTTP/2 :path, e.g. `/runtime.v1.RuntimeService/Version`. */
+  readonly path: string;
+  /** The method table row; undefined for a method this build does not know (forwarded raw). */
+  readonly row: MethodRow | undefined;
+  /** The request message's bytes, without the gRPC length prefix. */
+  readonly request: Buffer;
+  /** The client's deadline as epoch ms, from grpc-timeout. */
+  readonly deadline: number | undefined;
+  /** Aborted when the client cancels the call or goes away. */
+  readonly signal: AbortSignal;
+  /** The runtimes the call went to, for logs and metrics (filled by the pipeline). */
+  readonly routedTo: string[];
+}
+
+export interface Handlers {
+  unary(call: Call): Promise<Answer>;
+  /** Server-streaming: `send` writes one message and resolves once it is taken (backpressure); resolves when the stream ends well. */
+  stream(call: Call, send: (message: Uint8Array) => Promise<void>): Promise<void>;
+}
+
+/** Wraps handlers with one concern (metrics, logs); the first in a list is the outermost. */
+export type Interceptor = (next: Handlers) => Handlers;
+
+/** Composes interceptors around handlers, the first outermost. */
+export function intercept(handlers: Handlers, interceptors: readonly Interceptor[]): Handlers {
+  let h = handlers;
+  for (let i = interceptors.length - 1; i >= 0; i--) h = interceptors[i](h);
+  return h;
+}
+
+/** The rpc name; a path this build does not know is "unknown" (a client must not grow our label sets). */
+export function methodOf(call: Call): string {
+  return call.row?.method.name ?? "unknown";
+}
+
+/** The runtimes a call went to, as logs name them. */
+export function routesOf(call: Call): string {
+  return call.routedTo.length ? call.routedTo.join(",") : "no runtime";
+}

@@ -1,0 +1,75 @@
+// What every part of the pipeline shares for one configuration: the runtimes, the routing
+// table, deadlines, waiting for a runtime, and rewriting its answers for kubelet.
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { Backend } from "../backends/backend.ts";
+import type { CallOptions } from "../backends/raw-call.ts";
+import type { RoutingTable } from "../core/routing-table.ts";
+import type { Call } from "../grpc/call.ts";
+import type { Logger } from "../log/logger.ts";
+import { answerRewriter, type AnswerRewriter } from "./answer-rewriter.ts";
+import type { LastKnown } from "./last-known.ts";
+import type { RuntimeSet } from "./runtime-set.ts";
+
+export interface PipelineOptions {
+  readonly runtimes: RuntimeSet;
+  readonly table: RoutingTable;
+  /** How long a call waits for a runtime that is not ready. */
+  readonly connectTimeoutMs: number;
+  /** Deadline for a runtime call when kubelet sent none (0: none). */
+  readonly requestTimeoutMs: number;
+  /** How long lists keep a vanished runtime's last-known objects. */
+  readonly staleGraceMs: number;
+  /** Base URL for path-only streaming URLs. */
+  readonly streamUrl: string | undefined;
+  readonly log: Logger;
+}
+
+/**
+ * A named runtime's budget for its whole part of a fan-out (headers, every byte, decoding):
+ * a slow or stalled runtime must not stall kubelet's relist, whose deadline is 2 minutes.
+ */
+export const FANOUT_BUDGET_MS = 5000;
+
+/** The shared context of one configuration's calls. */
+export interface CallContext extends PipelineOptions {
+  readonly primary: Backend;
+  readonly named: readonly Backend[];
+  readonly byName: ReadonlyMap<string, Backend>;
+  readonly lastKnown: LastKnown;
+  readonly rewrite: AnswerRewriter;
+  /** Options for a runtime call: kubelet's deadline (or ours), optionally capped. */
+  callOptions(call: Call, capMs?: number): CallOptions;
+  /** Waits (bounded) until `backend` is ready: Unavailable when it does not come, DeadlineExceeded when kubelet's deadline runs out first. */
+  whenReady(backend: Backend, callOpts: CallOptions): Promise<void>;
+}
+
+/** Builds the context from the runtimes configured now. */
+export function callContext(opts: PipelineOptions): CallContext {
+  const [primary, ...named] = opts.runtimes.backends;
+  return {
+    ...opts,
+    primary,
+    named,
+    byName: new Map([primary, ...named].map((b) => [b.name, b])),
+    lastKnown: opts.runtimes.lastKnown,
+    rewrite: answerRewriter(opts.table, opts.streamUrl),
+    callOptions(call, capMs) {
+      let deadline = call.deadline;
+      if (deadline === undefined && opts.requestTimeoutMs > 0) deadline = Date.now() + opts.requestTimeoutMs;
+      if (capMs !== undefined) deadline = Math.min(deadline ?? Infinity, Date.now() + capMs);
+      return { deadline, signal: call.signal };
+    },
+    async whenReady(backend, callOpts) {
+      if (backend.state === "ready") return;
+      // The chicken-and-egg: a named runtime that is down fails fast; kubelet retries.
+      const wait = backend !== primary && backend.state === "down" ? 0 : opts.connectTimeoutMs;
+      const left = callOpts.deadline === undefined ? Infinity : callOpts.deadline - Date.now();
+      try {
+        await backend.ready(Math.min(wait, left));
+      } catch (e) {
+        if (callOpts.deadline === undefined || Date.now() < callOpts.deadline) throw e;
+        throw new ConnectError(`deadline exceeded waiting for runtime ${backend.label} (unix://${backend.socket}) to connect`, Code.DeadlineExceeded);
+      }
+    },
+  };
+}

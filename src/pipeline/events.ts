@@ -1,0 +1,75 @@
+// GetContainerEvents merged from every runtime for as long as kubelet listens: a named runtime
+// that connects later joins; one whose stream breaks rejoins (core/fan-out-policy.ts eventsEnd);
+// the primary's stream ending ends kubelet's, with the primary's status, so kubelet re-subscribes.
+import { ConnectError } from "@connectrpc/connect";
+import type { Backend } from "../backends/backend.ts";
+import { streamRaw } from "../backends/raw-call.ts";
+import { eventsEnd } from "../core/fan-out-policy.ts";
+import type { Call } from "../grpc/call.ts";
+import type { CallContext } from "./call-context.ts";
+import type { Send } from "./stream-calls.ts";
+
+/** The GetContainerEvents handler. */
+export function createEvents(ctx: CallContext): (call: Call, send: Send) => Promise<void> {
+  const { primary, named, log } = ctx;
+  return (call, send) =>
+    new Promise<void>((resolve, reject) => {
+      const active = new Map<Backend, AbortController>();
+      const quiet = new Set<Backend>(); // runtimes without events, until they reconnect
+      const rejoins = new Map<Backend, ReturnType<typeof setTimeout>>();
+      const cleanup: (() => void)[] = [];
+      let finished = false;
+      const finish = (err?: unknown) => {
+        if (finished) return;
+        finished = true;
+        for (const c of active.values()) c.abort();
+        for (const t of rejoins.values()) clearTimeout(t);
+        for (const u of cleanup) u();
+        err === undefined ? resolve() : reject(err);
+      };
+      const join = (b: Backend) => {
+        if (finished || active.has(b) || quiet.has(b) || b.state !== "ready") return;
+        const stop = new AbortController();
+        active.set(b, stop);
+        if (!call.routedTo.includes(b.label)) call.routedTo.push(b.label);
+        const forward = (msg: Buffer) => send(ctx.rewrite.message(call.row, b, msg));
+        streamRaw(b, call.path, call.request, forward, { deadline: call.deadline, signal: stop.signal }).then(
+          () => ended(b),
+          (e) => ended(b, e),
+        );
+      };
+      const ended = (b: Backend, err?: unknown) => {
+        active.delete(b);
+        if (finished) return;
+        const code = err === undefined ? 0 : ConnectError.from(err).code;
+        const next = eventsEnd(b === primary, code);
+        if (next.kind === "end-call") return finish(err);
+        const why = err ? `: ${ConnectError.from(err).message}` : "";
+        if (next.kind === "until-reconnect") {
+          quiet.add(b);
+          log.log(1, "I", "events.ts", `runtime ${b.label} has no container events${why}; kubelet sees its containers through relists until it reconnects`);
+          return;
+        }
+        log.log(2, "W", "events.ts", `events of runtime ${b.label} ended${why}; rejoining in ${next.afterMs}ms or when it is back`);
+        clearTimeout(rejoins.get(b));
+        const timer = setTimeout(() => (rejoins.delete(b), join(b)), next.afterMs);
+        timer.unref?.();
+        rejoins.set(b, timer);
+      };
+      const onAbort = () => finish();
+      call.signal.addEventListener("abort", onAbort);
+      cleanup.push(() => call.signal.removeEventListener("abort", onAbort));
+      ctx.whenReady(primary, { deadline: call.deadline, signal: call.signal }).then(() => {
+        join(primary);
+        for (const b of named) {
+          cleanup.push(
+            b.subscribe((backend, previous) => {
+              if (backend.state === "ready" && previous !== "ready") quiet.delete(backend);
+              join(backend);
+            }),
+          );
+          join(b);
+        }
+      }, finish);
+    });
+}

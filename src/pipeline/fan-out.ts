@@ -1,0 +1,106 @@
+// Unary calls that go to every runtime: merged lists, fan-in, Status, UpdateRuntimeConfig,
+// and images named by digest. The primary's answer flows on as it arrives; each named
+// runtime's part is whole or absent (named-part.ts).
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { Backend } from "../backends/backend.ts";
+import { unaryRaw } from "../backends/raw-call.ts";
+import { pickHolder } from "../core/fan-out-policy.ts";
+import { mergeMetricDescriptors, mergeStatus, mergeStrategy } from "../core/merge.ts";
+import type { RouteKind } from "../core/methods.ts";
+import { ListMetricDescriptorsResponseSchema, StatusResponseSchema } from "../gen/runtime/v1/api_pb.ts";
+import type { Answer } from "../grpc/answer.ts";
+import type { Call } from "../grpc/call.ts";
+import { MAX_MESSAGE_BYTES } from "../grpc/envelope.ts";
+import type { RawAnswer } from "../grpc/raw-answer.ts";
+import { FANOUT_BUDGET_MS, type CallContext } from "./call-context.ts";
+import { namedPart, type Fetch } from "./named-part.ts";
+
+type FanOutKind = Extract<RouteKind, "list" | "fan-in" | "status" | "all" | "image">;
+
+/** The handler of unary fan-out calls, by route kind. */
+export function createFanOut(ctx: CallContext): (call: Call) => Promise<Answer> {
+  const { primary, named } = ctx;
+
+  /** The primary's answer: it must answer, or the call fails (a list without it would look like every pod gone). */
+  async function fromPrimary(call: Call): Promise<RawAnswer> {
+    const callOpts = ctx.callOptions(call);
+    call.routedTo.push(primary.label);
+    await ctx.whenReady(primary, callOpts);
+    return unaryRaw(primary, call.path, call.request, callOpts);
+  }
+
+  const whole =
+    (call: Call): Fetch =>
+    async (b, opts) => [await (await unaryRaw(b, call.path, call.request, opts)).message()];
+
+  async function merged(call: Call): Promise<Answer> {
+    const [first, ...rest] = await Promise.all([fromPrimary(call), ...named.map((b) => namedPart(ctx, call, b, whole(call)))]);
+    const present = rest.flatMap((p) => p ?? []);
+    if (present.length === 0) return first;
+    const schema = call.row!.method.output;
+    const strategy = mergeStrategy(schema);
+    // Protobuf merges concatenated messages: list answers merge without being read.
+    if (strategy === "concat") {
+      const sizes = [await first.messageLength(), ...rest.map((p) => (p ?? []).reduce((n, m) => n + m.length, 0))];
+      const total = sizes.reduce((a, b) => a + b, 0);
+      if (total > MAX_MESSAGE_BYTES) {
+        const shares = sizes.map((n, i) => `${i === 0 ? primary.label : named[i - 1].label} ${n}`).join(", ");
+        throw new ConnectError(`merged answer to ${call.path} would be ${total} bytes (${shares}), more than kubelet's ${MAX_MESSAGE_BYTES} byte limit`, Code.ResourceExhausted);
+      }
+      return [first, ...present];
+    }
+    if (strategy === "metric-descriptors") {
+      const all = [await first.message(), ...present].map((p) => fromBinary(ListMetricDescriptorsResponseSchema, p));
+      return toBinary(ListMetricDescriptorsResponseSchema, mergeMetricDescriptors(all));
+    }
+    throw new ConnectError(`no merge for ${schema.typeName}`, Code.Internal);
+  }
+
+  async function status(call: Call): Promise<Answer> {
+    const [first, ...rest] = await Promise.all([fromPrimary(call), ...named.map((b) => namedPart(ctx, call, b, whole(call)))]);
+    const others = [];
+    for (const [i, part] of rest.entries()) if (part !== undefined) others.push({ backend: named[i].name, answer: decodeStatus(part[0]) });
+    if (others.length === 0) return first;
+    return toBinary(StatusResponseSchema, mergeStatus(fromBinary(StatusResponseSchema, await first.message()), others, ctx.table));
+  }
+
+  // UpdateRuntimeConfig reaches every runtime; the runtime set gives it to those that connect later.
+  async function all(call: Call): Promise<Answer> {
+    ctx.runtimes.rememberConfig(call.path, call.request);
+    const [first] = await Promise.all([fromPrimary(call), ...named.map((b) => namedPart(ctx, call, b, whole(call)))]);
+    return first;
+  }
+
+  /** An image named by digest: every runtime is asked, and pickHolder chooses whose answer kubelet gets. */
+  async function anyHolder(call: Call): Promise<Answer> {
+    const backends: Backend[] = [primary, ...named];
+    const answers = await Promise.all(
+      backends.map(async (b, i) => {
+        try {
+          if (i > 0 && b.state !== "ready") return { ok: false as const };
+          const opts = ctx.callOptions(call, i === 0 ? undefined : FANOUT_BUDGET_MS);
+          call.routedTo.push(b.label);
+          if (i === 0) await ctx.whenReady(b, opts);
+          return { ok: true as const, bytes: await (await unaryRaw(b, call.path, call.request, opts)).message() };
+        } catch (e) {
+          return { ok: false as const, error: e };
+        }
+      }),
+    );
+    const i = pickHolder(answers.map((a) => (a.ok ? { ok: true, length: a.bytes.length } : { ok: false })));
+    if (i === undefined) throw (answers[0] as { error: unknown }).error;
+    return ctx.rewrite.message(call.row, backends[i], (answers[i] as { bytes: Buffer }).bytes);
+  }
+
+  const kinds: Record<FanOutKind, (call: Call) => Promise<Answer>> = { list: merged, "fan-in": merged, status, all, image: anyHolder };
+  return (call) => kinds[call.row!.kind as FanOutKind](call);
+}
+
+function decodeStatus(bytes: Uint8Array) {
+  try {
+    return fromBinary(StatusResponseSchema, bytes);
+  } catch {
+    return create(StatusResponseSchema);
+  }
+}

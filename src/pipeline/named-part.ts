@@ -1,0 +1,47 @@
+// One named runtime's part of a fan-out, decided inside one failure boundary that covers its
+// whole answer: the headers, every byte, the size cap, a stall past its budget, decoding and
+// rewriting. Whatever fails, the outcome is the policy's (core/fan-out-policy.ts): its live
+// part, its last-known part, or nothing — never a failed call for kubelet.
+import { ConnectError } from "@connectrpc/connect";
+import type { Backend } from "../backends/backend.ts";
+import type { CallOptions } from "../backends/raw-call.ts";
+import { partOutcome, type PartResult } from "../core/fan-out-policy.ts";
+import type { Call } from "../grpc/call.ts";
+import { FANOUT_BUDGET_MS, type CallContext } from "./call-context.ts";
+
+/** Lists kubelet reads as the truth of what exists: a vanished runtime's last answer stands in. */
+const REMEMBERED = new Set(["ListPodSandbox", "ListContainers", "StreamPodSandboxes", "StreamContainers"]);
+
+/** Fetches a runtime's whole answer as its messages (one for a unary call), within `opts`. */
+export type Fetch = (backend: Backend, opts: CallOptions) => Promise<Buffer[]>;
+
+/** A named runtime's messages as kubelet must see them, its last-known ones, or undefined (left out). */
+export async function namedPart(ctx: CallContext, call: Call, b: Backend, fetch: Fetch): Promise<readonly Uint8Array[] | undefined> {
+  const key = REMEMBERED.has(call.row?.method.name ?? "") ? `${call.path}\0${call.request.toString("latin1")}` : undefined;
+  let result: PartResult;
+  if (b.state !== "ready") {
+    result = { kind: "absent", state: b.state };
+  } else {
+    call.routedTo.push(b.label);
+    try {
+      const raw = await fetch(b, ctx.callOptions(call, FANOUT_BUDGET_MS));
+      const parts = (key !== undefined ? ctx.lastKnown.rewritten(b.name, key, raw) : undefined) ?? raw.map((m) => ctx.rewrite.message(call.row, b, m));
+      if (key !== undefined) ctx.lastKnown.put(b.name, key, raw, parts);
+      return parts;
+    } catch (e) {
+      result = { kind: "failed", reason: ConnectError.from(e).message };
+    }
+  }
+  const memory = key !== undefined ? ctx.lastKnown.get(b.name, key) : undefined;
+  const outcome = partOutcome(false, result, memory, ctx.staleGraceMs);
+  if (outcome.kind === "last-known") {
+    ctx.lastKnown.served++;
+    ctx.log.log(2, "W", "fan-out.ts", `${call.path}: runtime ${b.label} left its part unanswered (${outcome.why}); serving its last-known answer (${Math.round(outcome.ageMs / 1000)}s old)`);
+    return memory!.parts;
+  }
+  if (outcome.kind === "left-out") {
+    if (memory !== undefined) ctx.lastKnown.forget(b.name, key!);
+    ctx.log.log(result.kind === "failed" ? 2 : 4, "W", "fan-out.ts", `${call.path}: runtime ${b.label} left out: ${outcome.why}`);
+  }
+  return undefined;
+}

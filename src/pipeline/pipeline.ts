@@ -1,0 +1,79 @@
+// The call pipeline of one configuration: the routing core decides (route), this carries the
+// plan out over the runtimes — one runtime, a fan-out, a stream, or the events merge.
+import { toBinary, type Message } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { Backend } from "../backends/backend.ts";
+import { unaryRaw } from "../backends/raw-call.ts";
+import { route, type Plan } from "../core/route.ts";
+import type { Answer } from "../grpc/answer.ts";
+import type { Call, Handlers } from "../grpc/call.ts";
+import { callContext, type PipelineOptions } from "./call-context.ts";
+import { decodeRequest } from "./codec.ts";
+import { createEvents } from "./events.ts";
+import { createFanOut } from "./fan-out.ts";
+import { createStreamCalls } from "./stream-calls.ts";
+
+/** The handlers the server dispatches to, for one configuration. */
+export function createPipeline(opts: PipelineOptions): Handlers {
+  const ctx = callContext(opts);
+  const { primary, table } = ctx;
+  const fanOut = createFanOut(ctx);
+  const streams = createStreamCalls(ctx);
+  const events = createEvents(ctx);
+
+  /** Calls one runtime and returns its answer as kubelet must see it. */
+  async function one(call: Call, backend: Backend, message: Uint8Array): Promise<Answer> {
+    const callOpts = ctx.callOptions(call);
+    call.routedTo.push(backend.label);
+    await ctx.whenReady(backend, callOpts);
+    return ctx.rewrite.answer(call.row, backend, await unaryRaw(backend, call.path, message, callOpts));
+  }
+
+  /** The plan for a call; undefined when it goes to the primary untouched (no decode at all). */
+  function plan(call: Call): Plan | undefined {
+    const row = call.row;
+    // Unknown methods (a newer kubelet) and primary-only methods go through as bytes;
+    // with no named runtime configured, everything does.
+    if (!row || row.kind === "primary" || (table.names.length === 0 && table.handlers.size === 0)) return undefined;
+    return route(row, decodeRequest(row.method.input, call.request, call.path), table);
+  }
+
+  function backendOf(name: string): Backend {
+    const b = ctx.byName.get(name);
+    if (!b) throw new ConnectError(`internal: route named unknown runtime ${JSON.stringify(name)}`, Code.Internal);
+    return b;
+  }
+
+  const requestFor = (call: Call, request: Message | undefined) => (request ? toBinary(call.row!.method.input, request) : call.request);
+
+  return {
+    async unary(call) {
+      const p = plan(call);
+      if (p === undefined) return one(call, primary, call.request);
+      switch (p.kind) {
+        case "error":
+          throw p.error;
+        case "empty":
+          return new Uint8Array(0); // every field unset: the empty answer
+        case "one":
+          return one(call, backendOf(p.backend), requestFor(call, p.request));
+        case "fan-out":
+          return fanOut(call);
+      }
+    },
+    async stream(call, send) {
+      const p = plan(call);
+      if (p === undefined) return streams.one(call, primary, call.request, send);
+      switch (p.kind) {
+        case "error":
+          throw p.error;
+        case "empty":
+          return;
+        case "one":
+          return streams.one(call, backendOf(p.backend), requestFor(call, p.request), send);
+        case "fan-out":
+          return call.row!.kind === "events" ? events(call, send) : streams.fanIn(call, send);
+      }
+    },
+  };
+}

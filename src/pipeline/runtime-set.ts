@@ -1,0 +1,105 @@
+// The runtimes behind the proxy, as they outlive reloads: their connections, their
+// last-known lists, and kubelet's last UpdateRuntimeConfig, which every runtime that becomes
+// ready gets (kubelet sends it essentially once, at start; a runtime added by SIGHUP, or one
+// that restarts, must still learn the pod CIDR).
+import { ConnectError } from "@connectrpc/connect";
+import { Backend, type BackendState } from "../backends/backend.ts";
+import { unaryRaw } from "../backends/raw-call.ts";
+import { replaysConfig } from "../core/fan-out-policy.ts";
+import type { Logger } from "../log/logger.ts";
+import { LastKnown } from "./last-known.ts";
+
+/** One configured runtime: "" names the primary. */
+export interface RuntimeSpec {
+  readonly name: string;
+  readonly socket: string;
+}
+
+/** How long the replayed UpdateRuntimeConfig may take. */
+const REPLAY_TIMEOUT_MS = 5000;
+
+/** The configured runtimes, primary first, and what the proxy remembers of them. */
+export class RuntimeSet {
+  readonly lastKnown = new LastKnown();
+  private active: Backend[] = [];
+  /** Removed by a reload, still finishing their calls. */
+  private readonly draining = new Set<Backend>();
+  private connectTimeoutMs = 0;
+  private lastConfig: { path: string; request: Buffer } | undefined;
+
+  constructor(
+    private readonly log: Logger,
+    /** Called once for each new connection (metrics follow its state). */
+    private readonly onCreated: (b: Backend) => void = () => {},
+  ) {}
+
+  /** The runtimes of the running configuration, primary first. */
+  get backends(): readonly Backend[] {
+    return this.active;
+  }
+
+  /**
+   * Makes `specs` the configured runtimes: an unchanged runtime keeps its connection, a new
+   * or moved one gets a new connection (started), and the ones no longer configured are
+   * returned, still open: their calls drain before `retire` closes them.
+   */
+  configure(specs: readonly RuntimeSpec[], connectTimeoutMs: number): { added: Backend[]; removed: Backend[] } {
+    const same = connectTimeoutMs === this.connectTimeoutMs;
+    const old = new Map(this.active.map((b) => [b.name, b]));
+    const next = specs.map((s) => {
+      const have = old.get(s.name);
+      return have && same && have.socket === s.socket ? have : this.create(s, connectTimeoutMs);
+    });
+    const removed = this.active.filter((b) => !next.includes(b));
+    const added = next.filter((b) => !this.active.includes(b));
+    this.active = next;
+    this.connectTimeoutMs = connectTimeoutMs;
+    // Memory of a runtime no longer configured must not stand in for it (a new one of that name starts clean).
+    for (const b of removed) if (!next.some((n) => n.name === b.name)) this.lastKnown.drop(b.name);
+    for (const b of added) b.start();
+    for (const b of removed) this.draining.add(b);
+    return { added, removed };
+  }
+
+  /** Closes runtimes a reload removed, once their calls have drained. */
+  retire(removed: readonly Backend[]): void {
+    for (const b of removed) {
+      b.close();
+      this.draining.delete(b);
+    }
+  }
+
+  /** Remembers kubelet's UpdateRuntimeConfig: every runtime that becomes ready from now on gets it. */
+  rememberConfig(path: string, request: Buffer): void {
+    this.lastConfig = { path, request };
+  }
+
+  /** Closes every connection (shutdown). */
+  close(): void {
+    for (const b of [...this.active, ...this.draining]) b.close();
+  }
+
+  private create(spec: RuntimeSpec, connectTimeoutMs: number): Backend {
+    const b = new Backend({
+      name: spec.name,
+      socket: spec.socket,
+      connectTimeoutMs,
+      onState: (b, previous) => this.stateChanged(b, previous),
+    });
+    this.onCreated(b);
+    return b;
+  }
+
+  private stateChanged(b: Backend, previous: BackendState): void {
+    const why = b.state === "down" && b.lastError ? `: ${b.lastError.rawMessage}` : "";
+    this.log.log(b.state === "down" ? 0 : 1, b.state === "down" ? "W" : "I", "backend.ts", `runtime ${b.label} (unix://${b.socket}): ${previous} -> ${b.state}${why}`);
+    if (!replaysConfig(previous, b.state, this.lastConfig !== undefined)) return;
+    const { path, request } = this.lastConfig!;
+    unaryRaw(b, path, request, { deadline: Date.now() + REPLAY_TIMEOUT_MS })
+      .then((answer) => answer.ended())
+      .then(
+        () => this.log.log(1, "I", "runtime-set.ts", `sent kubelet's last UpdateRuntimeConfig to runtime ${b.label}`),
+        (e) => this.log.log(0, "W", "runtime-set.ts", `sending kubelet's last UpdateRuntimeConfig to runtime ${b.label}: ${ConnectError.from(e).message}`),
+      );
+  }
+}
