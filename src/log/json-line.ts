@@ -1,5 +1,5 @@
 // The JSON sink: one log record as one JSON object on one line (--log-format json).
-import type { LogRecord } from "./logger.ts";
+import type { LogRecord } from "./log-record.ts";
 
 const levels: Record<string, string> = { I: "info", W: "warning", E: "error" };
 

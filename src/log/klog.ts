@@ -1,5 +1,5 @@
 // The text sink: klog's line format, so journald and node log tooling read us like kubelet.
-import type { LogRecord } from "./logger.ts";
+import type { LogRecord } from "./log-record.ts";
 
 /** `I1120 00:04:32.629279     313 proxy.ts] ` — klog's line header. */
 export function klogHeader(severity: string, at: Date, pid: number, source: string): string {

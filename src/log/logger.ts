@@ -2,24 +2,10 @@
 // two sinks (klog text lines, JSON lines) chosen by `format`, which SIGHUP may change.
 import { jsonLine } from "./json-line.ts";
 import { klogLine } from "./klog.ts";
-import { RepeatLimiter, repeatKey, type Repeats } from "./repeat-limiter.ts";
+import type { LogFormat, LogRecord, Severity } from "./log-record.ts";
+import { RepeatLimiter, repeatKey } from "./repeat-limiter.ts";
 
-export type Severity = "I" | "W" | "E";
-
-/** How log lines are written: klog's text header, or one JSON object per line. */
-export type LogFormat = "text" | "json";
-
-/** What a sink turns into one line. */
-export interface LogRecord {
-  readonly at: Date;
-  readonly level: number;
-  readonly severity: Severity;
-  readonly source: string;
-  readonly msg: string;
-  readonly fields: Readonly<Record<string, unknown>>;
-  /** Set on the summary of a run of identical warnings. */
-  readonly repeats?: Repeats;
-}
+export type { LogFormat, LogRecord, Severity } from "./log-record.ts";
 
 export interface Logger {
   /** The -v level; callers check it before building any text, so -v 0 costs nothing per call. */

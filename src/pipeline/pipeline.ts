@@ -32,9 +32,10 @@ export function createPipeline(opts: PipelineOptions): Handlers {
   /** The plan for a call; undefined when it goes to the primary untouched (no decode at all). */
   function plan(call: Call): Plan | undefined {
     const row = call.row;
-    // Unknown methods (a newer kubelet) and primary-only methods go through as bytes;
-    // with no named runtime configured, everything does.
-    if (!row || row.kind === "primary" || (table.names.length === 0 && table.handlers.size === 0)) return undefined;
+    // Unknown methods (a newer kubelet) and primary-only methods go through as bytes; with no
+    // named runtime configured, everything does but UpdateRuntimeConfig, which a runtime
+    // added later by a reload must still get.
+    if (!row || row.kind === "primary" || (table.names.length === 0 && table.handlers.size === 0 && row.kind !== "all")) return undefined;
     return route(row, decodeRequest(row.method.input, call.request, call.path), table);
   }
 

@@ -10,7 +10,10 @@ import { startFakeRuntime, type FakeRuntime } from "../../src/fake/runtime.ts";
 import { ContainerStatusRequestSchema } from "../../src/gen/runtime/v1/api_pb.ts";
 import { grpcGoClient, type GoCall, type GoResult } from "../support/grpc-go.ts";
 import { startProxy, type ProxyProcess } from "../support/proxy-process.ts";
+import { missing } from "../support/requires.ts";
 import { tempSocket } from "../support/temp-socket.ts";
+
+const skip = missing("grpc-go");
 
 let client: Awaited<ReturnType<typeof grpcGoClient>>;
 let fake: FakeRuntime;
@@ -18,8 +21,8 @@ let proxy: ProxyProcess;
 let rewriting: ProxyProcess;
 
 beforeAll(async () => {
+  if (skip) return;
   client = await grpcGoClient();
-  if (!client) return;
   fake = await startFakeRuntime({ socket: tempSocket("go-rt"), pods: 240, images: 3 });
   proxy = await startProxy(["--connect", fake.socket]);
   rewriting = await startProxy(["--connect", fake.socket, "--rewrite-authority"]);
@@ -33,13 +36,12 @@ afterAll(async () => {
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
 
-test.each([
+test.skipIf(skip).each([
   ["localhost", false],
   ["%2Frun%2Fcriproxy.sock", false],
   ["localhost", true],
   ["", true], // the raw socket path
 ])("grpc-go with :authority %p (--rewrite-authority: %p) sees the same answers and errors through the proxy as directly", async (authority, rewrite) => {
-  if (!client) return;
   const calls: GoCall[] = [
     { method: "/runtime.v1.RuntimeService/Version" },
     { method: "/runtime.v1.RuntimeService/ListPodSandbox" },
@@ -63,8 +65,7 @@ test.each([
   expect(byMethod.StreamContainers.answers!.length).toBeGreaterThan(1);
 }, 60_000);
 
-test("without --rewrite-authority, a raw socket path as :authority is reset by Bun's HTTP/2 (why the flag exists)", async () => {
-  if (!client) return;
+test.skipIf(skip)("without --rewrite-authority, a raw socket path as :authority is reset by Bun's HTTP/2 (why the flag exists)", async () => {
   const [r] = await client(proxy.socket, [{ method: "/runtime.v1.RuntimeService/Version" }]);
   expect(r).toMatchObject({ code: 13, failed: 1 });
   expect(r.message).toContain("PROTOCOL_ERROR");

@@ -9,17 +9,20 @@ import { buildImage, ensureBinary, IMAGE_NAME, IMAGE_TAR } from "../../scripts/i
 import { criClient, type CriClient } from "../support/grpc-client.ts";
 import { importPauseImage } from "../support/pause-image.ts";
 import { startPodContainerd, TEST_PAUSE_IMAGE, type PodContainerd } from "../support/pod-containerd.ts";
+import { missing } from "../support/requires.ts";
+
+const skip = missing("containerd") || missing("gcc");
 
 // NamespaceMode.NODE: the pod shares the host's network, so no CNI plugin is needed.
 const NODE = 2;
-let ctrd: PodContainerd | null = null;
+let ctrd: PodContainerd | undefined;
 let cri: CriClient | undefined;
 let work: string;
 let podId: string | undefined;
 
 beforeAll(async () => {
-  ctrd = await startPodContainerd(); // null (with a printed SKIP) when containerd is absent; throws under CI=true
-  if (!ctrd) return;
+  if (skip) return;
+  ctrd = await startPodContainerd();
   work = mkdtempSync(join(tmpdir(), "criproxy-pod-"));
   await ensureBinary();
   const binaryTime = Bun.file("dist/criproxy").lastModified;
@@ -39,11 +42,8 @@ afterAll(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 }, 60_000);
 
-test("criproxy runs as a pod on containerd and proxies Version back to it", async () => {
-  if (!ctrd || !cri) {
-    console.warn("SKIP image pod test: containerd not installed (apt-get install containerd runc)");
-    return;
-  }
+test.skipIf(skip)("criproxy runs as a pod on containerd and proxies Version back to it", async () => {
+  if (!ctrd || !cri) throw new Error("containerd did not start");
   const images = await ctrd.ctr(["-n", "k8s.io", "images", "ls", "-q"]);
   expect(images).toContain(IMAGE_NAME);
 
