@@ -2,6 +2,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeFromHttpStatus } from "@connectrpc/connect/protocol-grpc";
 import { constants, type ClientHttp2Stream, type IncomingHttpHeaders } from "node:http2";
+import type { Ledger } from "../grpc/byte-budget.ts";
 import { envelopeHeader, EnvelopeReader, MAX_MESSAGE_BYTES, tooLarge } from "../grpc/envelope.ts";
 import { errorFromFields, hasStatus } from "../grpc/status.ts";
 import { formatGrpcTimeout } from "../grpc/timeout.ts";
@@ -15,6 +16,8 @@ export interface CallOptions {
   readonly deadline?: number;
   /** Aborted when kubelet cancels or goes away. */
   readonly signal?: AbortSignal;
+  /** Where the answer's bytes are counted against the proxy's byte budget. */
+  readonly ledger?: Ledger;
 }
 
 const userAgent = `criproxy/${VERSION}`;
@@ -28,7 +31,7 @@ const ATTEMPTS = 3;
 export async function unaryRaw(backend: Backend, path: string, message: Uint8Array, opts: CallOptions = {}): Promise<RawAnswer> {
   for (let attempt = 1; ; attempt++) {
     const stream = await open(backend, path, opts);
-    const answer = new RawAnswer(`answer of runtime ${backend.label} to ${path}`);
+    const answer = new RawAnswer(`answer of runtime ${backend.label} to ${path}`, opts.ledger);
     try {
       return await new Promise<RawAnswer>((resolve, reject) => {
         let handedOn = false;

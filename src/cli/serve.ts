@@ -28,6 +28,11 @@ export const serveArgs = {
     type: "boolean",
     description: "Serve grpc-go 1.33-era clients, which send the raw socket path as :authority (Bun's HTTP/2 would reset them): set it to localhost first. Costs ~0.3 ms CPU per MB answered. Example: --rewrite-authority",
   },
+  "max-buffered-bytes": {
+    type: "string",
+    description: `The most bytes held for calls at once: request bodies, answers in flight (default ${defaults["max-buffered-bytes"]}); past it, ResourceExhausted. Example: --max-buffered-bytes 1Gi`,
+    valueHint: "BYTES",
+  },
   "log-format": { type: "string", description: `text (klog lines, default) or json (one object per line). Example: --log-format json`, valueHint: "FORMAT" },
   logtostderr: { type: "boolean", description: "Accepted for the original criproxy's units; criproxy always logs to stderr" },
 } as const;

@@ -28,6 +28,7 @@ export function configChanges(from: Config, to: Config): string[] {
     ["--stream-url", from.streamUrl, to.streamUrl],
     ["--metrics-addr", from.metricsAddr, to.metricsAddr],
     ["--log-format", from.logFormat, to.logFormat],
+    ["--max-buffered-bytes", from.maxBufferedBytes, to.maxBufferedBytes],
   ];
   for (const [name, a, b] of rows) if (!same(a, b)) out.push(`${name} changed`);
   if (from.listen !== to.listen) out.push(`--listen changed: takes effect on restart (still serving ${from.listen})`);

@@ -32,6 +32,7 @@ const scalarKeys = [
   "socket-group",
   "log-format",
   "rewrite-authority",
+  "max-buffered-bytes",
 ] as const;
 const durationKeys = new Set(["connect-timeout", "request-timeout", "stale-grace", "shutdown-grace"]);
 const backendKeys = new Set(["name", "endpoint", "handlers"]);

@@ -36,6 +36,8 @@ export interface Config {
    * which Bun resets with PROTOCOL_ERROR. Off by default: it costs ~0.3 ms CPU per MB answered.
    */
   readonly rewriteAuthority: boolean;
+  /** The most bytes the proxy holds for calls at once (request bodies, answers in flight); past it, ResourceExhausted. */
+  readonly maxBufferedBytes: number;
   /** The --config file this came from, if any (SIGHUP re-reads it). */
   readonly configFile?: string;
 }
@@ -66,6 +68,7 @@ export interface FlagValues {
   "socket-group"?: string;
   "log-format"?: string;
   "rewrite-authority"?: boolean | string;
+  "max-buffered-bytes"?: string;
   config?: string;
 }
 
@@ -78,6 +81,7 @@ export const defaults = {
   "stale-grace": "10m",
   "shutdown-grace": "5s",
   "log-format": "text",
+  "max-buffered-bytes": "512Mi",
 } as const;
 
 /** Builds the Config from flag values; throws FlagError naming the first bad flag. */
@@ -104,6 +108,7 @@ export function configFromFlags(f: FlagValues): Config {
     socketGroup: f["socket-group"] ? flag("socket-group", () => socketGroup(f["socket-group"]!)) : undefined,
     logFormat: flag("log-format", () => logFormat(get("log-format"))),
     rewriteAuthority: flag("rewrite-authority", () => onOff(f["rewrite-authority"])),
+    maxBufferedBytes: flag("max-buffered-bytes", () => parseBytes(get("max-buffered-bytes"))),
   };
 }
 
@@ -135,6 +140,16 @@ function streamBase(url: string | undefined, port: string | undefined): string |
   const n = Number(port);
   if (!Number.isInteger(n) || n < 1 || n > 65535) throw new FlagError("stream-port", `${JSON.stringify(port)} is not a port`);
   return `http://127.0.0.1:${n}`;
+}
+
+/** A byte count: `536870912`, `512Mi`, `2Gi`, `500M`; at least 16 MiB and a bit, so one kubelet answer always fits. */
+export function parseBytes(text: string): number {
+  const m = /^(\d+)(Ki|Mi|Gi|K|M|G)?$/.exec(text.trim());
+  if (!m) throw new Error(`${JSON.stringify(text)} is not a byte count (e.g. 512Mi)`);
+  const unit = { "": 1, K: 1e3, M: 1e6, G: 1e9, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 }[m[2] ?? ""]!;
+  const n = Number(m[1]) * unit;
+  if (n < 32 * 1024 * 1024) throw new Error(`${JSON.stringify(text)} is less than 32Mi: a single 16 MiB kubelet answer must fit, twice`);
+  return n;
 }
 
 function onOff(value: boolean | string | undefined): boolean {

@@ -5,6 +5,7 @@ import { configChanges, proxyKey } from "../config/config-changes.ts";
 import type { Config } from "../config/config.ts";
 import { resolveSocketGroup } from "../config/socket-group.ts";
 import { routingTable } from "../core/routing-table.ts";
+import { ByteBudget } from "../grpc/byte-budget.ts";
 import { intercept } from "../grpc/call.ts";
 import { callLog } from "../log/call-log.ts";
 import type { Logger } from "../log/logger.ts";
@@ -13,7 +14,7 @@ import { ProxyMetrics } from "../metrics/proxy-metrics.ts";
 import { Generation } from "../pipeline/generation.ts";
 import { createPipeline } from "../pipeline/pipeline.ts";
 import { RuntimeSet } from "../pipeline/runtime-set.ts";
-import { startServer } from "../server/server.ts";
+import { startServer, type RunningServer } from "../server/server.ts";
 import { MetricsEndpoint } from "./metrics-endpoint.ts";
 
 export interface Daemon {
@@ -36,8 +37,9 @@ const MAX_DRAIN_MS = 120_000;
 export async function startDaemon(config: Config, log: Logger): Promise<Daemon> {
   let current = config;
   let stopping = false;
+  const budget = new ByteBudget(config.maxBufferedBytes);
   const runtimes = new RuntimeSet(log, (b) => metrics.track(b));
-  const metrics = new ProxyMetrics({ backends: () => runtimes.backends, staleServed: () => runtimes.lastKnown.served });
+  const metrics = new ProxyMetrics({ backends: () => runtimes.backends, staleServed: () => runtimes.lastKnown.served, budget, server: () => server?.stats() });
   const endpoint = new MetricsEndpoint(log, { metrics: () => metrics.registry.render(), healthy: () => !stopping, notReady: () => notReady(runtimes.backends[0]) });
   const interceptors = [callMetrics(metrics), callLog(log)];
   const tableFor = (cfg: Config) => routingTable(cfg.backends.slice(1).map((b) => b.name), cfg.handlers.map((c) => [c.handler, { backend: c.backend, handler: c.backendHandler }] as const));
@@ -46,12 +48,13 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   const table = tableFor(config);
   runtimes.configure(config.backends, config.connectTimeoutMs); // probing starts while the socket is bound
   let generation = generationFor(config, table);
-  let server;
+  let server: RunningServer | undefined;
   try {
     endpoint.apply(config.metricsAddr);
     const gid = config.socketGroup === undefined ? undefined : resolveSocketGroup(config.socketGroup);
-    const onError = (e: unknown) => log.log(0, "E", "server.ts", `unexpected failure in the proxy: ${(e as Error)?.stack ?? String(e)}`);
-    server = await startServer({ listen: config.listen, handlers: generation.handlers, gid, rewriteAuthority: config.rewriteAuthority, onError });
+    const onFault = (e: unknown) => log.log(0, "E", "server.ts", `unexpected failure in the proxy: ${(e as Error)?.stack ?? String(e)}`);
+    const onClient = (what: string) => log.log(0, "W", "server.ts", what);
+    server = await startServer({ listen: config.listen, handlers: generation.handlers, budget, gid, rewriteAuthority: config.rewriteAuthority, onFault, onClient });
   } catch (e) {
     endpoint.stop();
     runtimes.close();
@@ -66,6 +69,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     endpoint.apply(next.metricsAddr);
     log.v = next.verbosity;
     log.format = next.logFormat;
+    budget.limit = next.maxBufferedBytes;
     if (proxyKey(next) !== proxyKey(current)) {
       const { removed } = runtimes.configure(next.backends, next.connectTimeoutMs);
       const old = generation;

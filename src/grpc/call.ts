@@ -2,6 +2,7 @@
 // (logging, metrics) that wrap handlers: `(next) => handlers`, composed in one loop.
 import type { MethodRow } from "../core/methods.ts";
 import type { Answer } from "./answer.ts";
+import type { Ledger } from "./byte-budget.ts";
 
 export interface Call {
   /** The HTTP/2 :path, e.g. `/runtime.v1.RuntimeService/Version`. */
@@ -16,6 +17,8 @@ export interface Call {
   readonly signal: AbortSignal;
   /** The runtimes the call went to, for logs and metrics (filled by the pipeline). */
   readonly routedTo: string[];
+  /** What the call holds of the proxy's byte budget, given back when it ends. */
+  readonly ledger: Ledger;
 }
 
 export interface Handlers {

@@ -2,6 +2,7 @@
 // so kubelet receives a list while the runtime is still sending it; it is joined only when
 // something must read the message (a named runtime's ids, a merge that decodes).
 import { Code, ConnectError } from "@connectrpc/connect";
+import type { Ledger } from "./byte-budget.ts";
 import { joinChunks, MAX_MESSAGE_BYTES, tooLarge } from "./envelope.ts";
 
 const EMPTY_MESSAGE = Buffer.from([0, 0, 0, 0, 0]);
@@ -15,13 +16,17 @@ export class RawAnswer {
   private changed = Promise.withResolvers<void>();
   private joined: Buffer | undefined;
 
-  /** `what` names the answer in errors ("answer of runtime vm to /runtime.v1...") */
-  constructor(private readonly what: string) {}
+  /** `what` names the answer in errors ("answer of runtime vm to /runtime.v1..."); `ledger` holds its bytes. */
+  constructor(
+    private readonly what: string,
+    private readonly ledger?: Ledger,
+  ) {}
 
-  /** Adds a chunk as it arrives; throws ResourceExhausted past kubelet's 16 MiB limit. */
+  /** Adds a chunk as it arrives; throws ResourceExhausted past kubelet's 16 MiB limit or the proxy's byte budget. */
   push(chunk: Buffer): void {
     this.received += chunk.length;
     if (this.received > MAX_MESSAGE_BYTES + 5) throw tooLarge(this.what, this.received - 5);
+    this.ledger?.take(chunk.length, this.what);
     this.chunks.push(chunk);
     this.notify();
   }

@@ -1,6 +1,7 @@
 // What criproxy counts: calls, latencies, backend states and reconnects, stale list answers,
 // events streamed, config reloads, and the process's own fds and memory.
 import type { Backend } from "../backends/backend.ts";
+import type { ByteBudget } from "../grpc/byte-budget.ts";
 import { Counter, Histogram, Observed, Registry } from "./registry.ts";
 import { processSamples } from "./process-metrics.ts";
 
@@ -12,6 +13,10 @@ export interface ProxyMetricsSources {
   backends(): readonly Backend[];
   /** List answers served from a vanished runtime's last-known memory, so far. */
   staleServed(): number;
+  /** The proxy's byte budget. */
+  budget?: ByteBudget;
+  /** Open connections and streams (undefined before the socket is bound). */
+  server?(): { connections: number; streams: number } | undefined;
 }
 
 /** criproxy's metric families, and the hooks that feed them. */
@@ -43,6 +48,16 @@ export class ProxyMetrics {
       ]),
     );
     r.register(new Observed("criproxy_calls_in_flight", "CRI calls being answered now.", "gauge", () => [{ labels: [], value: this.inFlight }]));
+    const { budget, server } = sources;
+    if (budget) {
+      r.register(new Observed("criproxy_buffered_bytes", "Bytes held for calls now (request bodies, answers in flight), against --max-buffered-bytes.", "gauge", () => [{ labels: [], value: budget.used }]));
+      r.register(new Observed("criproxy_buffered_bytes_peak", "The most bytes held for calls at once since the start.", "gauge", () => [{ labels: [], value: budget.peak }]));
+      r.register(new Observed("criproxy_buffer_refusals_total", "Calls refused with ResourceExhausted because --max-buffered-bytes was reached.", "counter", () => [{ labels: [], value: budget.refused }]));
+    }
+    if (server) {
+      r.register(new Observed("criproxy_open_connections", "Client connections open on the socket.", "gauge", () => [{ labels: [], value: server()?.connections ?? 0 }]));
+      r.register(new Observed("criproxy_open_streams", "HTTP/2 streams (calls) open on the socket.", "gauge", () => [{ labels: [], value: server()?.streams ?? 0 }]));
+    }
     for (const [name, help, type, read] of processSamples()) r.register(new Observed(name, help, type, () => [{ labels: [], value: read() }]));
     for (const b of sources.backends()) this.track(b);
   }

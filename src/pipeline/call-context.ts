@@ -57,7 +57,7 @@ export function callContext(opts: PipelineOptions): CallContext {
       let deadline = call.deadline;
       if (deadline === undefined && opts.requestTimeoutMs > 0) deadline = Date.now() + opts.requestTimeoutMs;
       if (capMs !== undefined) deadline = Math.min(deadline ?? Infinity, Date.now() + capMs);
-      return { deadline, signal: call.signal };
+      return { deadline, signal: call.signal, ledger: call.ledger };
     },
     async whenReady(backend, callOpts) {
       if (backend.state === "ready") return;

@@ -30,9 +30,11 @@ export function createStreamCalls(ctx: CallContext) {
     async (b, opts) => {
       const messages: Buffer[] = [];
       let bytes = 0;
+      const what = `stream of runtime ${b.label} on ${call.path}`;
       await streamRaw(b, call.path, call.request, (m) => {
         bytes += m.length;
-        if (bytes > MAX_MESSAGE_BYTES) throw tooLarge(`stream of runtime ${b.label} on ${call.path}`, bytes);
+        if (bytes > MAX_MESSAGE_BYTES) throw tooLarge(what, bytes);
+        call.ledger.take(m.length, what);
         messages.push(m);
       }, opts);
       return messages;

@@ -8,8 +8,9 @@ import { RawAnswer } from "../grpc/raw-answer.ts";
 /** Below this, prefix and message are joined: a write costs more than a small copy. */
 const COPY_BELOW = 64 * 1024;
 
-interface Writable {
-  write(b: Uint8Array, cb: (e?: Error | null) => void): boolean;
+/** Where an answer goes: `write` resolves once the buffer is taken. */
+export interface Writable {
+  write(b: Uint8Array): Promise<void>;
 }
 
 /** One stream message with its prefix, in one buffer. */
@@ -35,22 +36,18 @@ export function settledBuffer(answer: Answer): Uint8Array | undefined {
 /** Writes a unary answer; rejects if the runtime's answer ends in an error or the write fails. */
 export async function writeAnswer(stream: Writable, answer: Answer): Promise<void> {
   if (answer instanceof RawAnswer) {
-    for await (const chunk of answer.framedChunks()) await write(stream, chunk);
+    for await (const chunk of answer.framedChunks()) await stream.write(chunk);
     return;
   }
   const parts = answer instanceof Uint8Array ? [answer] : answer;
   let length = 0;
   for (const p of parts) length += p instanceof RawAnswer ? await p.messageLength() : p.length;
   if (length < COPY_BELOW && parts.every((p) => p instanceof Uint8Array)) {
-    return write(stream, Buffer.concat([envelopeHeader(length), ...(parts as Uint8Array[])]));
+    return stream.write(Buffer.concat([envelopeHeader(length), ...(parts as Uint8Array[])]));
   }
-  await write(stream, envelopeHeader(length));
+  await stream.write(envelopeHeader(length));
   for (const p of parts) {
-    if (p instanceof RawAnswer) for await (const chunk of p.messageChunks()) await write(stream, chunk);
-    else if (p.length > 0) await write(stream, p);
+    if (p instanceof RawAnswer) for await (const chunk of p.messageChunks()) await stream.write(chunk);
+    else if (p.length > 0) await stream.write(p);
   }
-}
-
-function write(stream: Writable, b: Uint8Array): Promise<void> {
-  return new Promise((resolve, reject) => stream.write(b, (e) => (e ? reject(e) : resolve())));
 }

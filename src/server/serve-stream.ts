@@ -1,0 +1,160 @@
+// One incoming HTTP/2 stream as a gRPC call: read the request (bounded in size, time and the
+// proxy's byte budget), dispatch it, and write the answer, ending the stream of a client that
+// stops reading. Nothing a client sends may throw out of here.
+import { Code, ConnectError } from "@connectrpc/connect";
+import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
+import { methodTable } from "../core/methods.ts";
+import type { ByteBudget } from "../grpc/byte-budget.ts";
+import type { Call, Handlers } from "../grpc/call.ts";
+import { joinChunks, MAX_MESSAGE_BYTES, tooLarge, unwrapUnary } from "../grpc/envelope.ts";
+import { statusFields } from "../grpc/status.ts";
+import { parseGrpcTimeout } from "../grpc/timeout.ts";
+import { framedMessage, settledBuffer, writeAnswer } from "./answer-writer.ts";
+import { watchBody } from "./body-watch.ts";
+import { whenTaken } from "./when-taken.ts";
+
+export interface StreamOptions {
+  readonly handlers: Handlers;
+  readonly budget: ByteBudget;
+  /** How long a client may leave written bytes untaken before its stream is ended. */
+  readonly stuckReaderMs: number;
+  /** A fault of the proxy's own (anything thrown that is not a ConnectError): logged with its stack. */
+  readonly onFault: (e: unknown) => void;
+  /** A client that stopped reading, whose stream was ended. */
+  readonly onStuck: (path: string) => void;
+}
+
+const okHeaders = { ":status": 200, "content-type": "application/grpc", "grpc-accept-encoding": "identity" };
+const okTrailers = { "grpc-status": "0" };
+
+/** Serves one stream. The :authority is never read: on a Unix socket it means nothing. */
+export function serveStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, opts: StreamOptions): void {
+  stream.on("error", () => {}); // a client reset is reported by "close"; never an uncaught error
+  const path = String(headers[":path"] ?? "");
+  if (headers[":method"] !== "POST" || !/^application\/grpc(\+proto)?(;|$)/.test(String(headers["content-type"] ?? ""))) {
+    // Not gRPC: answer as HTTP does (415 is what gRPC servers send for a wrong content-type).
+    return respondHttp(stream, headers[":method"] !== "POST" ? 405 : 415);
+  }
+  let deadline: number | undefined;
+  try {
+    const ms = parseGrpcTimeout(headers["grpc-timeout"]);
+    if (ms !== undefined) deadline = Date.now() + ms;
+    const encoding = headers["grpc-encoding"];
+    if (encoding !== undefined && encoding !== "identity") throw new ConnectError(`grpc-encoding ${String(encoding)} is not supported; send identity`, Code.Unimplemented);
+  } catch (e) {
+    return fail(stream, asError(e));
+  }
+  const controller = new AbortController();
+  const ledger = opts.budget.ledger();
+  const chunks: Buffer[] = [];
+  let total = 0;
+  let done = false;
+  const refuse = (error: ConnectError) => {
+    done = true;
+    fail(stream, error);
+    stream.close(constants.NGHTTP2_NO_ERROR);
+  };
+  const bodyArrived = watchBody(refuse);
+  stream.on("close", () => {
+    bodyArrived();
+    ledger.release();
+    if (!done) controller.abort();
+  });
+  stream.on("data", (chunk: Buffer) => {
+    if (done) return;
+    total += chunk.length;
+    try {
+      if (total > MAX_MESSAGE_BYTES + 5) throw tooLarge(`request to ${path}`, total - 5);
+      ledger.take(chunk.length, `request to ${path}`);
+    } catch (e) {
+      return refuse(asError(e));
+    }
+    chunks.push(chunk);
+  });
+  stream.on("end", () => {
+    bodyArrived();
+    if (done) return;
+    let request: Buffer;
+    try {
+      request = unwrapUnary(joinChunks(chunks, total), `request to ${path}`);
+    } catch (e) {
+      return refuse(asError(e));
+    }
+    chunks.length = 0;
+    const row = methodTable.get(path);
+    const call: Call = { path, row, request, deadline, signal: controller.signal, routedTo: [], ledger };
+    const failed = (e: unknown) => {
+      done = true;
+      // A ConnectError is a status someone meant (a runtime's, or ours naming what was wrong).
+      if (!(e instanceof ConnectError)) opts.onFault(e);
+      if (stream.headersSent) endWith(stream, asError(e));
+      else fail(stream, asError(e));
+    };
+    const stuck = () => {
+      done = true;
+      opts.onStuck(path);
+      stream.close(constants.NGHTTP2_CANCEL);
+    };
+    if (row?.streaming) return serveServerStream(stream, call, opts, failed, stuck, () => (done = true));
+    opts.handlers.unary(call).then((answer) => {
+      if (stream.closed || stream.destroyed) return controller.abort();
+      stream.respond(okHeaders, { waitForTrailers: true });
+      const whole = settledBuffer(answer);
+      if (whole) {
+        done = true;
+        stream.once("wantTrailers", () => stream.sendTrailers(okTrailers));
+        stream.end(whole);
+        return;
+      }
+      // Until the answer is written, the client going away cancels the runtime's call (`done` unset).
+      writeAnswer({ write: (b) => whenTaken(stream, b, opts.stuckReaderMs) }, answer).then(() => {
+        done = true;
+        endWith(stream);
+      }, (e) => (e === whenTaken.STUCK ? stuck() : failed(e)));
+    }, failed);
+  });
+}
+
+// Server-streaming: messages go out one by one, each taken before the next is read.
+function serveServerStream(stream: ServerHttp2Stream, call: Call, opts: StreamOptions, failed: (e: unknown) => void, stuck: () => void, ended: () => void): void {
+  let started = false;
+  const send = (m: Uint8Array) => {
+    if (stream.closed || stream.destroyed) return Promise.reject(new ConnectError("the client went away", Code.Canceled));
+    if (!started) {
+      started = true;
+      stream.respond(okHeaders, { waitForTrailers: true });
+    }
+    return whenTaken(stream, framedMessage(m), opts.stuckReaderMs).catch((e) => {
+      if (e === whenTaken.STUCK) stuck();
+      throw new ConnectError("the client stopped reading", Code.Canceled);
+    });
+  };
+  opts.handlers.stream(call, send).then(() => {
+    ended();
+    if (started) endWith(stream);
+    else if (!stream.closed && !stream.destroyed) stream.respond({ ...okHeaders, ...okTrailers }, { endStream: true }); // no messages: trailers-only OK
+  }, failed);
+}
+
+/** Answers an error trailers-only: the status rides in the response headers, with no body. */
+function fail(stream: ServerHttp2Stream, error: ConnectError): void {
+  if (stream.closed || stream.destroyed || stream.headersSent) return;
+  stream.respond({ ...okHeaders, ...statusFields(error) }, { endStream: true });
+}
+
+// After the headers went out, the status goes in the trailers.
+function endWith(stream: ServerHttp2Stream, error?: ConnectError): void {
+  if (stream.closed || stream.destroyed) return;
+  stream.once("wantTrailers", () => stream.sendTrailers(error ? statusFields(error) : okTrailers));
+  stream.end();
+}
+
+function respondHttp(stream: ServerHttp2Stream, status: number): void {
+  if (stream.closed || stream.destroyed) return;
+  stream.respond({ ":status": status, "content-type": "text/plain" });
+  stream.end(status === 415 ? "criproxy serves gRPC (content-type application/grpc)\n" : "criproxy serves gRPC over POST\n");
+}
+
+function asError(e: unknown): ConnectError {
+  return e instanceof ConnectError ? e : ConnectError.from(e, Code.Internal);
+}
