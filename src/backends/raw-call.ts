@@ -4,11 +4,11 @@ import { codeFromHttpStatus } from "@connectrpc/connect/protocol-grpc";
 import { constants, type ClientHttp2Stream, type IncomingHttpHeaders } from "node:http2";
 import type { Ledger } from "../grpc/byte-budget.ts";
 import { envelopeHeader, EnvelopeReader, MAX_MESSAGE_BYTES, tooLarge } from "../grpc/envelope.ts";
-import { errorFromFields, hasStatus } from "../grpc/status.ts";
+import { errorFromFields, hasStatus, isWireStatus } from "../grpc/status.ts";
 import { formatGrpcTimeout } from "../grpc/timeout.ts";
 import { resetError, transportError } from "../grpc/transport-error.ts";
 import { VERSION } from "../version.ts";
-import type { Backend } from "./backend.ts";
+import type { Http2SessionManager } from "@connectrpc/connect-node";
 import { RawAnswer } from "../grpc/raw-answer.ts";
 
 export interface CallOptions {
@@ -20,6 +20,14 @@ export interface CallOptions {
   readonly ledger?: Ledger;
 }
 
+/** What a call needs of a runtime connection (a Backend; a scripted one in tests). */
+export interface CallTarget {
+  readonly label: string;
+  readonly sessions: Pick<Http2SessionManager, "request" | "notifyResponseByteRead">;
+  /** Told of every transport failure a call sees. */
+  failed(error: ConnectError): void;
+}
+
 const userAgent = `criproxy/${VERSION}`;
 /** A stream the backend refuses before answering (REFUSED_STREAM, GOAWAY) is safe to send again. */
 const ATTEMPTS = 3;
@@ -28,7 +36,7 @@ const ATTEMPTS = 3;
  * One unary call. Resolves with the answer at its first chunk (the rest keeps arriving into
  * it, and an error after that ends it), or rejects with the runtime's status before any data.
  */
-export async function unaryRaw(backend: Backend, path: string, message: Uint8Array, opts: CallOptions = {}): Promise<RawAnswer> {
+export async function unaryRaw(backend: CallTarget, path: string, message: Uint8Array, opts: CallOptions = {}): Promise<RawAnswer> {
   for (let attempt = 1; ; attempt++) {
     const stream = await open(backend, path, opts);
     const answer = new RawAnswer(`answer of runtime ${backend.label} to ${path}`, opts.ledger);
@@ -63,7 +71,7 @@ export async function unaryRaw(backend: Backend, path: string, message: Uint8Arr
  * settles: backpressure reaches the runtime instead of growing a queue here.
  */
 export async function streamRaw(
-  backend: Backend,
+  backend: CallTarget,
   path: string,
   message: Uint8Array,
   onMessage: (msg: Buffer) => void | Promise<void>,
@@ -102,13 +110,13 @@ export async function streamRaw(
 
 class Refused extends Error {}
 
-function failure(backend: Backend, e: unknown): ConnectError {
+function failure(backend: CallTarget, e: unknown): ConnectError {
   const err = e instanceof Refused ? new ConnectError(`runtime ${backend.label} refused the stream`, Code.Unavailable) : transportError(e, backend.label);
-  backend.failed(err);
+  if (!isWireStatus(err)) backend.failed(err); // a status the runtime sent is an answer, not a transport failure
   return err;
 }
 
-async function open(backend: Backend, path: string, opts: CallOptions): Promise<ClientHttp2Stream> {
+async function open(backend: CallTarget, path: string, opts: CallOptions): Promise<ClientHttp2Stream> {
   const headers: Record<string, string> = { "content-type": "application/grpc", te: "trailers", "user-agent": userAgent };
   if (opts.deadline !== undefined) {
     const left = opts.deadline - Date.now();
@@ -140,7 +148,7 @@ interface Sink<T> {
 }
 
 // Sends the request and waits for the whole answer; the result is `sink.end()`'s, or the status error.
-function exchange<T>(backend: Backend, stream: ClientHttp2Stream, message: Uint8Array, opts: CallOptions, sink: Sink<T>): Promise<T> {
+function exchange<T>(backend: CallTarget, stream: ClientHttp2Stream, message: Uint8Array, opts: CallOptions, sink: Sink<T>): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let status: ConnectError | null | undefined = undefined; // undefined: none yet; null: OK
     let answered = false;

@@ -20,10 +20,12 @@ export function transportError(reason: unknown, runtime: string): ConnectError {
   return new ConnectError(`runtime ${runtime} is unavailable: ${detail}`, Code.Unavailable);
 }
 
+/** RST_STREAM error codes (RFC 9113, section 7), by number. */
+const RST_NAMES = ["NO_ERROR", "PROTOCOL_ERROR", "INTERNAL_ERROR", "FLOW_CONTROL_ERROR", "SETTINGS_TIMEOUT", "STREAM_CLOSED", "FRAME_SIZE_ERROR", "REFUSED_STREAM", "CANCEL", "COMPRESSION_ERROR", "CONNECT_ERROR", "ENHANCE_YOUR_CALM", "INADEQUATE_SECURITY", "HTTP_1_1_REQUIRED"];
+
 /** The error for an HTTP/2 stream the backend reset before answering. */
 export function resetError(rstCode: number, runtime: string): ConnectError {
-  const name = Object.entries(constants).find(([k, v]) => k.startsWith("NGHTTP2_") && v === rstCode && !k.includes("FLAG") && !k.includes("SETTINGS"))?.[0];
-  const text = `runtime ${runtime} reset the stream (${name ?? rstCode})`;
+  const text = `runtime ${runtime} reset the stream (${RST_NAMES[rstCode] ? `NGHTTP2_${RST_NAMES[rstCode]}` : rstCode})`;
   if (rstCode === constants.NGHTTP2_CANCEL) return new ConnectError(text, Code.Canceled);
   if (rstCode === constants.NGHTTP2_ENHANCE_YOUR_CALM) return new ConnectError(text, Code.ResourceExhausted);
   if (rstCode === constants.NGHTTP2_REFUSED_STREAM || rstCode === constants.NGHTTP2_NO_ERROR) return new ConnectError(text, Code.Unavailable);

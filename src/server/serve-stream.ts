@@ -92,6 +92,7 @@ export function serveStream(stream: ServerHttp2Stream, headers: IncomingHttpHead
     };
     const stuck = () => {
       done = true;
+      controller.abort(); // the runtime's call is canceled too
       opts.onStuck(path);
       stream.close(constants.NGHTTP2_CANCEL);
     };
