@@ -110,7 +110,7 @@ function routeRunSandbox(row: MethodRow, request: Message, table: RoutingTable):
   const pod = `pod "${req.config?.metadata?.namespace ?? ""}/${req.config?.metadata?.name ?? ""}"`;
   if (!table.nameSet.has(target)) {
     const known = table.names.length > 0 ? table.names.join(", ") : "none";
-    return invalid(`${row.method.name}: ${pod}: unknown runtime "${target}" in annotation ${TARGET_RUNTIME_ANNOTATION} (configured: ${known})`);
+    return invalid(`${row.method.name}: ${pod}: unknown runtime ${JSON.stringify(target)} in annotation ${TARGET_RUNTIME_ANNOTATION} (configured: ${known})`);
   }
   if (claim && claim.backend !== target) {
     return invalid(`${row.method.name}: ${pod}: annotation ${TARGET_RUNTIME_ANNOTATION} names ${runtimeLabel(target)} but runtime handler "${req.runtimeHandler}" belongs to ${runtimeLabel(claim.backend)}`);
