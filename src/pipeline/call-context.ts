@@ -67,7 +67,8 @@ export function callContext(opts: PipelineOptions): CallContext {
       try {
         await backend.ready(Math.min(wait, left));
       } catch (e) {
-        if (callOpts.deadline === undefined || Date.now() < callOpts.deadline) throw e;
+        // kubelet's deadline ended the wait, not ours: that is DeadlineExceeded, as grpc-go would say.
+        if (left > wait || Date.now() < callOpts.deadline! - 20) throw e;
         throw new ConnectError(`deadline exceeded waiting for runtime ${backend.label} (unix://${backend.socket}) to connect`, Code.DeadlineExceeded);
       }
     },
