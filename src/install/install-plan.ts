@@ -6,7 +6,7 @@ import { setFlag } from "./command-line-flag.ts";
 import { setKubeletConfigField } from "./kubelet-config-yaml.ts";
 import { detectKubeletLayout, endpointPath, ENDPOINT_NAMES, type EndpointSetting } from "./kubelet-layout.ts";
 import { checkEndpoint, criproxyUnit, type NamedRuntime } from "./criproxy-unit.ts";
-import { formatRecord, readRecord, type EditedFile, type InstallRecord } from "./install-record.ts";
+import { foreignEdits, formatRecord, mayCreateDir, readRecord, type EditedFile, type InstallRecord } from "./install-record.ts";
 import { missingDirs, type Change, type Plan } from "./plan.ts";
 import { backupPath, BINARY_PATH, DEFAULT_LISTEN, RECORD_PATH, UNIT_PATH, UNIT_WANTS_LINK } from "./paths.ts";
 import { checkArgs, checkSocketPath } from "./unit-value.ts";
@@ -61,6 +61,8 @@ export function planInstall(view: HostView, opts: InstallOptions): Plan | Error 
   if (layout instanceof Error) return new Error(`cannot install: ${layout.message}`);
   const record = readRecord(view);
   if (record instanceof Error) return new Error(`cannot install: ${record.message}`);
+  const foreign = record === undefined ? undefined : foreignEdits(record, layout.files, view);
+  if (foreign !== undefined) return new Error(`cannot install: ${foreign}`);
   const listen = installListen(view, opts.listen);
   if (listen instanceof Error) return listen;
   const badArgs = checkArgs("--serve-args", opts.serveArgs);
@@ -102,8 +104,11 @@ export function planInstall(view: HostView, opts: InstallOptions): Plan | Error 
   const createdDirs = new Set(record?.createdDirs ?? []);
   const created = new Set(record?.created ?? []);
   const planned = new Set<string>();
+  let missing: string | undefined;
   const ensureDirs = (path: string) => {
     for (const dir of missingDirs((d) => planned.has(d) || view.list(d) !== undefined, path)) {
+      // Only directories of criproxy's own (uninstall removes them again); never /etc/systemd/system.
+      if (!mayCreateDir(dir)) missing ??= dir;
       changes.push({ kind: "mkdir", path: dir });
       planned.add(dir);
       createdDirs.add(dir);
@@ -173,6 +178,7 @@ export function planInstall(view: HostView, opts: InstallOptions): Plan | Error 
     changes.push({ kind: "write", path: RECORD_PATH, before: recordBefore, after: formatRecord(next), mode: 0o644 });
   }
 
+  if (missing !== undefined) return new Error(`cannot install: ${missing} does not exist on the host (is systemd its init system?); criproxy creates only its own directories`);
   const systemctl: string[][] = [];
   const touched = (p: string) => changes.some((c) => c.path === p);
   const proxyChanged = touched(BINARY_PATH) || touched(UNIT_PATH);

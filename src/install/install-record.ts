@@ -33,11 +33,13 @@ export interface InstallRecord {
 /** The only files install creates. */
 export const CREATED_FILES = [BINARY_PATH, UNIT_PATH, UNIT_WANTS_LINK, RECORD_PATH];
 
-/** True for a directory install may have created: an ancestor of a file it creates, or the backup tree. */
+/** The directories install may create outside the backup tree (a node always has /etc/systemd/system). */
+const CREATED_DIRS = ["/opt", "/opt/criproxy", "/opt/criproxy/bin", "/etc/systemd/system/multi-user.target.wants"];
+
+/** True for a directory install may create: one of CREATED_DIRS, or in the backup tree. */
 export function mayCreateDir(dir: string): boolean {
-  if (dir === "/" || pathProblem(dir) !== undefined) return false;
-  if (dir === BACKUP_DIR || dir.startsWith(`${BACKUP_DIR}/`)) return true;
-  return CREATED_FILES.some((f) => f.startsWith(`${dir}/`));
+  if (pathProblem(dir) !== undefined) return false;
+  return CREATED_DIRS.includes(dir) || dir === BACKUP_DIR || dir.startsWith(`${BACKUP_DIR}/`);
 }
 
 /** The record as written on the host (stable key order, trailing newline). */
@@ -107,6 +109,16 @@ export function parseRecord(text: string): InstallRecord {
     if (!mayCreateDir(d)) throw new Error(`"createdDirs" names ${JSON.stringify(d)}, which install never creates`);
   }
   return r as unknown as InstallRecord;
+}
+
+/** Why a record's kubelet files are not all files kubelet's layout names (`files`), or undefined; a file that is gone is let be. */
+export function foreignEdits(record: InstallRecord, files: string[] | Error, view: HostView): string | undefined {
+  for (const { path } of record.edited) {
+    if (view.read(path) === undefined) continue;
+    if (files instanceof Error) return `${RECORD_PATH} names kubelet's ${path}, but kubelet's files cannot be read to confirm it: ${files.message}; nothing was changed`;
+    if (!files.includes(path)) return `${RECORD_PATH} names ${path}, which is not one of kubelet's files (${files.join(", ")}); nothing was changed`;
+  }
+  return undefined;
 }
 
 /** The host's install record, undefined when absent, or an error when it is not one install wrote. */

@@ -19,6 +19,8 @@ export interface CommonOptions {
   dryRun: boolean;
   restart: boolean;
   out?: (text: string) => void;
+  /** Where errors go (default: stderr). */
+  err?: (text: string) => void;
 }
 
 export interface InstallCommandOptions extends CommonOptions {
@@ -49,7 +51,7 @@ function carryOut(plan: Plan, o: CommonOptions, nothing: string): number {
   try {
     applyPlan(o.hostRoot, plan.changes);
   } catch (e) {
-    process.stderr.write(`criproxy: ${(e as Error).message}\n`);
+    (o.err ?? ((t: string) => process.stderr.write(t)))(`criproxy: ${(e as Error).message}\n`);
     return 1;
   }
   out(`applied ${plan.changes.length} changes under ${o.hostRoot}\n`);
@@ -63,7 +65,7 @@ function carryOut(plan: Plan, o: CommonOptions, nothing: string): number {
 
 /** `criproxy install`; returns the process exit code. */
 export async function runInstall(o: InstallCommandOptions): Promise<number> {
-  const err = (t: string) => process.stderr.write(`criproxy install: ${t}\n`);
+  const err = (t: string) => (o.err ?? ((x: string) => process.stderr.write(x)))(`criproxy install: ${t}\n`);
   const named = parseNamedRuntimes(o.connect);
   if (named instanceof Error) return err(named.message), 2;
   if (o.binary === undefined) return err("pass --binary PATH: this criproxy is not a compiled executable, so there is no binary to copy"), 2;
@@ -104,6 +106,6 @@ export async function runInstall(o: InstallCommandOptions): Promise<number> {
 /** `criproxy uninstall`; returns the process exit code. */
 export async function runUninstall(o: CommonOptions): Promise<number> {
   const plan = planUninstall(fsHostView(o.hostRoot));
-  if (plan instanceof Error) return process.stderr.write(`criproxy uninstall: ${plan.message}\n`), 1;
+  if (plan instanceof Error) return (o.err ?? ((t: string) => process.stderr.write(t)))(`criproxy uninstall: ${plan.message}\n`), 1;
   return carryOut(plan, o, "nothing to change");
 }

@@ -5,7 +5,7 @@ import { linkTarget, sha256 } from "./host-view.ts";
 import { findFlag, setFlag } from "./command-line-flag.ts";
 import { kubeletConfigField, setKubeletConfigField } from "./kubelet-config-yaml.ts";
 import { detectKubeletLayout, endpointPath } from "./kubelet-layout.ts";
-import { readRecord, type EditedFile } from "./install-record.ts";
+import { foreignEdits, readRecord, type EditedFile } from "./install-record.ts";
 import type { Change, Plan } from "./plan.ts";
 import { BINARY_PATH, RECORD_PATH } from "./paths.ts";
 
@@ -37,15 +37,10 @@ export function planUninstall(view: HostView): Plan | Error {
   if (record instanceof Error) return new Error(`cannot uninstall: ${record.message}`);
   if (record === undefined) return { changes: [], systemctl: [], notes: [`criproxy is not installed here (no ${RECORD_PATH})`] };
   // The record's kubelet files must be ones kubelet's own layout names: the record cannot steer
-  // uninstall to any other file. (A file that is gone is only noted below.)
+  // uninstall to any other file.
   const layout = detectKubeletLayout(view);
-  for (const entry of record.edited) {
-    if (view.read(entry.path) === undefined) continue;
-    if (layout instanceof Error) return new Error(`cannot uninstall: ${RECORD_PATH} names kubelet's ${entry.path}, but kubelet's files cannot be read to confirm it: ${layout.message}; nothing was changed`);
-    if (!layout.files.includes(entry.path)) {
-      return new Error(`cannot uninstall: ${RECORD_PATH} names ${entry.path}, which is not one of kubelet's files (${layout.files.join(", ")}); nothing was changed`);
-    }
-  }
+  const foreign = foreignEdits(record, layout instanceof Error ? layout : layout.files, view);
+  if (foreign !== undefined) return new Error(`cannot uninstall: ${foreign}`);
   const changes: Change[] = [];
   const notes: string[] = [`kubelet goes back to ${record.primary}`];
   const removed = new Set<string>();
