@@ -106,6 +106,7 @@ export const READONLY_USR: Layout = {
 
 /** The same node with the endpoint flag in the packaged unit under /usr: install cannot edit it. */
 export const FLAG_IN_READONLY_USR: Layout = {
+  "/etc/systemd/system/multi-user.target.wants/containerd.service": { link: "/usr/lib/systemd/system/containerd.service" },
   "/usr/lib/systemd/system/kubelet.service": `[Service]\nExecStart=/usr/bin/kubelet --container-runtime-endpoint=unix:///run/containerd/containerd.sock\n`,
   "/usr/lib/systemd/system/containerd.service": "[Service]\nExecStart=/usr/bin/containerd\n",
 };
