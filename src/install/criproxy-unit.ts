@@ -65,7 +65,7 @@ Restart=always
 RestartSec=2
 # Keep the proxy alive when the node is short of memory: kubelet cannot reach any pod without it.
 OOMScoreAdjust=-999
-${unitSandbox(o.listen)}
+${unitSandbox(o.listen, o.serveArgs)}
 [Install]
 WantedBy=multi-user.target
 `;

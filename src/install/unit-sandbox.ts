@@ -4,8 +4,16 @@
 // `systemd-analyze security` rates the result (see deploy/README.md for the score and why each
 // remaining item is needed).
 
-/** The [Service] lines that sandbox criproxy listening on `listen`. */
-export function unitSandbox(listen: string): string {
+/** True when criproxy may give its socket a group (`--socket-group`, or a --config file that may set it). */
+export function mayChownSocket(serveArgs: string[]): boolean {
+  return serveArgs.some((a) => /^--?(socket-group|config)(=|$)/.test(a));
+}
+
+/** The [Service] lines that sandbox criproxy listening on `listen` with `serveArgs`. */
+export function unitSandbox(listen: string, serveArgs: string[]): string {
+  // Measured: without CAP_CHOWN, --socket-group of a group root is not in fails with EPERM at
+  // the socket's chown; nothing else criproxy does needs a capability (root owns what it opens).
+  const chown = mayChownSocket(serveArgs);
   const dir = listen.slice(0, listen.lastIndexOf("/")) || "/";
   // The socket's directory is the one place criproxy writes. Under /run, systemd creates it
   // (and keeps it across restarts, so a pod that mounts it keeps seeing the socket).
@@ -33,9 +41,7 @@ RemoveIPC=yes
 KeyringMode=private
 UMask=0077
 NoNewPrivileges=yes
-# CAP_CHOWN: --socket-group gives the socket a group root is not a member of.
-CapabilityBoundingSet=CAP_CHOWN
-AmbientCapabilities=
+${chown ? "# CAP_CHOWN: --socket-group gives the socket a group root is not a member of.\nCapabilityBoundingSet=CAP_CHOWN\n" : "CapabilityBoundingSet=\n"}AmbientCapabilities=
 RestrictSUIDSGID=yes
 RestrictNamespaces=yes
 RestrictRealtime=yes
@@ -45,9 +51,7 @@ RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6
 SystemCallArchitectures=native
 SystemCallFilter=@system-service
 SystemCallFilter=~@privileged @resources
-# ...but fchown() for --socket-group (in @privileged, as is every chown).
-SystemCallFilter=@chown
-SystemCallErrorNumber=EPERM
+${chown ? "# ...but fchown() for --socket-group (in @privileged, as is every chown).\nSystemCallFilter=@chown\n" : ""}SystemCallErrorNumber=EPERM
 # Not MemoryDenyWriteExecute=: Bun's JIT maps its code memory writable and executable; with
 # it Bun falls back to its interpreter (17x slower on hot code, measured).
 `;

@@ -31,13 +31,24 @@ describe.skipIf(!hasAnalyze)("systemd-analyze on the generated unit", () => {
     expect(r.exitCode).toBe(0);
   });
 
-  test("security --offline=yes: exposure at most 3.0", async () => {
-    await Bun.write(`${work}/criproxy.service`, unitFor("/opt/criproxy/bin/criproxy"));
+  test.each([
+    { desc: "default", args: [] as string[] },
+    { desc: "--socket-group (CAP_CHOWN kept)", args: ["--socket-group", "1"] as string[] },
+  ])("security --offline=yes: exposure at most 3.0 ($desc)", async ({ args }) => {
+    await Bun.write(`${work}/criproxy.service`, unitFor("/opt/criproxy/bin/criproxy", args));
     const r = Bun.spawnSync([ANALYZE, "security", "--offline=yes", `${work}/criproxy.service`], { stdout: "pipe", stderr: "pipe" });
     const m = /Overall exposure level for criproxy\.service: ([\d.]+)/.exec(r.stdout.toString());
     expect(m).not.toBeNull();
     expect(Number(m![1])).toBeLessThanOrEqual(3.0);
   });
+});
+
+test("no capability at all unless the socket may get a group", () => {
+  expect(unitFor("/x", ["-v", "2"])).toContain("\nCapabilityBoundingSet=\n");
+  expect(unitFor("/x", ["-v", "2"])).not.toContain("@chown");
+  for (const args of [["--socket-group", "kubelet"], ["--socket-group=1"], ["--config", "/etc/criproxy/c.yaml"]]) {
+    expect(unitFor("/x", args)).toContain("\nCapabilityBoundingSet=CAP_CHOWN\n");
+  }
 });
 
 describe.skipIf(!!noSystemd)("the real binary under the unit's sandbox", () => {
