@@ -53,6 +53,6 @@ SystemCallFilter=@system-service
 SystemCallFilter=~@privileged @resources
 ${chown ? "# ...but fchown() for --socket-group (in @privileged, as is every chown).\nSystemCallFilter=@chown\n" : ""}SystemCallErrorNumber=EPERM
 # Not MemoryDenyWriteExecute=: Bun's JIT maps its code memory writable and executable; with
-# it Bun falls back to its interpreter (17x slower on hot code, measured).
+# it Bun falls back to its interpreter (about 8x slower on hot code, measured).
 `;
 }
