@@ -21,7 +21,7 @@ export const install = defineCommand({
     ...common,
     connect: { type: "string", description: "named runtimes NAME:ENDPOINT,... (the primary is the runtime kubelet uses now; default $CRIPROXY_CONNECT)" },
     primary: { type: "string", description: "the primary runtime endpoint, only when kubelet's files set none" },
-    listen: { type: "string", default: DEFAULT_LISTEN, description: "the socket criproxy serves kubelet on" },
+    listen: { type: "string", description: `the socket criproxy serves kubelet on (default: where it is installed listening, else ${DEFAULT_LISTEN})` },
     binary: { type: "string", description: "the criproxy executable to install (default: this one, when compiled)" },
     "serve-args": { type: "string", description: "extra `criproxy serve` flags for the unit, e.g. \"-v 3\" (default $CRIPROXY_SERVE_ARGS)" },
     check: { type: "boolean", default: false, description: "exit 0 only if the node is as install leaves it and criproxy's socket accepts connections" },

@@ -14,6 +14,7 @@
 import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
 import { extname } from "node:path";
 import { configFromFlags, FlagError, type Config, type FlagValues } from "./config.ts";
+import { checkConfigTrust } from "./config-trust.ts";
 import { resolveSocketGroup } from "./socket-group.ts";
 
 /** A configuration file that cannot be used: the message names the file and what is wrong. */
@@ -97,22 +98,23 @@ function backendFlags(value: unknown, bad: (key: string, why: string) => Error):
   return { connect: connect.join(","), "runtime-handler": claims };
 }
 
-/** Reads a config file as flag values; refuses one anyone on the node could write. */
+/** Reads a config file as flag values; refuses one that anyone but root (or criproxy's uid) could change (config-trust.ts). */
 export function readConfigFile(path: string): FlagValues {
   const format = formatOf(path);
+  const trusted = checkConfigTrust(path);
+  if (typeof trusted === "string") {
+    throw new ConfigFileError(`${path}: refusing it: ${trusted}; whoever can change it could reroute kubelet's calls`);
+  }
   let fd: number;
   try {
-    fd = openSync(path, "r");
+    fd = openSync(trusted.real, "r");
   } catch (e) {
     throw new ConfigFileError(`${path}: cannot open: ${(e as Error).message}`);
   }
   try {
-    // fstat the descriptor we read from: no window between the check and the read.
+    // fstat the descriptor we read from: the file checked is the file read.
     const st = fstatSync(fd);
-    if (!st.isFile()) throw new ConfigFileError(`${path}: not a regular file`);
-    if (st.mode & 0o002) {
-      throw new ConfigFileError(`${path} is world-writable (mode ${(st.mode & 0o777).toString(8).padStart(4, "0")}); refusing it: anyone on the node could reroute kubelet's calls (chmod o-w ${path})`);
-    }
+    if (st.dev !== trusted.dev || st.ino !== trusted.ino) throw new ConfigFileError(`${path}: refusing it: it was replaced while it was being checked`);
     return flagsFromText(readFileSync(fd, "utf8"), format, path);
   } finally {
     closeSync(fd);

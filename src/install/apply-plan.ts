@@ -1,62 +1,117 @@
-// Carries out a plan on a real host root. Every file is written to a temporary name beside
-// it and renamed into place, so kubelet or systemd never read half a file.
-import { chmodSync, chownSync, copyFileSync, mkdirSync, renameSync, rmdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+// Carries out a plan on a real host root, by host-path.ts's rule: a file reached through
+// symbolic links is written at the links' target, which keeps its mode and owner, and the
+// links stay links. Every file is written to a new temporary name beside its target and
+// renamed into place, so kubelet or systemd never read half a file. checkPlan() runs first and
+// finds what would fail (a read-only /usr, a dangling link) before anything is touched.
+import { accessSync, chmodSync, chownSync, constants, copyFileSync, lstatSync, mkdirSync, renameSync, rmdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { Change } from "./plan.ts";
-import { resolveHostPath } from "./host-path.ts";
+import { resolveInHost } from "./host-path.ts";
 
-/** Writes `fill(tmp)` next to `target`, gives it the mode and owner of the file it replaces, renames it over. */
-function atomically(target: string, mode: number, fill: (tmp: string) => void): void {
-  const tmp = `${target}.criproxy-tmp-${process.pid}`;
-  let uid: number | undefined;
-  let gid: number | undefined;
+/** Where a change lands: the host path named, the host path written (links followed), and how to say it. */
+function target(root: string, c: Change): { named: string; real: string; at: string; say: string } {
+  const follow = c.kind === "write" || c.kind === "backup" || c.kind === "copy";
+  const real = resolveInHost(root, c.path, follow);
+  return { named: c.path, real, at: join(root, real), say: real === c.path ? c.path : `${c.path} (a link to ${real})` };
+}
+
+/** lstat, or undefined when nothing is there. */
+function lstatOrNone(p: string) {
   try {
-    const st = statSync(target);
-    mode = st.mode & 0o7777;
-    uid = st.uid;
-    gid = st.gid;
+    return lstatSync(p);
   } catch {
-    // New file: the planned mode, owned by whoever runs install (root).
+    return undefined;
   }
+}
+
+/** Why `dir` (or its nearest existing ancestor, under root) cannot be written, or undefined. */
+function unwritable(root: string, dir: string): string | undefined {
+  let d = dir;
+  while (d.length > root.length && lstatOrNone(d) === undefined) d = dirname(d);
+  try {
+    accessSync(d, constants.W_OK);
+    return undefined;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const host = d.slice(root.length) || "/";
+    return code === "EROFS" ? `${host} is on a read-only file system` : `${host} is not writable (${code})`;
+  }
+}
+
+/** What in `changes` cannot be carried out on the host at `root`, found before any change is made. */
+export function checkPlan(root: string, changes: Change[]): Error | undefined {
+  for (const c of changes) {
+    const t = target(root, c);
+    const st = lstatOrNone(t.at);
+    if (c.kind === "write" || c.kind === "backup" || c.kind === "copy") {
+      if (st !== undefined && !st.isFile()) return new Error(`cannot write ${t.say}: it is not a regular file`);
+      if (st === undefined && resolveInHost(root, c.path, false) !== t.real) {
+        return new Error(`cannot write ${c.path}: it is a symbolic link to ${t.real}, which does not exist; criproxy writes through a link only to an existing file`);
+      }
+    }
+    const why = unwritable(root, dirname(t.at));
+    if (why !== undefined) return new Error(`cannot ${c.kind} ${t.say}: ${why}`);
+  }
+  return undefined;
+}
+
+/** Writes `fill(tmp)` next to `at`, gives it the mode and owner of the file it replaces, renames it over. */
+function atomically(at: string, mode: number, fill: (tmp: string) => void): void {
+  const tmp = `${at}.criproxy-tmp-${process.pid}`;
+  let owner: { uid: number; gid: number } | undefined;
+  const st = lstatOrNone(at);
+  if (st !== undefined) {
+    mode = st.mode & 0o7777;
+    owner = { uid: st.uid, gid: st.gid };
+  }
+  rmSync(tmp, { force: true });
   try {
     fill(tmp);
     chmodSync(tmp, mode);
-    if (uid !== undefined && gid !== undefined) chownSync(tmp, uid, gid);
-    renameSync(tmp, target);
+    if (owner !== undefined) chownSync(tmp, owner.uid, owner.gid);
+    renameSync(tmp, at);
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;
   }
 }
 
-/** Applies one change under `root`. */
+/** Applies one change under `root`; an error names the path (and the link it went through). */
 export function applyChange(root: string, c: Change): void {
-  const at = resolveHostPath(root, c.path, false);
-  switch (c.kind) {
-    case "mkdir":
-      return void mkdirSync(at, { mode: 0o755 });
-    case "rmdir":
-      return rmdirSync(at);
-    case "remove":
-      return rmSync(at, { force: true });
-    case "write":
-      return atomically(at, c.mode, (tmp) => writeFileSync(tmp, c.after));
-    case "backup": {
-      // The backup keeps the original's mode: a 0600 kubelet config stays private.
-      const mode = statSync(resolveHostPath(root, c.of)).mode & 0o7777;
-      return atomically(at, mode, (tmp) => writeFileSync(tmp, c.content));
+  const t = target(root, c);
+  try {
+    switch (c.kind) {
+      case "mkdir":
+        return void mkdirSync(t.at, { mode: 0o755 });
+      case "rmdir":
+        return rmdirSync(t.at);
+      case "remove":
+        return rmSync(t.at, { force: true });
+      // "wx": the temporary name is created new, never opened through something already there.
+      case "write":
+        return atomically(t.at, c.mode, (tmp) => writeFileSync(tmp, c.after, { flag: "wx", mode: 0o600 }));
+      case "backup": {
+        // The backup keeps the original's mode: a 0600 kubelet config stays private.
+        const mode = statSync(join(root, resolveInHost(root, c.of))).mode & 0o7777;
+        return atomically(t.at, mode, (tmp) => writeFileSync(tmp, c.content, { flag: "wx", mode: 0o600 }));
+      }
+      case "copy":
+        return atomically(t.at, 0o755, (tmp) => copyFileSync(c.from, tmp, constants.COPYFILE_EXCL));
+      case "symlink": {
+        const tmp = `${t.at}.criproxy-tmp-${process.pid}`;
+        rmSync(tmp, { force: true });
+        symlinkSync(c.target, tmp);
+        return renameSync(tmp, t.at);
+      }
     }
-    case "copy":
-      return atomically(at, 0o755, (tmp) => copyFileSync(c.from, tmp));
-    case "symlink": {
-      const tmp = `${at}.criproxy-tmp-${process.pid}`;
-      rmSync(tmp, { force: true });
-      symlinkSync(c.target, tmp);
-      return renameSync(tmp, at);
-    }
+  } catch (e) {
+    throw new Error(`cannot ${c.kind} ${t.say}: ${(e as Error).message}`);
   }
 }
 
-/** Applies a plan's changes in order under `root`. */
+/** Checks a plan, then applies its changes in order under `root`. */
 export function applyPlan(root: string, changes: Change[]): void {
+  const bad = checkPlan(root, changes);
+  if (bad) throw bad;
   for (const c of changes) applyChange(root, c);
 }

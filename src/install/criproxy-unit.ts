@@ -1,4 +1,6 @@
 // The systemd unit that runs criproxy on the node, and the named runtimes it connects to.
+import { unitSandbox } from "./unit-sandbox.ts";
+import { checkEndpointValue } from "./unit-value.ts";
 
 /** A named runtime given to `install --connect NAME:ENDPOINT`. */
 export interface NamedRuntime {
@@ -20,9 +22,7 @@ const NAME = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
 
 /** Checks an endpoint is a socket path or unix:// URL that systemd can carry unquoted. */
 export function checkEndpoint(endpoint: string): Error | undefined {
-  if (!/^(unix:\/\/)?\//.test(endpoint)) return new Error(`endpoint "${endpoint}" is not a socket path or unix:// URL`);
-  if (/[\s,"'\\%$;]/.test(endpoint)) return new Error(`endpoint "${endpoint}" has a character criproxy will not put in a unit file`);
-  return undefined;
+  return checkEndpointValue("endpoint", endpoint);
 }
 
 /** Parses `NAME:ENDPOINT,...` (the named runtimes; the primary comes from kubelet's config). */
@@ -48,7 +48,7 @@ export function connectSpec(primary: string, named: NamedRuntime[]): string {
   return [primary, ...named.map((n) => `${n.name}:${n.endpoint}`)].join(",");
 }
 
-/** The text of /etc/systemd/system/criproxy.service. */
+/** The text of /etc/systemd/system/criproxy.service; every value in it is checked by the caller (unit-value.ts). */
 export function criproxyUnit(o: UnitOptions): string {
   const exec = [o.binary, "--listen", o.listen, "--connect", connectSpec(o.primary, o.named), ...o.serveArgs].join(" ");
   return `# Written by \`criproxy install\`; \`criproxy uninstall\` removes it and points kubelet back at
@@ -65,7 +65,7 @@ Restart=always
 RestartSec=2
 # Keep the proxy alive when the node is short of memory: kubelet cannot reach any pod without it.
 OOMScoreAdjust=-999
-
+${unitSandbox(o.listen, o.serveArgs)}
 [Install]
 WantedBy=multi-user.target
 `;

@@ -1,19 +1,20 @@
 // Plans `criproxy install`: from what the node's files say today to the changes that put
 // criproxy between kubelet and its runtime. Pure: reads the host only through a HostView.
 import type { HostView } from "./host-view.ts";
-import { sha256 } from "./host-view.ts";
+import { linkTarget, sha256 } from "./host-view.ts";
 import { setFlag } from "./command-line-flag.ts";
 import { setKubeletConfigField } from "./kubelet-config-yaml.ts";
 import { detectKubeletLayout, endpointPath, ENDPOINT_NAMES, type EndpointSetting } from "./kubelet-layout.ts";
 import { checkEndpoint, criproxyUnit, type NamedRuntime } from "./criproxy-unit.ts";
-import { formatRecord, readRecord, type EditedFile, type InstallRecord } from "./install-record.ts";
+import { foreignEdits, formatRecord, mayCreateDir, readRecord, type EditedFile, type InstallRecord } from "./install-record.ts";
 import { missingDirs, type Change, type Plan } from "./plan.ts";
-import { backupPath, BINARY_PATH, RECORD_PATH, UNIT_PATH, UNIT_WANTS_LINK } from "./paths.ts";
+import { backupPath, BINARY_PATH, DEFAULT_LISTEN, RECORD_PATH, UNIT_PATH, UNIT_WANTS_LINK } from "./paths.ts";
+import { checkArgs, checkSocketPath } from "./unit-value.ts";
 
 export interface InstallOptions {
   named: NamedRuntime[];
-  /** The socket criproxy listens on (a host path). */
-  listen: string;
+  /** The socket criproxy listens on (a host path); default: where it listens now, or DEFAULT_LISTEN. */
+  listen?: string;
   /** The primary runtime, needed only when kubelet's files name no endpoint (kubelet's default). */
   primary?: string;
   /** The binary to install: a path on this machine and its sha256. */
@@ -43,14 +44,31 @@ function editFile(text: string, settings: EndpointSetting[], added: Added[], end
   return out;
 }
 
+/** The socket install uses: `--listen` when given, else the installed one, else the default; or why not. */
+export function installListen(view: HostView, listen: string | undefined): string | Error {
+  const record = readRecord(view);
+  if (record instanceof Error) return new Error(`cannot install: ${record.message}`);
+  if (listen !== undefined && record !== undefined && listen !== record.listen) {
+    return new Error(`cannot install: criproxy is installed listening on ${record.listen}; run criproxy uninstall first to move it to --listen ${listen}`);
+  }
+  const chosen = listen ?? record?.listen ?? DEFAULT_LISTEN;
+  return checkSocketPath("--listen", chosen) ?? chosen;
+}
+
 /** The plan that installs criproxy on the host, or an error saying why it will not. */
 export function planInstall(view: HostView, opts: InstallOptions): Plan | Error {
   const layout = detectKubeletLayout(view);
   if (layout instanceof Error) return new Error(`cannot install: ${layout.message}`);
   const record = readRecord(view);
   if (record instanceof Error) return new Error(`cannot install: ${record.message}`);
-  const ours = `unix://${opts.listen}`;
-  const isOurs = (e: string | undefined) => e !== undefined && endpointPath(e) === opts.listen;
+  const foreign = record === undefined ? undefined : foreignEdits(record, layout.files, view);
+  if (foreign !== undefined) return new Error(`cannot install: ${foreign}`);
+  const listen = installListen(view, opts.listen);
+  if (listen instanceof Error) return listen;
+  const badArgs = checkArgs("--serve-args", opts.serveArgs);
+  if (badArgs) return new Error(`cannot install: ${badArgs.message}`);
+  const ours = `unix://${listen}`;
+  const isOurs = (e: string | undefined) => e !== undefined && endpointPath(e) === listen;
   const notes: string[] = [];
 
   // The primary is what kubelet uses now; once kubelet points at criproxy, the record says.
@@ -86,8 +104,11 @@ export function planInstall(view: HostView, opts: InstallOptions): Plan | Error 
   const createdDirs = new Set(record?.createdDirs ?? []);
   const created = new Set(record?.created ?? []);
   const planned = new Set<string>();
+  let missing: string | undefined;
   const ensureDirs = (path: string) => {
     for (const dir of missingDirs((d) => planned.has(d) || view.list(d) !== undefined, path)) {
+      // Only directories of criproxy's own (uninstall removes them again); never /etc/systemd/system.
+      if (!mayCreateDir(dir)) missing ??= dir;
       changes.push({ kind: "mkdir", path: dir });
       planned.add(dir);
       createdDirs.add(dir);
@@ -101,7 +122,7 @@ export function planInstall(view: HostView, opts: InstallOptions): Plan | Error 
     changes.push({ kind: "copy", path: BINARY_PATH, from: opts.binary.from, sha256: opts.binary.sha256, replaces: installed !== undefined });
     if (installed === undefined) created.add(BINARY_PATH);
   }
-  const unit = criproxyUnit({ binary: BINARY_PATH, listen: opts.listen, primary, named: opts.named, serveArgs: opts.serveArgs });
+  const unit = criproxyUnit({ binary: BINARY_PATH, listen, primary, named: opts.named, serveArgs: opts.serveArgs });
   const unitBefore = view.read(UNIT_PATH);
   if (unitBefore !== undefined && record === undefined) return new Error(`cannot install: ${UNIT_PATH} exists and was not written by criproxy install`);
   if (unitBefore !== unit) {
@@ -128,7 +149,7 @@ export function planInstall(view: HostView, opts: InstallOptions): Plan | Error 
     const backup = backupPath(path);
     ensureDirs(backup);
     changes.push({ kind: "backup", path: backup, of: path, content: before });
-    changes.push({ kind: "write", path, before, after, mode: 0o644 });
+    changes.push({ kind: "write", path, before, after, mode: 0o644, through: linkTarget(view, path) });
     const entry: EditedFile = {
       path,
       backup,
@@ -146,7 +167,7 @@ export function planInstall(view: HostView, opts: InstallOptions): Plan | Error 
   const next: InstallRecord = {
     version: 1,
     primary,
-    listen: opts.listen,
+    listen,
     edited: [...edited.values()].sort((a, b) => a.path.localeCompare(b.path)),
     created: [...created].sort(),
     createdDirs: [...createdDirs].sort(),
@@ -157,6 +178,7 @@ export function planInstall(view: HostView, opts: InstallOptions): Plan | Error 
     changes.push({ kind: "write", path: RECORD_PATH, before: recordBefore, after: formatRecord(next), mode: 0o644 });
   }
 
+  if (missing !== undefined) return new Error(`cannot install: ${missing} does not exist on the host (is systemd its init system?); criproxy creates only its own directories`);
   const systemctl: string[][] = [];
   const touched = (p: string) => changes.some((c) => c.path === p);
   const proxyChanged = touched(BINARY_PATH) || touched(UNIT_PATH);

@@ -27,6 +27,8 @@ export interface KubeletLayout {
   settings: EndpointSetting[];
   /** The endpoint kubelet uses now for each kind, undefined when nothing sets it. */
   effective: Record<EndpointKind, string | undefined>;
+  /** Every file kubelet's command line and configuration come from: the only kubelet files install edits. */
+  files: string[];
 }
 
 /** The flag and the KubeletConfiguration field for each endpoint kind. */
@@ -82,6 +84,7 @@ export function detectKubeletLayout(view: HostView): KubeletLayout | Error {
   const unitFiles = findKubeletUnitFiles(view);
   if (!unitFiles) return new Error("no kubelet.service unit found under /etc/systemd/system, /run/systemd/system, /usr/lib/systemd/system or /lib/systemd/system");
   const files = [unitFiles.unit, ...unitFiles.dropins, ...unitFiles.envFiles];
+  const configFiles: string[] = [];
   const settings: EndpointSetting[] = [];
 
   const configFile = lastFlagValue(view, files, "--config");
@@ -89,6 +92,7 @@ export function detectKubeletLayout(view: HostView): KubeletLayout | Error {
     const s = configSettings(view, configFile);
     if (s instanceof Error) return s;
     settings.push(...s);
+    configFiles.push(configFile);
   }
   // kubelet >= 1.28 merges *.conf files of --config-dir over the config file, in name order.
   const configDir = lastFlagValue(view, files, "--config-dir");
@@ -98,6 +102,7 @@ export function detectKubeletLayout(view: HostView): KubeletLayout | Error {
       const s = configSettings(view, `${configDir}/${name}`);
       if (s instanceof Error) return s;
       settings.push(...s);
+      configFiles.push(`${configDir}/${name}`);
     }
   }
   const flags = flagSettings(view, files);
@@ -108,5 +113,5 @@ export function detectKubeletLayout(view: HostView): KubeletLayout | Error {
     runtime: settings.filter((s) => s.kind === "runtime").at(-1)?.value,
     image: settings.filter((s) => s.kind === "image").at(-1)?.value,
   };
-  return { unitFiles, configFile, settings, effective };
+  return { unitFiles, configFile, settings, effective, files: [...files, ...configFiles] };
 }

@@ -10,8 +10,8 @@ export const RECORD_PATH = "/opt/criproxy/install.json";
 export const UNIT_PATH = "/etc/systemd/system/criproxy.service";
 /** `systemctl enable` would make this link; install makes it itself so uninstall can undo it. */
 export const UNIT_WANTS_LINK = "/etc/systemd/system/multi-user.target.wants/criproxy.service";
-/** The socket criproxy listens on by default. */
-export const DEFAULT_LISTEN = "/run/criproxy.sock";
+/** The socket install makes criproxy listen on: in a directory of its own, the only one the unit may write and the one the DaemonSet's health container mounts. */
+export const DEFAULT_LISTEN = "/run/criproxy/criproxy.sock";
 
 /** kubelet's unit file, in systemd's precedence order (first found wins). */
 export const KUBELET_UNITS = [

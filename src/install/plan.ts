@@ -3,8 +3,8 @@
 
 export type Change =
   | { kind: "mkdir"; path: string }
-  /** A text file written atomically; an existing file keeps its mode and owner. */
-  | { kind: "write"; path: string; before?: string; after: string; mode: number }
+  /** A text file written atomically; an existing file keeps its mode and owner; `through`: the link target written. */
+  | { kind: "write"; path: string; before?: string; after: string; mode: number; through?: string }
   /** The original of `of`, kept before it is edited. */
   | { kind: "backup"; path: string; of: string; content: string }
   /** The criproxy binary, copied atomically from a file on this machine (not on the host). */

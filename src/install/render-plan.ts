@@ -19,7 +19,7 @@ export function renderChange(c: Change): string {
     case "remove":
       return c.before === undefined ? `remove ${c.path}\n` : unifiedDiff(c.path, c.before, undefined);
     case "write":
-      return unifiedDiff(c.path, c.before, c.after);
+      return `${c.through === undefined ? "" : `# ${c.path} is a link to ${c.through}: written there, keeping its mode and owner\n`}${unifiedDiff(c.path, c.before, c.after)}`;
   }
 }
 

@@ -6,24 +6,28 @@ import { parseNamedRuntimes } from "./criproxy-unit.ts";
 import { fsHostView } from "./host-fs-view.ts";
 import { resolveHostPath } from "./host-path.ts";
 import { sha256 } from "./host-view.ts";
-import { planInstall } from "./install-plan.ts";
+import { installListen, planInstall } from "./install-plan.ts";
 import { isEmptyPlan, type Plan } from "./plan.ts";
 import { renderPlan } from "./render-plan.ts";
 import { socketAccepts } from "./socket-check.ts";
 import { runSystemctl, systemctlArgv } from "./systemctl.ts";
 import { planUninstall } from "./uninstall-plan.ts";
+import { checkArgs, checkEndpointValue, checkSocketPath } from "./unit-value.ts";
 
 export interface CommonOptions {
   hostRoot: string;
   dryRun: boolean;
   restart: boolean;
   out?: (text: string) => void;
+  /** Where errors go (default: stderr). */
+  err?: (text: string) => void;
 }
 
 export interface InstallCommandOptions extends CommonOptions {
   /** Named runtimes, `NAME:ENDPOINT,...`. */
   connect: string;
-  listen: string;
+  /** Undefined: where criproxy is installed listening, else DEFAULT_LISTEN. */
+  listen?: string;
   primary?: string;
   /** The binary to install; undefined when not known (running from source without --binary). */
   binary?: string;
@@ -44,7 +48,12 @@ function carryOut(plan: Plan, o: CommonOptions, nothing: string): number {
     out("dry run: nothing was changed\n");
     return 0;
   }
-  applyPlan(o.hostRoot, plan.changes);
+  try {
+    applyPlan(o.hostRoot, plan.changes);
+  } catch (e) {
+    (o.err ?? ((t: string) => process.stderr.write(t)))(`criproxy: ${(e as Error).message}\n`);
+    return 1;
+  }
   out(`applied ${plan.changes.length} changes under ${o.hostRoot}\n`);
   if (o.restart) {
     runSystemctl(plan.systemctl, o.hostRoot, (l) => out(`${l}\n`));
@@ -56,7 +65,7 @@ function carryOut(plan: Plan, o: CommonOptions, nothing: string): number {
 
 /** `criproxy install`; returns the process exit code. */
 export async function runInstall(o: InstallCommandOptions): Promise<number> {
-  const err = (t: string) => process.stderr.write(`criproxy install: ${t}\n`);
+  const err = (t: string) => (o.err ?? ((x: string) => process.stderr.write(x)))(`criproxy install: ${t}\n`);
   const named = parseNamedRuntimes(o.connect);
   if (named instanceof Error) return err(named.message), 2;
   if (o.binary === undefined) return err("pass --binary PATH: this criproxy is not a compiled executable, so there is no binary to copy"), 2;
@@ -67,20 +76,28 @@ export async function runInstall(o: InstallCommandOptions): Promise<number> {
     return err(`cannot read --binary ${o.binary}: ${(e as Error).message}`), 2;
   }
   const serveArgs = o.serveArgs.split(/\s+/).filter((a) => a !== "");
-  if (serveArgs.some((a) => /["'\\$%;]/.test(a))) return err("--serve-args: quotes, backslashes, $, % and ; are not allowed in a unit file's ExecStart here"), 2;
-  const plan = planInstall(fsHostView(o.hostRoot), {
+  // Every value that goes into the unit or kubelet's files, checked before anything is read.
+  const bad =
+    (o.listen === undefined ? undefined : checkSocketPath("--listen", o.listen)) ??
+    (o.primary === undefined ? undefined : checkEndpointValue("--primary", o.primary)) ??
+    checkArgs("--serve-args", serveArgs);
+  if (bad) return err(bad.message), 2;
+  const view = fsHostView(o.hostRoot);
+  const listen = installListen(view, o.listen);
+  if (listen instanceof Error) return err(listen.message), 1;
+  const plan = planInstall(view, {
     named,
-    listen: o.listen,
+    listen,
     primary: o.primary,
     binary: { from: o.binary, sha256: sha256(bytes) },
     serveArgs,
   });
   if (plan instanceof Error) return err(plan.message), 1;
   if (o.check) {
-    const serving = await socketAccepts(resolveHostPath(o.hostRoot, o.listen));
+    const serving = await socketAccepts(resolveHostPath(o.hostRoot, listen));
     const out = o.out ?? ((t: string) => process.stdout.write(t));
-    if (isEmptyPlan(plan) && serving) return out(`ok: installed, and criproxy accepts connections on ${o.listen}\n`), 0;
-    out(isEmptyPlan(plan) ? `not ok: nothing accepts connections on ${o.listen}\n` : `not ok: the node differs from what install leaves:\n${renderPlan(plan)}`);
+    if (isEmptyPlan(plan) && serving) return out(`ok: installed, and criproxy accepts connections on ${listen}\n`), 0;
+    out(isEmptyPlan(plan) ? `not ok: nothing accepts connections on ${listen}\n` : `not ok: the node differs from what install leaves:\n${renderPlan(plan)}`);
     return 1;
   }
   return carryOut(plan, o, "nothing to change: criproxy is installed and kubelet points at it");
@@ -89,6 +106,6 @@ export async function runInstall(o: InstallCommandOptions): Promise<number> {
 /** `criproxy uninstall`; returns the process exit code. */
 export async function runUninstall(o: CommonOptions): Promise<number> {
   const plan = planUninstall(fsHostView(o.hostRoot));
-  if (plan instanceof Error) return process.stderr.write(`criproxy uninstall: ${plan.message}\n`), 1;
+  if (plan instanceof Error) return (o.err ?? ((t: string) => process.stderr.write(t)))(`criproxy uninstall: ${plan.message}\n`), 1;
   return carryOut(plan, o, "nothing to change");
 }

@@ -1,11 +1,11 @@
 // Plans `criproxy uninstall`: put kubelet's files back as they were, then remove what install
 // created. Pure: reads the host only through a HostView.
 import type { HostView } from "./host-view.ts";
-import { sha256 } from "./host-view.ts";
+import { linkTarget, sha256 } from "./host-view.ts";
 import { findFlag, setFlag } from "./command-line-flag.ts";
 import { kubeletConfigField, setKubeletConfigField } from "./kubelet-config-yaml.ts";
-import { endpointPath } from "./kubelet-layout.ts";
-import { readRecord, type EditedFile } from "./install-record.ts";
+import { detectKubeletLayout, endpointPath } from "./kubelet-layout.ts";
+import { foreignEdits, readRecord, type EditedFile } from "./install-record.ts";
 import type { Change, Plan } from "./plan.ts";
 import { BINARY_PATH, RECORD_PATH } from "./paths.ts";
 
@@ -36,6 +36,11 @@ export function planUninstall(view: HostView): Plan | Error {
   const record = readRecord(view);
   if (record instanceof Error) return new Error(`cannot uninstall: ${record.message}`);
   if (record === undefined) return { changes: [], systemctl: [], notes: [`criproxy is not installed here (no ${RECORD_PATH})`] };
+  // The record's kubelet files must be ones kubelet's own layout names: the record cannot steer
+  // uninstall to any other file.
+  const layout = detectKubeletLayout(view);
+  const foreign = foreignEdits(record, layout instanceof Error ? layout : layout.files, view);
+  if (foreign !== undefined) return new Error(`cannot uninstall: ${foreign}`);
   const changes: Change[] = [];
   const notes: string[] = [`kubelet goes back to ${record.primary}`];
   const removed = new Set<string>();
@@ -53,7 +58,7 @@ export function planUninstall(view: HostView): Plan | Error {
     if (base === current) notes.push(`${entry.path} changed since install: only criproxy's endpoint is reverted in it`);
     const after = revertSettings(base, entry, record.listen);
     if (after instanceof Error) return new Error(`cannot uninstall: ${entry.path}: ${after.message}`);
-    if (after !== current) changes.push({ kind: "write", path: entry.path, before: current, after, mode: 0o644 });
+    if (after !== current) changes.push({ kind: "write", path: entry.path, before: current, after, mode: 0o644, through: linkTarget(view, entry.path) });
     if (backup !== undefined) {
       changes.push({ kind: "remove", path: entry.backup });
       removed.add(entry.backup);

@@ -1,11 +1,12 @@
 // Fake node roots for install tests: the kubelet layouts criproxy must understand (and one it
 // must refuse), written into temp dirs or held in memory, and a fingerprint of a whole tree.
 import { createHash } from "node:crypto";
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
-export type Layout = Record<string, string>;
+/** Host path -> file text, or a symbolic link's target. */
+export type Layout = Record<string, string | { link: string }>;
 
 const KUBELET_UNIT = `[Unit]
 Description=kubelet: The Kubernetes Node Agent
@@ -82,6 +83,34 @@ ExecStart=/usr/local/bin/kubelet --kubeconfig=/etc/kubernetes/kubelet.conf \\
 `,
 };
 
+/** Image-based nodes: kubelet's config lives in /etc, behind an absolute link where kubeadm's path is. */
+export const SYMLINKED_CONFIG: Layout = {
+  ...KUBEADM_CONFIG,
+  "/var/lib/kubelet/config.yaml": { link: "/etc/kubernetes/kubelet/config.yaml" },
+  "/etc/kubernetes/kubelet/config.yaml": KUBEADM_CONFIG["/var/lib/kubelet/config.yaml"],
+};
+
+/** The drop-in directory is a relative link into a directory the distribution manages. */
+export const SYMLINKED_DROPIN_DIR: Layout = {
+  "/etc/systemd/system/kubelet.service": FLAG_DROPIN["/etc/systemd/system/kubelet.service"],
+  "/etc/systemd/system/kubelet.service.d": { link: "../../kubernetes/systemd/kubelet.service.d" },
+  "/etc/kubernetes/systemd/kubelet.service.d/20-runtime.conf": FLAG_DROPIN["/etc/systemd/system/kubelet.service.d/20-runtime.conf"],
+};
+
+/** A node whose /usr is read-only (mounted so by the test), with kubelet's unit and drop-in under /etc. */
+export const READONLY_USR: Layout = {
+  ...FLAG_DROPIN,
+  "/usr/local/bin/kubelet": "#!/bin/sh\n",
+  "/usr/lib/systemd/system/containerd.service": "[Service]\nExecStart=/usr/bin/containerd\n",
+};
+
+/** The same node with the endpoint flag in the packaged unit under /usr: install cannot edit it. */
+export const FLAG_IN_READONLY_USR: Layout = {
+  "/etc/systemd/system/multi-user.target.wants/containerd.service": { link: "/usr/lib/systemd/system/containerd.service" },
+  "/usr/lib/systemd/system/kubelet.service": `[Service]\nExecStart=/usr/bin/kubelet --container-runtime-endpoint=unix:///run/containerd/containerd.sock\n`,
+  "/usr/lib/systemd/system/containerd.service": "[Service]\nExecStart=/usr/bin/containerd\n",
+};
+
 /** k3s-style: kubelet is not a systemd unit of its own, so criproxy must refuse. */
 export const UNKNOWN: Layout = {
   "/etc/systemd/system/k3s.service": "[Service]\nExecStart=/usr/local/bin/k3s server\n",
@@ -93,6 +122,10 @@ export function writeHostRoot(layout: Layout): string {
   const root = mkdtempSync(join(tmpdir(), "criproxy-host-"));
   for (const [path, text] of Object.entries(layout)) {
     mkdirSync(dirname(join(root, path)), { recursive: true });
+    if (typeof text === "object") {
+      symlinkSync(text.link, join(root, path));
+      continue;
+    }
     writeFileSync(join(root, path), text);
     if (path.endsWith("config.yaml")) chmodSync(join(root, path), 0o600);
   }
@@ -100,7 +133,7 @@ export function writeHostRoot(layout: Layout): string {
   return root;
 }
 
-/** path -> "mode sha256" (or "-> target") for every entry under root: equal maps mean byte-identical trees. */
+/** path -> "mode uid:gid sha256" (or "-> target") for every entry under root: equal maps mean byte-identical trees. */
 export function fingerprint(root: string): Record<string, string> {
   const out: Record<string, string> = {};
   const walk = (dir: string) => {
@@ -112,7 +145,7 @@ export function fingerprint(root: string): Record<string, string> {
       else if (st.isDirectory()) {
         out[rel] = `dir ${mode}`;
         walk(rel);
-      } else out[rel] = `${mode} ${createHash("sha256").update(readFileSync(join(root, rel))).digest("hex")}`;
+      } else out[rel] = `${mode} ${st.uid}:${st.gid} ${createHash("sha256").update(readFileSync(join(root, rel))).digest("hex")}`;
     }
   };
   walk("");

@@ -1,11 +1,11 @@
 // install -> install -> uninstall on fake host roots written to disk, with fake systemctl and
 // nsenter on PATH recording what would run. The host root must end byte-identical.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, statSync } from "node:fs";
+import { chmodSync, chownSync, lstatSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runInstall, runUninstall } from "../../src/install/run-install.ts";
-import { FLAG_DROPIN, KUBEADM_CONFIG, KUBEADM_FLAGS_ENV, UNKNOWN, fingerprint, writeHostRoot } from "./fake-host.ts";
+import { FLAG_DROPIN, KUBEADM_CONFIG, KUBEADM_FLAGS_ENV, SYMLINKED_CONFIG, SYMLINKED_DROPIN_DIR, UNKNOWN, fingerprint, writeHostRoot } from "./fake-host.ts";
 
 let bin: string;
 let log: string;
@@ -37,13 +37,37 @@ async function capture(run: (out: (t: string) => void) => Promise<number>): Prom
 }
 const calls = () => (existsSync(log) ? readFileSync(log, "utf8") : "");
 
+/** After install, a linked file is still a link, and its target took the edit with its own mode and owner. */
+function linkedKept(link: string, target: string, mode: number) {
+  return (root: string) => {
+    expect(lstatSync(join(root, link)).isSymbolicLink()).toBe(true);
+    const st = statSync(join(root, target));
+    expect([st.mode & 0o777, st.uid, st.gid]).toEqual([mode, 1234, 5678]);
+    expect(readFileSync(join(root, target), "utf8")).toContain("unix:///run/criproxy.sock");
+  };
+}
+
 describe.each([
-  { name: "kubeadm flags file", layout: KUBEADM_FLAGS_ENV },
-  { name: "kubeadm config.yaml", layout: KUBEADM_CONFIG },
-  { name: "flag-only drop-in", layout: FLAG_DROPIN },
-])("round trip: $name", ({ layout }) => {
+  { name: "kubeadm flags file", layout: KUBEADM_FLAGS_ENV, owned: undefined, check: undefined },
+  { name: "kubeadm config.yaml", layout: KUBEADM_CONFIG, owned: undefined, check: undefined },
+  { name: "flag-only drop-in", layout: FLAG_DROPIN, owned: undefined, check: undefined },
+  {
+    name: "kubelet config behind an absolute link",
+    layout: SYMLINKED_CONFIG,
+    owned: "/etc/kubernetes/kubelet/config.yaml",
+    check: linkedKept("/var/lib/kubelet/config.yaml", "/etc/kubernetes/kubelet/config.yaml", 0o600),
+  },
+  {
+    name: "drop-in directory behind a relative link",
+    layout: SYMLINKED_DROPIN_DIR,
+    owned: "/etc/kubernetes/systemd/kubelet.service.d/20-runtime.conf",
+    check: linkedKept("/etc/systemd/system/kubelet.service.d", "/etc/kubernetes/systemd/kubelet.service.d/20-runtime.conf", 0o644),
+  },
+])("round trip: $name", ({ layout, owned, check }) => {
   test("install, install again, uninstall: byte-identical host root", async () => {
     const root = writeHostRoot(layout);
+    // A file owned by someone else: install must keep its owner (and mode) when it writes it.
+    if (owned !== undefined) chownSync(join(root, owned), 1234, 5678);
     rmSync(log, { force: true });
     const start = fingerprint(root);
     const opts = { hostRoot: root, connect: "vm:/run/vm/cri.sock", listen: "/run/criproxy.sock", binary, serveArgs: "-v 3", check: false };
@@ -63,6 +87,7 @@ describe.each([
     expect(statSync(join(root, "opt/criproxy/bin/criproxy")).mode & 0o777).toBe(0o755);
     const cfg = join(root, "var/lib/kubelet/config.yaml");
     if (existsSync(cfg)) expect(statSync(cfg).mode & 0o777).toBe(0o600);
+    check?.(root);
     const nsenter = "nsenter --target 1 --mount --uts --ipc --net --pid -- systemctl";
     expect(calls()).toBe(`${nsenter} daemon-reload\n${nsenter} restart criproxy.service\n${nsenter} restart kubelet.service\n`);
 

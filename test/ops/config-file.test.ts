@@ -1,5 +1,5 @@
 // --config FILE: YAML or TOML with the flags' settings, flags over the file, errors naming the
-// file and the key, world-writable files refused; --metrics-addr and --socket-group values.
+// file and the key, writable-by-others files refused (each refusal: test/config/config-trust.test.ts); --metrics-addr and --socket-group values.
 import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -126,7 +126,7 @@ describe("a config file that cannot be used is refused, naming the file and the 
 
   test("a world-writable file is refused, whatever it says", () => {
     const path = file("yaml", "v: 1\n", 0o666);
-    expect(() => loadConfig({ config: path })).toThrow(/world-writable \(mode 0666\); refusing it/);
+    expect(() => loadConfig({ config: path })).toThrow(`${path}: refusing it: ${path} is world-writable and group-writable (mode 0666)`);
   });
 
   test("a missing file says so", () => expect(() => loadConfig({ config: join(tmp.dir, "nope.yaml") })).toThrow("cannot open"));
