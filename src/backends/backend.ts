@@ -1,11 +1,13 @@
-// One runtime behind the proxy: its HTTP/2 session, its state, the background probe.
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
-import { connect as netConnect } from "node:net";
-import { RuntimeService, type VersionResponse } from "../gen/runtime/v1/api_pb.ts";
-import { MAX_MESSAGE_BYTES } from "../grpc/envelope.ts";
-import { SESSION_MEMORY_MB } from "../grpc/http2-limits.ts";
+// One runtime behind the proxy: its HTTP/2 connection (src/h2), its state, the background probe.
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { VersionRequestSchema, VersionResponseSchema, type VersionResponse } from "../gen/runtime/v1/api_pb.ts";
+import type { Fields } from "../grpc/status.ts";
 import { transportError } from "../grpc/transport-error.ts";
+import type { H2Connection } from "../h2/connection.ts";
+import { connectH2 } from "../h2/endpoint.ts";
+import type { H2Stream } from "../h2/stream.ts";
+import { unaryRaw, type CallTarget } from "./raw-call.ts";
 
 export type BackendState = "connecting" | "ready" | "down";
 
@@ -20,54 +22,47 @@ export interface BackendOptions {
   readonly onState?: (backend: Backend, previous: BackendState) => void;
 }
 
+/** HTTP/2 settings towards a runtime: answers up to 16 MiB flow in without waiting on window updates. */
+const H2_SETTINGS = { streamWindow: 8 * 1024 * 1024, connectionWindow: 32 * 1024 * 1024, maxHeaderListSize: 64 * 1024, maxConcurrentStreams: 0 };
+const VERSION_PATH = "/runtime.v1.RuntimeService/Version";
 const PROBE_TIMEOUT_MS = 5000;
 const BACKOFF_MIN_MS = 100;
 const BACKOFF_MAX_MS = 5000;
-const WATCH_MS = 1000;
 
-/** A runtime endpoint with a lazily (re)connected HTTP/2 session and a ready/down state. */
-export class Backend {
+/** A runtime endpoint with a lazily (re)made HTTP/2 connection and a ready/down state. */
+export class Backend implements CallTarget {
   readonly name: string;
   readonly socket: string;
   /** How logs and errors name it: `primary` or the backend's name. */
   readonly label: string;
-  readonly sessions: Http2SessionManager;
   state: BackendState = "connecting";
   version: VersionResponse | undefined;
   lastError: ConnectError | undefined;
   /** True once the backend has answered at least once since the proxy started. */
   seen = false;
-  private readonly client;
+  private conn: H2Connection | undefined;
+  private connecting: Promise<H2Connection> | undefined;
   private waiters = new Set<() => void>();
   private listeners = new Set<(b: Backend, previous: BackendState) => void>();
   private wake: (() => void) | undefined;
   private closed = false;
-  private watchTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly opts: BackendOptions) {
     this.name = opts.name;
     this.socket = opts.socket;
     this.label = opts.name === "" ? "primary" : opts.name;
-    this.sessions = new Http2SessionManager(
-      "http://localhost",
-      { idleConnectionTimeoutMs: Number.POSITIVE_INFINITY, connectTimeoutMs: opts.connectTimeoutMs },
-      {
-        createConnection: () => netConnect(this.socket),
-        maxSessionMemory: SESSION_MEMORY_MB,
-        settings: { initialWindowSize: 4 * 1024 * 1024 },
-      },
-    );
-    this.client = createClient(
-      RuntimeService,
-      createGrpcTransport({ baseUrl: "http://localhost", sessionManager: this.sessions, readMaxBytes: MAX_MESSAGE_BYTES }),
-    );
   }
 
   /** Starts probing in the background; returns at once. */
   start(): void {
     void this.probeLoop();
-    this.watchTimer = setInterval(() => this.watch(), WATCH_MS);
-    this.watchTimer.unref?.();
+  }
+
+  /** A stream on the runtime's connection, made if there is none (CallTarget). */
+  open(headers: Fields): H2Stream | Promise<H2Stream> {
+    const c = this.conn;
+    if (c && !c.closed && !c.goawayReceived) return c.request(headers);
+    return this.connect().then((conn) => conn.request(headers));
   }
 
   /** Resolves when ready; rejects `Unavailable` naming the runtime after `waitMs`. */
@@ -98,23 +93,42 @@ export class Backend {
 
   /**
    * Reports a transport failure seen by a call. A runtime's health is its connection's: one
-   * failed stream (a reset, a stall cut off) leaves a ready runtime ready; a lost session does not.
+   * failed stream (a reset, a stall cut off) leaves a ready runtime ready; a lost connection does not.
    */
   failed(error: ConnectError): void {
     if (this.closed || error.code !== Code.Unavailable) return;
-    const session = this.sessions.state();
-    if (this.state === "ready" && (session === "open" || session === "idle" || session === "verifying")) return;
+    if (this.state === "ready" && this.conn && !this.conn.closed) return;
     this.lastError = error;
     if (this.state === "ready") this.setState("connecting");
     this.kick();
   }
 
-  /** Stops probing and closes the session (in-flight calls are cut). */
+  /** Stops probing and closes the connection (in-flight calls are cut). */
   close(): void {
     this.closed = true;
-    clearInterval(this.watchTimer);
     this.kick();
-    this.sessions.abort();
+    this.conn?.destroy("the runtime is being removed");
+  }
+
+  private connect(): Promise<H2Connection> {
+    if (this.closed) return Promise.reject(this.unavailable("it is being removed"));
+    this.connecting ??= connectH2(this.socket, {
+      ...H2_SETTINGS,
+      // The connection's end is noticed at once, even with no call running, so lists stop
+      // asking a vanished runtime and its last-known answers take over.
+      onClose: (reason) => this.lost(reason),
+    })
+      .then((c) => (this.conn = c))
+      .finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private lost(reason: string | undefined): void {
+    this.conn = undefined;
+    if (this.closed || this.state !== "ready") return;
+    this.lastError = new ConnectError(`runtime ${this.label} is unavailable: its connection closed${reason ? `: ${reason}` : ""}`, Code.Unavailable);
+    this.setState("connecting");
+    this.kick();
   }
 
   private unavailable(why?: string): ConnectError {
@@ -127,15 +141,12 @@ export class Backend {
     this.wake?.();
   }
 
-  // A dropped session is noticed within a second even when no call is running,
-  // so lists stop asking a vanished runtime and its memory takes over.
-  private watch(): void {
-    if (this.state !== "ready") return;
-    const s = this.sessions.state();
-    if (s === "closed" || s === "error") {
-      this.setState("connecting");
-      this.kick();
-    }
+  /** Version on runtime.v1: the answer, or the runtime's status. */
+  private async probe(): Promise<VersionResponse> {
+    const request = toBinary(VersionRequestSchema, create(VersionRequestSchema, { version: "v1" }));
+    const timeout = Math.min(PROBE_TIMEOUT_MS, this.opts.connectTimeoutMs * 4 || PROBE_TIMEOUT_MS);
+    const answer = await unaryRaw(this, VERSION_PATH, request, { deadline: Date.now() + timeout });
+    return fromBinary(VersionResponseSchema, await answer.message());
   }
 
   private async probeLoop(): Promise<void> {
@@ -143,7 +154,7 @@ export class Backend {
     while (!this.closed) {
       if (this.state !== "ready") {
         try {
-          this.version = await this.client.version({}, { timeoutMs: Math.min(PROBE_TIMEOUT_MS, this.opts.connectTimeoutMs * 4 || PROBE_TIMEOUT_MS) });
+          this.version = await this.probe();
           if (this.closed) return;
           this.lastError = undefined;
           this.seen = true;
@@ -159,7 +170,7 @@ export class Backend {
             this.setState("ready");
           } else {
             this.lastError = err;
-            this.sessions.abort(err);
+            this.conn?.destroy(err.message);
             this.setState("down");
           }
         }

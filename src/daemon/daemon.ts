@@ -54,7 +54,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     const gid = config.socketGroup === undefined ? undefined : resolveSocketGroup(config.socketGroup);
     const onFault = (e: unknown) => log.log(0, "E", "server.ts", `unexpected failure in the proxy: ${(e as Error)?.stack ?? String(e)}`);
     const onClient = (what: string) => log.log(0, "W", "server.ts", what);
-    server = await startServer({ listen: config.listen, handlers: generation.handlers, budget, gid, rewriteAuthority: config.rewriteAuthority, onFault, onClient });
+    server = await startServer({ listen: config.listen, handlers: generation.handlers, budget, gid, onFault, onClient });
   } catch (e) {
     endpoint.stop();
     runtimes.close();

@@ -11,6 +11,8 @@ export class RawAnswer {
   /** The framed body received so far: the 5-byte prefix and the message, as sent. */
   private readonly chunks: Buffer[] = [];
   private received = 0;
+  /** The body's whole length, once its prefix has arrived. */
+  private expected: number | undefined;
   private state: "open" | "ok" | ConnectError = "open";
   // Every waiter awaits the same promise; each change settles it and makes a new one.
   private changed = Promise.withResolvers<void>();
@@ -22,18 +24,26 @@ export class RawAnswer {
     private readonly ledger?: Ledger,
   ) {}
 
-  /** Adds a chunk as it arrives; throws ResourceExhausted past kubelet's 16 MiB limit or the proxy's byte budget. */
+  /**
+   * Adds a chunk as it arrives. Throws, before the chunk is passed on: ResourceExhausted when
+   * the prefix announces more than kubelet's 16 MiB or the proxy's byte budget is spent;
+   * Internal when more bytes come than the one message a unary answer holds.
+   */
   push(chunk: Buffer): void {
+    const before = this.received;
     this.received += chunk.length;
-    if (this.received > MAX_MESSAGE_BYTES + 5) throw tooLarge(this.what, this.received - 5);
+    if (before < 5 && this.received >= 5) this.expected = 5 + this.header(chunk).length;
+    if (this.expected !== undefined && this.received > this.expected) throw this.invalid(`more than the one message a unary answer holds (${this.received - 5} bytes after a prefix of ${this.expected - 5})`);
     this.ledger?.take(chunk.length, this.what);
     this.chunks.push(chunk);
     this.notify();
   }
 
-  /** The runtime ended the answer: OK, or with a status error after some data. */
+  /** The runtime ended the answer: OK (checked to hold its whole message), or with a status error after some data. */
   end(error?: ConnectError): void {
     if (this.state !== "open") return;
+    // OK trailers after a cut message would hand kubelet a short answer as if it were whole.
+    if (error === undefined && this.received > 0 && this.received !== this.expected) error = this.invalid(`the runtime ended its answer mid-message (${this.received} of ${this.expected ?? "at least 5"} bytes)`);
     this.state = error ?? "ok";
     this.notify();
   }
@@ -93,8 +103,10 @@ export class RawAnswer {
     return this.joined;
   }
 
-  private header(): { length: number } {
-    const head = this.chunks[0].length >= 5 ? this.chunks[0] : joinChunks(this.chunks, this.received);
+  // The prefix, read from the first chunk when it holds it (the usual case), else joined.
+  private header(chunk?: Buffer): { length: number } {
+    const all = chunk ? [...this.chunks, chunk] : this.chunks;
+    const head = all[0].length >= 5 ? all[0] : Buffer.concat(all.slice(0, 5), 5);
     if (head[0] & 1) throw new ConnectError(`${this.what}: compressed messages are not supported`, Code.Unimplemented);
     const length = head.readUInt32BE(1);
     if (length > MAX_MESSAGE_BYTES) throw tooLarge(this.what, length);

@@ -26,9 +26,9 @@ const RST_NAMES = ["NO_ERROR", "PROTOCOL_ERROR", "INTERNAL_ERROR", "FLOW_CONTROL
 /** The error for an HTTP/2 stream the backend reset before answering. */
 export function resetError(rstCode: number, runtime: string): ConnectError {
   const text = `runtime ${runtime} reset the stream (${RST_NAMES[rstCode] ? `NGHTTP2_${RST_NAMES[rstCode]}` : rstCode})`;
-  if (rstCode === constants.NGHTTP2_CANCEL) return new ConnectError(text, Code.Canceled);
   if (rstCode === constants.NGHTTP2_ENHANCE_YOUR_CALM) return new ConnectError(text, Code.ResourceExhausted);
-  if (rstCode === constants.NGHTTP2_REFUSED_STREAM || rstCode === constants.NGHTTP2_NO_ERROR) return new ConnectError(text, Code.Unavailable);
+  // A runtime that cancels or refuses our stream failed to answer: kubelet should retry (we never see our own cancels here).
+  if (rstCode === constants.NGHTTP2_REFUSED_STREAM || rstCode === constants.NGHTTP2_NO_ERROR || rstCode === constants.NGHTTP2_CANCEL) return new ConnectError(text, Code.Unavailable);
   return new ConnectError(text, Code.Internal);
 }
 

@@ -2,9 +2,10 @@
 // SETTINGS, PING, GOAWAY, and header blocks bounded in size. It reads bytes from `receive` and
 // writes through an Output; it never parses or checks :authority, which on a Unix socket
 // means nothing (grpc-go before 1.58 sends the raw socket path there).
-import { CLIENT_PREFACE, ConnectionError, DEFAULT_MAX_FRAME, DEFAULT_WINDOW, ErrorCode, F, FRAME_HEADER, frame, goawayFrame, MAX_WINDOW, rstStreamFrame, S, settingsFrame, T, windowUpdateFrame } from "./frames.ts";
-import { HpackDecoder, HpackError, type HeaderList } from "./hpack.ts";
+import { CLIENT_PREFACE, ConnectionError, DEFAULT_MAX_FRAME, DEFAULT_WINDOW, ErrorCode, F, frame, goawayFrame, MAX_WINDOW, rstStreamFrame, S, settingsFrame, T, windowUpdateFrame } from "./frames.ts";
+import { HpackError, type HeaderList, type HeadersOut } from "./hpack.ts";
 import { Output, type Sink } from "./output.ts";
+import { Receiver, unpad, type FrameHandler } from "./receiver.ts";
 import { Sender } from "./sender.ts";
 import { H2Stream, type CloseCause, type StreamHost } from "./stream.ts";
 
@@ -26,18 +27,12 @@ export interface ConnectionOptions {
   readonly onClose?: (reason: string | undefined) => void;
 }
 
-/** What a header block may weigh on the wire, across CONTINUATION frames. */
-const MAX_HEADER_BLOCK = 256 * 1024;
-
 /** An HTTP/2 connection over a byte stream. */
-export class H2Connection implements StreamHost {
+export class H2Connection implements StreamHost, FrameHandler {
   readonly streams = new Map<number, H2Stream>();
   readonly output: Output;
   private readonly sender: Sender;
-  private readonly decoder: HpackDecoder;
-  private input: Buffer | undefined;
-  private prefaceLeft: number;
-  private block: { stream: number; flags: number; parts: Uint8Array[]; size: number } | undefined;
+  private readonly receiver: Receiver;
   /** Peer settings that shape what we send. */
   peerInitialWindow = DEFAULT_WINDOW;
   peerMaxStreams = Infinity;
@@ -56,8 +51,7 @@ export class H2Connection implements StreamHost {
   ) {
     this.output = new Output(sink, () => this.sender.pump());
     this.sender = new Sender(this.output);
-    this.decoder = new HpackDecoder(4096, opts.maxHeaderListSize);
-    this.prefaceLeft = opts.server ? CLIENT_PREFACE.length : 0;
+    this.receiver = new Receiver(opts.server, opts.maxHeaderListSize, this);
     if (!opts.server) this.output.push(CLIENT_PREFACE);
     const settings: [number, number][] = [
       [S.INITIAL_WINDOW_SIZE, opts.streamWindow],
@@ -77,7 +71,7 @@ export class H2Connection implements StreamHost {
   }
 
   /** Opens a stream (client side) and sends its request headers. */
-  request(headers: HeaderList, endStream = false): H2Stream {
+  request(headers: HeadersOut, endStream = false): H2Stream {
     if (this.closed || this.goawayReceived) throw new Error("the connection is closing");
     const stream = new H2Stream(this.nextStreamId, this, this.peerInitialWindow, this.opts.streamWindow);
     this.nextStreamId += 2;
@@ -89,29 +83,8 @@ export class H2Connection implements StreamHost {
   /** Feeds bytes read from the socket. */
   receive(chunk: Uint8Array): void {
     if (this.closed) return;
-    let data = this.input ? Buffer.concat([this.input, chunk]) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    this.input = undefined;
     try {
-      if (this.prefaceLeft > 0) {
-        const n = Math.min(this.prefaceLeft, data.length);
-        const at = CLIENT_PREFACE.length - this.prefaceLeft;
-        if (!data.subarray(0, n).equals(CLIENT_PREFACE.subarray(at, at + n))) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "not an HTTP/2 client preface");
-        this.prefaceLeft -= n;
-        data = data.subarray(n);
-      }
-      let at = 0;
-      while (data.length - at >= FRAME_HEADER && !this.closed) {
-        const length = (data[at] << 16) | (data[at + 1] << 8) | data[at + 2];
-        if (length > DEFAULT_MAX_FRAME) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, `a frame of ${length} bytes`);
-        if (data.length - at < FRAME_HEADER + length) break;
-        const type = data[at + 3];
-        const flags = data[at + 4];
-        const id = data.readUInt32BE(at + 5) & 0x7fffffff;
-        const payload = data.subarray(at + FRAME_HEADER, at + FRAME_HEADER + length);
-        at += FRAME_HEADER + length;
-        this.frame(type, flags, id, payload);
-      }
-      if (at < data.length && !this.closed) this.input = Buffer.from(data.subarray(at)); // a partial frame: copied, it is small
+      this.receiver.receive(chunk, () => this.closed);
     } catch (e) {
       if (e instanceof ConnectionError) return this.fail(e.code, e.message);
       if (e instanceof HpackError) return this.fail(ErrorCode.COMPRESSION_ERROR, e.message);
@@ -132,19 +105,20 @@ export class H2Connection implements StreamHost {
     if (this.streams.size === 0) this.end();
   }
 
-  /** The socket closed, or we give up: every stream closes as its connection is lost. */
+  /** The socket closed, or we give up: every stream closes as its connection is lost, and the socket is closed. */
   destroy(reason?: string): void {
     if (this.closed) return;
     this.closed = true;
     for (const s of [...this.streams.values()]) s.close(ErrorCode.CANCEL, "connection-lost");
     this.streams.clear();
     this.output.discard();
+    this.sink.end();
     this.opts.onClose?.(reason);
   }
 
   private fail(code: number, reason: string): void {
     this.output.push(goawayFrame(this.lastPeerStream, code, reason));
-    this.end();
+    this.output.drained(); // written now: destroy discards what is still queued
     this.destroy(reason);
   }
 
@@ -152,16 +126,9 @@ export class H2Connection implements StreamHost {
     queueMicrotask(() => this.sink.end()); // after the last frames are written
   }
 
-  private frame(type: number, flags: number, id: number, payload: Buffer): void {
-    if (this.block && (type !== T.CONTINUATION || id !== this.block.stream)) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "a header block was interrupted");
+  /** FrameHandler: frames other than DATA and header blocks. */
+  control(type: number, flags: number, id: number, payload: Buffer): void {
     switch (type) {
-      case T.DATA:
-        return this.data(flags, id, payload);
-      case T.HEADERS:
-        return this.headers(flags, id, payload);
-      case T.CONTINUATION:
-        if (!this.block) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "CONTINUATION without HEADERS");
-        return this.fragment(payload, flags);
       case T.RST_STREAM:
         if (payload.length !== 4) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "RST_STREAM of the wrong size");
         return this.closeStream(id, payload.readUInt32BE(0), "reset-by-peer");
@@ -182,8 +149,8 @@ export class H2Connection implements StreamHost {
     }
   }
 
-  private data(flags: number, id: number, payload: Buffer): void {
-    if (id === 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "DATA on stream 0");
+  /** FrameHandler: a DATA frame. */
+  data(flags: number, id: number, payload: Buffer): void {
     if (payload.length > this.recvWindow) throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, "the peer sent past the connection window");
     this.recvWindow -= payload.length;
     const body = unpad(payload, flags);
@@ -201,26 +168,8 @@ export class H2Connection implements StreamHost {
     if (flags & F.END_STREAM) this.remoteEnd(stream);
   }
 
-  private headers(flags: number, id: number, payload: Buffer): void {
-    if (id === 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "HEADERS on stream 0");
-    let fragment = unpad(payload, flags);
-    if (flags & F.PRIORITY) fragment = fragment.subarray(5);
-    this.block = { stream: id, flags, parts: [], size: 0 };
-    this.fragment(fragment, flags);
-  }
-
-  private fragment(part: Uint8Array, flags: number): void {
-    const block = this.block!;
-    block.size += part.length;
-    if (block.size > MAX_HEADER_BLOCK) throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `a header block over ${MAX_HEADER_BLOCK} bytes`);
-    block.parts.push(part);
-    if (!(flags & F.END_HEADERS)) return;
-    this.block = undefined;
-    const { headers, tooLarge } = this.decoder.decode(block.parts.length === 1 ? block.parts[0] : Buffer.concat(block.parts));
-    this.headerBlock(block.stream, (block.flags & F.END_STREAM) !== 0, headers, tooLarge);
-  }
-
-  private headerBlock(id: number, endStream: boolean, headers: HeaderList, tooLarge: boolean): void {
+  /** FrameHandler: a whole, decoded header block. */
+  headerBlock(id: number, endStream: boolean, headers: HeaderList, tooLarge: boolean): void {
     const stream = this.streams.get(id);
     if (stream) {
       if (stream.remoteEnded) return this.resetStream(stream, ErrorCode.STREAM_CLOSED);
@@ -323,7 +272,7 @@ export class H2Connection implements StreamHost {
   }
 
   // StreamHost: what streams ask of their connection.
-  sendHeaders(stream: H2Stream, headers: HeaderList, endStream: boolean): void {
+  sendHeaders(stream: H2Stream, headers: HeadersOut, endStream: boolean): void {
     this.sender.headers(stream.id, headers, endStream);
     if (endStream && stream.remoteEnded) this.closeStream(stream.id, ErrorCode.NO_ERROR, "done");
   }
@@ -340,11 +289,4 @@ export class H2Connection implements StreamHost {
     stream.recvWindow += bytes;
     this.output.push(windowUpdateFrame(stream.id, bytes));
   }
-}
-
-function unpad(payload: Buffer, flags: number): Buffer {
-  if (!(flags & F.PADDED)) return payload;
-  const pad = payload[0];
-  if (pad >= payload.length) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "padding longer than the frame");
-  return payload.subarray(1, payload.length - pad);
 }

@@ -6,9 +6,15 @@ import { H2Connection, type ConnectionOptions } from "./connection.ts";
 
 export type H2Settings = Omit<ConnectionOptions, "server" | "onStream" | "onGoaway" | "onClose">;
 
+/** What a listener does with one accepted connection. */
+export interface ConnectionHandlers extends Pick<ConnectionOptions, "onStream" | "onClose"> {
+  /** The connection, once made (before its first frame). */
+  attached?(conn: H2Connection): void;
+}
+
 export interface ListenOptions extends H2Settings {
-  /** A new connection: its options' callbacks (streams, close); return undefined to refuse it. */
-  accept(): Pick<ConnectionOptions, "onStream" | "onClose"> | undefined;
+  /** A new connection: its handlers, or undefined to refuse it (the socket is closed). */
+  accept(): ConnectionHandlers | undefined;
 }
 
 export interface H2Listener {
@@ -22,9 +28,11 @@ export function listenH2(path: string, opts: ListenOptions): H2Listener {
     unix: path,
     socket: {
       open(socket) {
-        const callbacks = opts.accept();
-        if (!callbacks) return void socket.end();
-        socket.data = { conn: new H2Connection(sinkOf(socket), { ...opts, ...callbacks, server: true }) };
+        const handlers = opts.accept();
+        if (!handlers) return void socket.end();
+        const conn = new H2Connection(sinkOf(socket), { ...opts, onStream: handlers.onStream, onClose: handlers.onClose, server: true });
+        socket.data = { conn };
+        handlers.attached?.(conn);
       },
       data: (socket, chunk) => socket.data.conn?.receive(chunk),
       drain: (socket) => socket.data.conn?.drained(),

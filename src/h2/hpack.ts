@@ -6,6 +6,9 @@ import { STATIC_NAME_INDEX, STATIC_PAIR_INDEX, STATIC_TABLE } from "./static-tab
 /** A header list as [name, value] pairs, in the order they came. */
 export type HeaderList = [string, string][];
 
+/** Headers to send: a list, or a block encoded once with encodeHeaders. */
+export type HeadersOut = readonly (readonly [string, string])[] | Uint8Array;
+
 /** A header block that does not decode: a connection error (COMPRESSION_ERROR), since the table is lost. */
 export class HpackError extends Error {}
 

@@ -2,7 +2,7 @@
 // one frame per stream per round so concurrent answers share the connection, and none while
 // the socket is behind (the Output is full): backpressure reaches the writers.
 import { DEFAULT_MAX_FRAME, DEFAULT_WINDOW, F, frame, frameHeader, T } from "./frames.ts";
-import { encodeHeaders, type HeaderList } from "./hpack.ts";
+import { encodeHeaders, type HeadersOut } from "./hpack.ts";
 import type { Output } from "./output.ts";
 import type { H2Stream } from "./stream.ts";
 
@@ -16,9 +16,9 @@ export class Sender {
 
   constructor(private readonly output: Output) {}
 
-  /** A header block: HEADERS, then CONTINUATION frames when it outgrows a frame. */
-  headers(id: number, headers: HeaderList, endStream: boolean): void {
-    const block = encodeHeaders(headers);
+  /** A header block (a list, or one encoded once with encodeHeaders): HEADERS, then CONTINUATION frames when it outgrows a frame. */
+  headers(id: number, headers: HeadersOut, endStream: boolean): void {
+    const block = headers instanceof Uint8Array ? headers : encodeHeaders(headers);
     const end = endStream ? F.END_STREAM : 0;
     if (block.length <= this.maxFrame) return this.output.push(frame(T.HEADERS, end | F.END_HEADERS, id, block));
     for (let at = 0; at < block.length; at += this.maxFrame) {

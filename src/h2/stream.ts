@@ -1,13 +1,13 @@
 // One HTTP/2 stream as its user sees it: callbacks for what the peer sends, and headers,
 // data (flow-controlled; a write resolves once framed), trailers and resets to send.
-import type { HeaderList } from "./hpack.ts";
+import type { HeaderList, HeadersOut } from "./hpack.ts";
 
 /** Why a stream closed: both sides ended, a reset (theirs or ours), or the connection went away. */
 export type CloseCause = "done" | "reset-by-peer" | "reset" | "connection-lost" | "refused";
 
 /** What a stream needs of its connection. */
 export interface StreamHost {
-  sendHeaders(stream: H2Stream, headers: HeaderList, endStream: boolean): void;
+  sendHeaders(stream: H2Stream, headers: HeadersOut, endStream: boolean): void;
   /** The stream has data (or its end) queued: frame what the windows allow. */
   schedule(stream: H2Stream): void;
   /** Sends RST_STREAM and forgets the stream. */
@@ -46,7 +46,7 @@ export class H2Stream {
   sendWindow: number;
   /** Queued writes, and the trailers (or a bare end) that follow them. */
   readonly writes: Write[] = [];
-  ending: HeaderList | true | undefined;
+  ending: HeadersOut | true | undefined;
   private paused = false;
   private uncredited = 0;
   private readonly creditBatch: number;
@@ -62,8 +62,8 @@ export class H2Stream {
     this.creditBatch = recvWindow / 4;
   }
 
-  /** Sends headers (or, with `endStream`, a headers-only answer such as gRPC's trailers-only). */
-  sendHeaders(headers: HeaderList, endStream = false): void {
+  /** Sends headers, a list or a block encoded once (with `endStream`, a headers-only answer such as gRPC's trailers-only). */
+  sendHeaders(headers: HeadersOut, endStream = false): void {
     if (this.closed || this.localEnded) return;
     this.headersSent = true;
     if (endStream) this.localEnded = true;
@@ -80,7 +80,7 @@ export class H2Stream {
   }
 
   /** Ends our side after the queued data: with trailers, or with an empty DATA frame. */
-  end(trailers?: HeaderList): void {
+  end(trailers?: HeadersOut): void {
     if (this.closed || this.localEnded || this.ending) return;
     this.ending = trailers ?? true;
     this.host.schedule(this);
@@ -124,8 +124,10 @@ export class H2Stream {
     if (this.closed) return;
     this.closed = true;
     this.rstCode = code;
-    const error = new Error(`stream ${this.id} closed (${cause}, code ${code})`);
-    for (const w of this.writes.splice(0)) w.reject(error);
+    if (this.writes.length > 0) {
+      const error = new Error(`stream ${this.id} closed (${cause}, code ${code})`);
+      for (const w of this.writes.splice(0)) w.reject(error);
+    }
     this.onClose(code, cause);
   }
 }

@@ -2,13 +2,15 @@
 // proxy's byte budget), dispatch it, and write the answer, ending the stream of a client that
 // stops reading. Nothing a client sends may throw out of here.
 import { Code, ConnectError } from "@connectrpc/connect";
-import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
 import { methodTable } from "../core/methods.ts";
 import type { ByteBudget } from "../grpc/byte-budget.ts";
 import type { Call, Handlers } from "../grpc/call.ts";
 import { joinChunks, MAX_MESSAGE_BYTES, tooLarge, unwrapUnary } from "../grpc/envelope.ts";
-import { statusFields } from "../grpc/status.ts";
+import { field, statusFields, type Fields } from "../grpc/status.ts";
 import { parseGrpcTimeout } from "../grpc/timeout.ts";
+import { ErrorCode } from "../h2/frames.ts";
+import { encodeHeaders } from "../h2/hpack.ts";
+import type { H2Stream } from "../h2/stream.ts";
 import { framedMessage, settledBuffer, writeAnswer } from "./answer-writer.ts";
 import { watchBody } from "./body-watch.ts";
 import { whenTaken } from "./when-taken.ts";
@@ -24,23 +26,25 @@ export interface StreamOptions {
   readonly onStuck: (path: string) => void;
 }
 
-const okHeaders = { ":status": 200, "content-type": "application/grpc", "grpc-accept-encoding": "identity" };
-const okTrailers = { "grpc-status": "0" };
+// Encoded once: every answer starts and (when well) ends with the same fields.
+const OK_HEADERS = encodeHeaders([[":status", "200"], ["content-type", "application/grpc"], ["grpc-accept-encoding", "identity"]]);
+const OK_TRAILERS = encodeHeaders([["grpc-status", "0"]]);
+const OK_TRAILERS_ONLY = encodeHeaders([[":status", "200"], ["content-type", "application/grpc"], ["grpc-status", "0"]]);
 
 /** Serves one stream. The :authority is never read: on a Unix socket it means nothing. */
-export function serveStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, opts: StreamOptions): void {
-  stream.on("error", () => {}); // a client reset is reported by "close"; never an uncaught error
-  const path = String(headers[":path"] ?? "");
-  if (headers[":method"] !== "POST" || !/^application\/grpc(\+proto)?(;|$)/.test(String(headers["content-type"] ?? ""))) {
+export function serveStream(stream: H2Stream, headers: Fields, opts: StreamOptions): void {
+  const path = field(headers, ":path") ?? "";
+  const method = field(headers, ":method");
+  if (method !== "POST" || !/^application\/grpc(\+proto)?(;|$)/.test(field(headers, "content-type") ?? "")) {
     // Not gRPC: answer as HTTP does (415 is what gRPC servers send for a wrong content-type).
-    return respondHttp(stream, headers[":method"] !== "POST" ? 405 : 415);
+    return respondHttp(stream, method !== "POST" ? 405 : 415);
   }
   let deadline: number | undefined;
   try {
-    const ms = parseGrpcTimeout(headers["grpc-timeout"]);
+    const ms = parseGrpcTimeout(field(headers, "grpc-timeout"));
     if (ms !== undefined) deadline = Date.now() + ms;
-    const encoding = headers["grpc-encoding"];
-    if (encoding !== undefined && encoding !== "identity") throw new ConnectError(`grpc-encoding ${String(encoding)} is not supported; send identity`, Code.Unimplemented);
+    const encoding = field(headers, "grpc-encoding");
+    if (encoding !== undefined && encoding !== "identity") throw new ConnectError(`grpc-encoding ${encoding} is not supported; send identity`, Code.Unimplemented);
   } catch (e) {
     return fail(stream, asError(e));
   }
@@ -52,15 +56,15 @@ export function serveStream(stream: ServerHttp2Stream, headers: IncomingHttpHead
   const refuse = (error: ConnectError) => {
     done = true;
     fail(stream, error);
-    stream.close(constants.NGHTTP2_NO_ERROR);
+    stream.reset(ErrorCode.NO_ERROR); // stop the rest of the body
   };
   const bodyArrived = watchBody(refuse);
-  stream.on("close", () => {
+  stream.onClose = () => {
     bodyArrived();
     ledger.release();
     if (!done) controller.abort();
-  });
-  stream.on("data", (chunk: Buffer) => {
+  };
+  stream.onData = (chunk) => {
     if (done) return;
     total += chunk.length;
     try {
@@ -70,8 +74,8 @@ export function serveStream(stream: ServerHttp2Stream, headers: IncomingHttpHead
       return refuse(asError(e));
     }
     chunks.push(chunk);
-  });
-  stream.on("end", () => {
+  };
+  stream.onEnd = () => {
     bodyArrived();
     if (done) return;
     let request: Buffer;
@@ -87,44 +91,46 @@ export function serveStream(stream: ServerHttp2Stream, headers: IncomingHttpHead
       done = true;
       // A ConnectError is a status someone meant (a runtime's, or ours naming what was wrong).
       if (!(e instanceof ConnectError)) opts.onFault(e);
-      if (stream.headersSent) endWith(stream, asError(e));
+      if (stream.headersSent) stream.end(statusFields(asError(e)));
       else fail(stream, asError(e));
     };
     const stuck = () => {
       done = true;
       controller.abort(); // the runtime's call is canceled too
       opts.onStuck(path);
-      stream.close(constants.NGHTTP2_CANCEL);
+      stream.reset(ErrorCode.CANCEL);
     };
     if (row?.streaming) return serveServerStream(stream, call, opts, failed, stuck, () => (done = true));
     opts.handlers.unary(call).then((answer) => {
-      if (stream.closed || stream.destroyed) return controller.abort();
-      stream.respond(okHeaders, { waitForTrailers: true });
+      if (stream.closed) return controller.abort();
+      stream.sendHeaders(OK_HEADERS);
       const whole = settledBuffer(answer);
       if (whole) {
         done = true;
-        stream.once("wantTrailers", () => stream.sendTrailers(okTrailers));
-        stream.end(whole);
+        void stream.write(whole).catch(() => {});
+        stream.end(OK_TRAILERS);
         return;
       }
       // Until the answer is written, the client going away cancels the runtime's call (`done` unset).
-      writeAnswer({ write: (b) => whenTaken(stream, b, opts.stuckReaderMs) }, answer).then(() => {
-        done = true;
-        endWith(stream);
-      }, (e) => (e === whenTaken.STUCK ? stuck() : failed(e)));
+      writeAnswer({ write: (b) => whenTaken(stream, b, opts.stuckReaderMs) }, answer).then(
+        () => {
+          done = true;
+          stream.end(OK_TRAILERS);
+        },
+        (e) => {
+          controller.abort(); // whatever failed, the runtime's call ends with it
+          e === whenTaken.STUCK ? stuck() : failed(e);
+        },
+      );
     }, failed);
-  });
+  };
 }
 
 // Server-streaming: messages go out one by one, each taken before the next is read.
-function serveServerStream(stream: ServerHttp2Stream, call: Call, opts: StreamOptions, failed: (e: unknown) => void, stuck: () => void, ended: () => void): void {
-  let started = false;
+function serveServerStream(stream: H2Stream, call: Call, opts: StreamOptions, failed: (e: unknown) => void, stuck: () => void, ended: () => void): void {
   const send = (m: Uint8Array) => {
-    if (stream.closed || stream.destroyed) return Promise.reject(new ConnectError("the client went away", Code.Canceled));
-    if (!started) {
-      started = true;
-      stream.respond(okHeaders, { waitForTrailers: true });
-    }
+    if (stream.closed) return Promise.reject(new ConnectError("the client went away", Code.Canceled));
+    if (!stream.headersSent) stream.sendHeaders(OK_HEADERS);
     return whenTaken(stream, framedMessage(m), opts.stuckReaderMs).catch((e) => {
       if (e === whenTaken.STUCK) stuck();
       throw new ConnectError("the client stopped reading", Code.Canceled);
@@ -132,28 +138,21 @@ function serveServerStream(stream: ServerHttp2Stream, call: Call, opts: StreamOp
   };
   opts.handlers.stream(call, send).then(() => {
     ended();
-    if (started) endWith(stream);
-    else if (!stream.closed && !stream.destroyed) stream.respond({ ...okHeaders, ...okTrailers }, { endStream: true }); // no messages: trailers-only OK
+    if (stream.headersSent) stream.end(OK_TRAILERS);
+    else stream.sendHeaders(OK_TRAILERS_ONLY, true); // no messages: trailers-only OK
   }, failed);
 }
 
 /** Answers an error trailers-only: the status rides in the response headers, with no body. */
-function fail(stream: ServerHttp2Stream, error: ConnectError): void {
-  if (stream.closed || stream.destroyed || stream.headersSent) return;
-  stream.respond({ ...okHeaders, ...statusFields(error) }, { endStream: true });
+function fail(stream: H2Stream, error: ConnectError): void {
+  if (stream.closed || stream.headersSent) return;
+  stream.sendHeaders([[":status", "200"], ["content-type", "application/grpc"], ...statusFields(error)], true);
 }
 
-// After the headers went out, the status goes in the trailers.
-function endWith(stream: ServerHttp2Stream, error?: ConnectError): void {
-  if (stream.closed || stream.destroyed) return;
-  stream.once("wantTrailers", () => stream.sendTrailers(error ? statusFields(error) : okTrailers));
+function respondHttp(stream: H2Stream, status: number): void {
+  stream.sendHeaders([[":status", String(status)], ["content-type", "text/plain"]]);
+  void stream.write(Buffer.from(status === 415 ? "criproxy serves gRPC (content-type application/grpc)\n" : "criproxy serves gRPC over POST\n")).catch(() => {});
   stream.end();
-}
-
-function respondHttp(stream: ServerHttp2Stream, status: number): void {
-  if (stream.closed || stream.destroyed) return;
-  stream.respond({ ":status": status, "content-type": "text/plain" });
-  stream.end(status === 415 ? "criproxy serves gRPC (content-type application/grpc)\n" : "criproxy serves gRPC over POST\n");
 }
 
 function asError(e: unknown): ConnectError {

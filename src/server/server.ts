@@ -1,12 +1,11 @@
-// The CRI endpoint: an HTTP/2 cleartext server on a Unix socket, as kubelet's grpc-go dials it.
-// Connections are bounded in number and closed when idle; streams in number per connection.
-import { createServer, type Http2Server, type Http2Session, type ServerHttp2Stream } from "node:http2";
-import { createServer as createNetServer, type Socket } from "node:net";
+// The CRI endpoint: HTTP/2 (src/h2) on a Unix socket, as kubelet's grpc-go dials it. Every
+// :authority is served (it is never read). Connections are bounded in number and closed when
+// idle; streams in number per connection; header lists in size.
 import { existsSync, lstatSync, unlinkSync } from "node:fs";
 import type { ByteBudget } from "../grpc/byte-budget.ts";
 import type { Handlers } from "../grpc/call.ts";
-import { SESSION_MEMORY_MB } from "../grpc/http2-limits.ts";
-import { filteredSocket } from "./filtered-socket.ts";
+import type { H2Connection } from "../h2/connection.ts";
+import { listenH2, type H2Listener } from "../h2/endpoint.ts";
 import { serveStream } from "./serve-stream.ts";
 import { bindPrivately, prepareSocketPath } from "./socket.ts";
 
@@ -16,8 +15,6 @@ export interface ServerOptions {
   readonly budget: ByteBudget;
   /** Group for the socket (`--socket-group`), as a gid. */
   readonly gid?: number;
-  /** Pass every connection through the AuthorityFilter (`--rewrite-authority`). */
-  readonly rewriteAuthority?: boolean;
   /** Open connections at most; more are closed at once (kubelet holds one or two). */
   readonly maxConnections?: number;
   /** A connection with no open stream for this long is closed (GOAWAY); clients reconnect. */
@@ -39,92 +36,83 @@ export interface RunningServer {
   stats(): { connections: number; streams: number };
 }
 
-export const SERVER_DEFAULTS = { maxConnections: 256, idleMs: 5 * 60_000, stuckReaderMs: 60_000, maxConcurrentStreams: 256 } as const;
+export const SERVER_DEFAULTS = { maxConnections: 256, idleMs: 5 * 60_000, stuckReaderMs: 60_000 } as const;
+
+/** HTTP/2 settings towards clients: kubelet's requests are small; 16 MiB ones still pass, window by window. */
+const H2_SETTINGS = { maxConcurrentStreams: 256, streamWindow: 1024 * 1024, connectionWindow: 16 * 1024 * 1024, maxHeaderListSize: 64 * 1024 };
 
 /** Starts serving on the socket; resolves once it accepts connections. */
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const { maxConnections, idleMs, stuckReaderMs } = { ...SERVER_DEFAULTS, ...definedOnly(opts) };
-  const server: Http2Server = createServer({
-    maxSessionMemory: SESSION_MEMORY_MB,
-    settings: { initialWindowSize: 4 * 1024 * 1024, maxConcurrentStreams: SERVER_DEFAULTS.maxConcurrentStreams },
-  });
-  // Connections are accepted here and handed to the HTTP/2 server: as they are (Bun's native
-  // fast path), or through the AuthorityFilter when --rewrite-authority asks for it.
-  const sockets = new Set<Socket>();
-  const listener = createNetServer((raw) => {
-    raw.on("error", () => {});
-    if (sockets.size >= maxConnections) {
-      opts.onClient(`a connection was refused: ${maxConnections} are open already`);
-      return void raw.destroy();
-    }
-    sockets.add(raw);
-    raw.on("close", () => sockets.delete(raw));
-    server.emit("connection", opts.rewriteAuthority ? filteredSocket(raw) : raw);
-  });
-  const sessions = new Map<Http2Session, { streams: number; idle?: ReturnType<typeof setTimeout> }>();
+  const conns = new Map<H2Connection, { idle?: ReturnType<typeof setTimeout> }>();
   let streams = 0;
-  const idleFrom = (session: Http2Session, s: { idle?: ReturnType<typeof setTimeout> }) => {
-    s.idle = setTimeout(() => session.close(), idleMs);
-    s.idle.unref?.();
-  };
   // One reference read per stream: a reload swaps it atomically between two calls.
   let handlers = opts.handlers;
-  server.on("session", (session) => {
-    const s: { streams: number; idle?: ReturnType<typeof setTimeout> } = { streams: 0 };
-    sessions.set(session, s);
-    idleFrom(session, s);
-    session.on("error", () => {}); // garbage on the wire ends that connection only
-    session.on("close", () => {
-      clearTimeout(sessions.get(session)?.idle);
-      sessions.delete(session);
-    });
-  });
-  server.on("sessionError", () => {});
-  server.on("stream", (stream: ServerHttp2Stream, headers) => {
-    const s = sessions.get(stream.session!);
-    streams++;
-    if (s) {
-      s.streams++;
-      clearTimeout(s.idle);
-    }
-    stream.once("close", () => {
-      streams--;
-      if (s && --s.streams === 0 && !stream.session?.closed) idleFrom(stream.session!, s);
-    });
-    try {
-      serveStream(stream, headers, { handlers, budget: opts.budget, stuckReaderMs, onFault: opts.onFault, onStuck: (path) => opts.onClient(`a client stopped reading ${path} for ${stuckReaderMs / 1000}s; its stream was ended`) });
-    } catch (e) {
-      opts.onFault(e);
-      stream.destroy();
-    }
-  });
+  const idleFrom = (conn: H2Connection) => {
+    const state = conns.get(conn);
+    if (!state) return;
+    clearTimeout(state.idle);
+    state.idle = setTimeout(() => conn.goaway(), idleMs);
+    state.idle.unref?.();
+  };
+  const streamOptions = () => ({ handlers, budget: opts.budget, stuckReaderMs, onFault: opts.onFault, onStuck: (path: string) => opts.onClient(`a client stopped reading ${path} for ${stuckReaderMs / 1000}s; its stream was ended`) });
+  let listener: H2Listener | undefined;
   prepareSocketPath(opts.listen);
   await bindPrivately(
     opts.listen,
-    (at) =>
-      new Promise<void>((resolve, reject) => {
-        listener.once("error", reject);
-        listener.listen(at, () => {
-          listener.off("error", reject);
-          resolve();
-        });
-      }),
+    async (at) => {
+      listener = listenH2(at, {
+        ...H2_SETTINGS,
+        accept() {
+          if (conns.size >= maxConnections) {
+            opts.onClient(`a connection was refused: ${maxConnections} are open already`);
+            return undefined;
+          }
+          let conn: H2Connection;
+          return {
+            attached(c) {
+              conn = c;
+              conns.set(c, {});
+              idleFrom(c);
+            },
+            onStream(stream, headers) {
+              streams++;
+              clearTimeout(conns.get(conn)?.idle);
+              try {
+                serveStream(stream, headers, streamOptions());
+              } catch (e) {
+                opts.onFault(e);
+                stream.reset(2);
+              }
+              const served = stream.onClose;
+              stream.onClose = (code, cause) => {
+                streams--;
+                if (conn.active === 0) idleFrom(conn);
+                served(code, cause);
+              };
+            },
+            onClose() {
+              clearTimeout(conns.get(conn)?.idle);
+              conns.delete(conn);
+            },
+          };
+        },
+      });
+    },
     opts.gid,
   );
-  listener.on("error", opts.onFault);
 
   return {
     swap(next) {
       handlers = next;
     },
-    stats: () => ({ connections: sockets.size, streams }),
+    stats: () => ({ connections: conns.size, streams }),
     async close(graceMs) {
-      listener.close(); // no new connections
-      const drained = Promise.all([...sessions.keys()].map((s) => new Promise<void>((resolve) => (s.closed ? resolve() : s.close(() => resolve()))))); // GOAWAY: in-flight streams finish
-      const timeout = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref?.());
-      await Promise.race([drained, timeout]);
-      for (const s of sessions.keys()) s.destroy();
-      for (const raw of sockets) raw.destroy();
+      listener?.stop(); // no new connections
+      for (const c of conns.keys()) c.goaway(); // in-flight streams finish
+      const deadline = Date.now() + graceMs;
+      while (conns.size > 0 && Date.now() < deadline) await Bun.sleep(Math.min(20, deadline - Date.now()));
+      for (const c of [...conns.keys()]) c.destroy("the proxy is stopping");
       removeSocket(opts.listen);
     },
   };

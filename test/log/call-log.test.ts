@@ -29,7 +29,7 @@ function logged(v: number, format: "text" | "json" = "text") {
 
 describe("whose failure", () => {
   // What containerd answers when a pull fails: Unknown, with its own text.
-  const pullFailed = errorFromFields({ "grpc-status": "2", "grpc-message": "failed to pull and unpack image \"docker.io/library/nope:1\": not found" })!;
+  const pullFailed = errorFromFields([["grpc-status", "2"], ["grpc-message", "failed to pull and unpack image \"docker.io/library/nope:1\": not found"]])!;
   const pull = () => call(path("PullImage", "ImageService"), toBinary(PullImageRequestSchema, create(PullImageRequestSchema, { image: { image: "docker.io/library/nope:1" } })));
 
   test("a runtime's status, whatever its code, is one FAIL line at -v 2 with no stack", async () => {
