@@ -24,7 +24,7 @@ export interface Outcome {
   readonly codes: readonly Code[] | readonly 0[];
   /** The error's message names the runtime (false where kubelet's own client may be the one to find the fault). */
   readonly namesRuntime: boolean;
-  /** The runtime's grpc-message, passed on verbatim. */
+  /** The runtime's grpc-message reaches kubelet verbatim (provoke makes the sent one unique per case). */
   readonly message?: string;
   /** The runtime never finishes: only a deadline or a budget ends the call. */
   readonly stall: boolean;
