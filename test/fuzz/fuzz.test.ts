@@ -1,6 +1,7 @@
 // The fuzzer, briefly, inside `bun test` (CI also runs `bun run fuzz --seconds 60`): random and
 // mutated HTTP/2, gRPC envelopes and protobuf bodies crash no proxy, leak nothing, hang no stream.
 import { expect, test } from "bun:test";
+import { createServer } from "node:http2";
 import { exchange } from "./exchange.ts";
 import { encodeFrame, Flag, FrameType, grpcRequestHeaders, headerBlock, PREFACE, settingsFrame } from "./h2-frames.ts";
 import { inputOf, runFuzz } from "./fuzz-run.ts";
@@ -25,6 +26,26 @@ test("the fuzzer's own frames make a call the proxy answers with a status", asyn
     await fake.kill();
   }
 }, 20_000);
+
+test("a server that never answers a stream is caught as a hang; one that resets it is not", async () => {
+  const server = createServer();
+  server.on("stream", (stream, headers) => {
+    stream.on("error", () => {});
+    if (headers[":path"] === "/reset") stream.close(2); // a reset is an answer
+  });
+  const socket = tempSocket("fuzz-mute");
+  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  try {
+    const call = (path: string) =>
+      Buffer.concat([PREFACE, settingsFrame(), encodeFrame(FrameType.HEADERS, Flag.END_HEADERS | Flag.END_STREAM, 1, headerBlock(grpcRequestHeaders(path)))]);
+    const mute = await exchange(socket, { kind: "grpc-calls", summary: "", bytes: call("/mute"), owed: [1], grpc: [1] }, { answerMs: 300, lingerMs: 0 });
+    expect(mute.hanging).toEqual([1]);
+    const reset = await exchange(socket, { kind: "grpc-calls", summary: "", bytes: call("/reset"), owed: [1], grpc: [1] }, { answerMs: 300, lingerMs: 0 });
+    expect(reset.hanging).toEqual([]);
+  } finally {
+    server.close();
+  }
+});
 
 test("an input is the same bytes every time from its seed and index", () => {
   expect(inputOf(7, 42).bytes).toEqual(inputOf(7, 42).bytes);
