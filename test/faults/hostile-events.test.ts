@@ -14,7 +14,9 @@ import { waitFor } from "../support/wait.ts";
 
 const EVENTS = pathOf("GetContainerEvents");
 /** Time for the fault to happen after the runtime got the call (its scripted beat is 30 ms). */
-const FAULT_MS = 300;
+const FAULT_MS = 150;
+/** A fault that ends the runtime's stream is seen to end it before the fake's event (stalls wait this out). */
+const ENDED_MS = 1000;
 /** How long the fake's event may take to reach kubelet through the proxy. */
 const DELIVERY_MS = 2000;
 let serial = 0;
@@ -42,6 +44,7 @@ async function eventsSurvive(topo: Topology): Promise<string[]> {
     const opened = (async () => {
       await waitFor(async () => (await topo.hostile.count(EVENTS)) > before && topo.fake.eventSubscribers > 0, 5000, "both runtimes asked for events");
       await Bun.sleep(FAULT_MS);
+      await waitFor(async () => (await topo.hostile.stats()).open === 0, ENDED_MS).catch(() => {});
       if (ended) return;
       const id = `fake-event-${++serial}`;
       topo.fake.emit(create(ContainerEventResponseSchema, { containerId: id, containerEventType: ContainerEventType.CONTAINER_STARTED_EVENT, createdAt: 1n }));
