@@ -23,16 +23,16 @@ export function claims(schema: DescMessage, msg: Message, table: RoutingTable): 
   const found: Claim[] = [];
   const pod = sandboxConfigTarget(schema, msg);
   if (pod !== "") found.push(annotation(pod, table));
-  const specs = new Set<Message>();
+  let specs: Set<Message> | undefined; // ImageSpecs whose annotation is counted (once each)
   rewriteStrings(
     schema,
     msg,
     (cls, value, parent) => {
       // An ImageSpec's annotation is a claim of its own: an image of another runtime beside it is a conflict.
-      if (!specs.has(parent.message)) {
+      const target = imageSpecTarget(parent);
+      if (target !== "" && !(specs ??= new Set()).has(parent.message)) {
         specs.add(parent.message);
-        const target = imageSpecTarget(parent);
-        if (target !== "") found.push(annotation(target, table));
+        found.push(annotation(target, table));
       }
       if (value !== "") found.push({ cls, value, backend: owner(cls, value, parent, table, pod) });
       return value;
