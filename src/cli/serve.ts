@@ -5,13 +5,14 @@ import { defaults, FlagError, type Config } from "../config/config.ts";
 import { givenFlags, loadConfig } from "../config/config-file.ts";
 import { startDaemon } from "../daemon/daemon.ts";
 import { createLogger } from "../log/logger.ts";
+import { repeatedFlags } from "./repeated-flags.ts";
 
 export const serveArgs = {
   config: { type: "string", description: "YAML (.yaml) or TOML (.toml) file with these settings; flags override it; SIGHUP re-reads it. Example: --config /etc/criproxy/config.yaml", valueHint: "FILE" },
   listen: { type: "string", description: `Unix socket kubelet connects to (default ${defaults.listen}). Example: --listen /run/criproxy.sock`, valueHint: "PATH" },
   connect: {
     type: "string",
-    description: `Runtimes: the primary first, then NAME:ENDPOINT entries (default ${defaults.connect}). Example: --connect /run/containerd/containerd.sock,vm:unix:///run/vm.sock`,
+    description: `Runtimes: the primary first, then NAME:ENDPOINT entries, comma-separated or repeated (default ${defaults.connect}). Example: --connect /run/containerd/containerd.sock,vm:unix:///run/vm.sock`,
     valueHint: "ENDPOINTS",
   },
   v: { type: "string", description: "Log level 0-5: 2 failed calls, 3 state-changing calls dumped, 4 status calls, 5 list calls. Example: -v 3", valueHint: "N" },
@@ -42,7 +43,8 @@ export default defineCommand({
   args: serveArgs,
   async run({ args, rawArgs }) {
     let config: Config;
-    const cli = givenFlags(args as Record<string, unknown>);
+    // Repeated --connect and --runtime-handler all count (citty would keep only the last).
+    const cli = givenFlags({ ...(args as Record<string, unknown>), ...repeatedFlags(rawArgs) });
     try {
       rejectUnknownFlags(rawArgs);
       config = loadConfig(cli);

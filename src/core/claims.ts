@@ -1,26 +1,40 @@
-// Which runtime each id, image and handler in a request names: the facts route() decides on.
+// Which runtime each id, image, handler and target-runtime annotation in a request names: the
+// facts route() decides on.
 import type { DescMessage, Message } from "@bufbuild/protobuf";
 import type { ReflectMessage } from "@bufbuild/protobuf/reflect";
 import { fieldPlan, type FieldClass } from "./fields.ts";
 import { isDigest, splitId, splitImage } from "./names.ts";
 import { rewriteStrings } from "./rewrite.ts";
 import type { RoutingTable } from "./routing-table.ts";
+import { imageSpecTarget, sandboxConfigTarget, TARGET_RUNTIME_ANNOTATION } from "./target-runtime.ts";
 
-/** A non-empty classified value in a request and the backend it names (undefined: names none, e.g. a digest). */
+/** What a claim is: a classified field, or a `kubernetes.io/target-runtime` annotation (in an ImageSpec or the sandbox config). */
+export type ClaimClass = FieldClass | "annotation";
+
+/** A non-empty classified value in a request and the backend it names (undefined: names none, e.g. a digest or an unknown runtime). */
 export interface Claim {
-  readonly cls: FieldClass;
+  readonly cls: ClaimClass;
   readonly value: string;
   readonly backend: string | undefined;
 }
 
-/** Every non-empty id, image and handler in msg, with the backend each names. */
+/** Every non-empty id, image, handler and target-runtime annotation in msg, with the backend each names. */
 export function claims(schema: DescMessage, msg: Message, table: RoutingTable): Claim[] {
   const found: Claim[] = [];
+  const pod = sandboxConfigTarget(schema, msg);
+  if (pod !== "") found.push(annotation(pod, table));
+  let specs: Set<Message> | undefined; // ImageSpecs whose annotation is counted (once each)
   rewriteStrings(
     schema,
     msg,
     (cls, value, parent) => {
-      if (value !== "") found.push({ cls, value, backend: owner(cls, value, parent, table) });
+      // An ImageSpec's annotation is a claim of its own: an image of another runtime beside it is a conflict.
+      const target = imageSpecTarget(parent);
+      if (target !== "" && !(specs ??= new Set()).has(parent.message)) {
+        specs.add(parent.message);
+        found.push(annotation(target, table));
+      }
+      if (value !== "") found.push({ cls, value, backend: owner(cls, value, parent, table, pod) });
       return value;
     },
     false,
@@ -35,13 +49,22 @@ export function claimedBackends(found: readonly Claim[]): string[] {
   return [...backends];
 }
 
+/** A target-runtime annotation naming no configured runtime, if the request has one. */
+export function unknownTarget(found: readonly Claim[]): Claim | undefined {
+  return found.find((c) => c.cls === "annotation" && c.backend === undefined);
+}
+
 /** How an error message names a claimed value: `image "vm/x"`, `container "vm__4f1c"`. */
 export function describeClaim(c: Claim): string {
-  const noun = { "sandbox-id": "pod sandbox", "container-id": "container", image: "image", handler: "runtime handler" }[c.cls];
+  const noun = { "sandbox-id": "pod sandbox", "container-id": "container", image: "image", handler: "runtime handler", annotation: `annotation ${TARGET_RUNTIME_ANNOTATION}` }[c.cls];
   return `${noun} "${c.value}"`;
 }
 
-function owner(cls: FieldClass, value: string, parent: ReflectMessage, table: RoutingTable): string | undefined {
+function annotation(value: string, table: RoutingTable): Claim {
+  return { cls: "annotation", value, backend: table.nameSet.has(value) ? value : undefined };
+}
+
+function owner(cls: FieldClass, value: string, parent: ReflectMessage, table: RoutingTable, pod: string): string | undefined {
   // An unclaimed handler is the primary's own or its default: it does not pick a runtime by itself.
   if (cls === "handler") return table.handlers.get(value)?.backend;
   if (cls !== "image") return splitId(value, table.nameSet).backend;
@@ -52,7 +75,10 @@ function owner(cls: FieldClass, value: string, parent: ReflectMessage, table: Ro
   const claimed = handler === undefined ? undefined : table.handlers.get(handler)?.backend;
   if (claimed !== undefined) return claimed;
   // A digest names no runtime: it belongs to whichever runtime the rest of the request names.
-  return isDigest(value) ? undefined : "";
+  if (isDigest(value)) return undefined;
+  // A bare name follows its pod: the ImageSpec's annotation, then the sandbox config's; else the primary's.
+  for (const target of [imageSpecTarget(parent), pod]) if (table.nameSet.has(target)) return target;
+  return "";
 }
 
 function siblingHandler(parent: ReflectMessage): string | undefined {

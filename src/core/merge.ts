@@ -7,7 +7,7 @@ import {
   type StatusResponse,
   StatusResponseSchema,
 } from "../gen/runtime/v1/api_pb.ts";
-import type { RoutingTable } from "./routing-table.ts";
+import { kubeletNamesOf, type RoutingTable } from "./routing-table.ts";
 
 /** How fan-out answers of a method combine, by its response type (checked before concat: descriptors need dedupe). */
 export type MergeStrategy = "status" | "metric-descriptors" | "concat" | "primary";
@@ -35,7 +35,8 @@ export interface NamedAnswer<T> {
 /**
  * Status as kubelet sees it: the primary's conditions and features alone decide readiness
  * (an absent named runtime must not make the node NotReady: its own DaemonSet pod must still
- * schedule); runtime_handlers are every handler kubelet can route, under kubelet's name.
+ * schedule); runtime_handlers are every handler kubelet can route, under each name that routes
+ * back to the runtime that reported it, with that runtime's features.
  */
 export function mergeStatus(primary: StatusResponse, named: readonly NamedAnswer<StatusResponse>[], table: RoutingTable): StatusResponse {
   const merged = clone(StatusResponseSchema, primary);
@@ -43,10 +44,12 @@ export function mergeStatus(primary: StatusResponse, named: readonly NamedAnswer
   const handlers: RuntimeHandler[] = [];
   for (const { backend, answer } of [{ backend: "", answer: primary }, ...named]) {
     for (const h of answer.runtimeHandlers) {
-      const name = kubeletHandlerName(table, backend, h.name);
-      if (name === undefined || seen.has(name)) continue;
-      seen.add(name);
-      handlers.push({ ...h, name });
+      // A handler that routes elsewhere (a conflict, or a named runtime's handler nobody can reach) is left out.
+      for (const name of kubeletNamesOf(table, backend, h.name)) {
+        if (seen.has(name)) continue;
+        seen.add(name);
+        handlers.push({ ...h, name });
+      }
     }
   }
   merged.runtimeHandlers = handlers;
@@ -57,17 +60,6 @@ export function mergeStatus(primary: StatusResponse, named: readonly NamedAnswer
     merged.info[backend] = JSON.stringify(Object.fromEntries(keys.map((k) => [k, parseJson(answer.info[k])])));
   }
   return merged;
-}
-
-// A handler reaches kubelet only under a name that routes back to the same backend: a
-// claimed one under kubelet's name; the primary's own unless a named backend claims it;
-// a named backend's unclaimed handler is left out, since RunPodSandbox with it would go to the primary.
-function kubeletHandlerName(table: RoutingTable, backend: string, handler: string): string | undefined {
-  const claimed = table.kubeletHandlers.get(backend)?.get(handler);
-  if (claimed !== undefined) return claimed;
-  if (backend !== "") return undefined;
-  const owner = table.handlers.get(handler);
-  return owner === undefined || owner.backend === "" ? handler : undefined;
 }
 
 function parseJson(text: string): unknown {

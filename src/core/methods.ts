@@ -8,8 +8,10 @@ import { ImageService, RuntimeService } from "../gen/runtime/v1/api_pb.ts";
  * - run-sandbox: RunPodSandbox: by `kubernetes.io/target-runtime` annotation, then runtime handler.
  * - sandbox:     by the request's pod sandbox id (`NAME__ID`).
  * - container:   by the request's container id.
- * - create:      CreateContainer: by sandbox id; the image must belong to the same runtime.
- * - image:       by image reference (`NAME/REF`) or a claimed `ImageSpec.runtime_handler`.
+ * - create:      CreateContainer: by sandbox id; the image must belong to the same runtime (a bare
+ *                image does when the request names the sandbox's runtime for it).
+ * - image:       by image reference (`NAME/REF`), a routed `ImageSpec.runtime_handler`, or the pod's
+ *                `kubernetes.io/target-runtime` annotation in the ImageSpec or the sandbox config.
  * - list:        unfiltered: every ready backend, merged; a filter naming one runtime: that one.
  * - list-stream: the streaming variant of a list call, fanned in the same way.
  * - fan-in:      every ready backend, answers merged (ImageFsInfo, ListMetricDescriptors).

@@ -10,6 +10,7 @@ export const IMAGE_SEPARATOR = "/";
 // RFC 1123 label: lowercase alphanumerics and '-', not at either end, at most 63 chars.
 const LABEL = "[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?";
 const SUBDOMAIN = new RegExp(`^${LABEL}(?:\\.${LABEL})*$`);
+const HANDLER = new RegExp(`^${LABEL}$`);
 
 // An image id or digest: `algorithm:hex` (OCI digest grammar, hex-encoded). Requiring at
 // least 32 hex digits keeps `name:tag` references such as `nginx:latest` out of it.
@@ -18,6 +19,11 @@ const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-fA-F0-9]{32,}$/;
 /** Whether name is usable as a backend name: a lowercase RFC 1123 DNS subdomain (so never "/" or "__"). */
 export function isBackendName(name: string): boolean {
   return name.length > 0 && name.length <= 253 && SUBDOMAIN.test(name);
+}
+
+/** Whether name can be a RuntimeClass handler (a lowercase RFC 1123 label, as Kubernetes validates it); "" is the default handler. */
+export function isHandlerName(name: string): boolean {
+  return HANDLER.test(name);
 }
 
 /** Whether ref is an image digest or content-addressed image id (`sha256:...`): never prefixed or split. */

@@ -3,15 +3,15 @@ import { clone, type DescField, type DescMessage, type Message } from "@bufbuild
 import { reflect } from "@bufbuild/protobuf/reflect";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { RunPodSandboxRequest } from "../gen/runtime/v1/api_pb.ts";
-import { claimedBackends, claims, describeClaim } from "./claims.ts";
+import { claimedBackends, claims, describeClaim, unknownTarget, type Claim } from "./claims.ts";
 import { fieldPlan } from "./fields.ts";
 import type { MethodRow, RouteKind } from "./methods.ts";
 import { isDigest, runtimeLabel, splitId } from "./names.ts";
 import { backendChanges, toBackend } from "./rewrite.ts";
 import type { RoutingTable } from "./routing-table.ts";
+import { TARGET_RUNTIME_ANNOTATION } from "./target-runtime.ts";
 
-/** The pod annotation that sends a sandbox to a named runtime. */
-export const TARGET_RUNTIME_ANNOTATION = "kubernetes.io/target-runtime";
+export { TARGET_RUNTIME_ANNOTATION };
 
 export type Plan =
   /** request undefined: forward the original request bytes unchanged. */
@@ -56,8 +56,11 @@ function invalid(message: string): Plan {
   return { kind: "error", error: new ConnectError(message, Code.InvalidArgument) };
 }
 
-// By the request's sandbox or container id; every other id, image and handler in it
-// (CreateContainer's images, a target container id) must name the same runtime.
+// By the request's sandbox or container id; every other id, image, handler and target-runtime
+// annotation in it (CreateContainer's image, a target container id) must name the same runtime.
+// A bare image names the primary unless the request names the sandbox's runtime for it (an
+// ImageSpec's annotation or handler, or the sandbox config's annotation): kubelet's
+// CreateContainer carries the pod's sandbox config, and the image_ref PullImage answered.
 function routeById(row: MethodRow, request: Message, table: RoutingTable): Plan {
   const schema = row.method.input;
   const field = idField(schema);
@@ -66,20 +69,39 @@ function routeById(row: MethodRow, request: Message, table: RoutingTable): Plan 
   if (id === "") return invalid(`${row.method.name}: ${field.name} is empty`);
   const { backend, id: own } = splitId(id, table.nameSet);
   if (own === "") return invalid(`${row.method.name}: ${field.name} "${id}" names ${runtimeLabel(backend)} but no object`);
-  for (const c of claims(schema, request, table)) {
+  const found = claims(schema, request, table);
+  const unknown = unknownTarget(found);
+  if (unknown) return invalid(unknownTargetMessage(row, unknown, table));
+  for (const c of found) {
     if (c.backend === undefined || c.backend === backend) continue;
     const noun = field.name === "pod_sandbox_id" ? "pod sandbox" : "container";
-    return invalid(`${row.method.name}: ${describeClaim(c)} belongs to ${runtimeLabel(c.backend)} but ${noun} "${id}" runs on ${runtimeLabel(backend)}`);
+    return invalid(`${row.method.name}: ${describeClaim(c)} belongs to ${runtimeLabel(c.backend)} but ${noun} "${id}" runs on ${runtimeLabel(backend)}${howToName(c, backend)}`);
   }
   return planOne(schema, request, backend, table);
 }
 
-// By ImageSpec: a `NAME/REF` image, else a claimed runtime_handler, else the primary. A bare
+// A bare image in a named runtime's sandbox: what the pod needs so that its images follow it.
+// kubelet sends the pod's RuntimeClass handler with image calls only with the feature gate
+// RuntimeClassInImageCriAPI, and with CreateContainer never; the annotation always reaches both.
+function howToName(c: Claim, backend: string): string {
+  if (c.cls !== "image" || c.backend !== "" || backend === "") return "";
+  return `; to run the pod's images on ${runtimeLabel(backend)}, give the pod the annotation ${TARGET_RUNTIME_ANNOTATION}: ${backend} (a RuntimeClass alone does not reach CreateContainer) or name the image "${backend}/${c.value}"`;
+}
+
+function unknownTargetMessage(row: MethodRow, c: Claim, table: RoutingTable): string {
+  const known = table.names.length > 0 ? table.names.join(", ") : "none";
+  return `${row.method.name}: unknown runtime ${JSON.stringify(c.value)} in annotation ${TARGET_RUNTIME_ANNOTATION} (configured: ${known})`;
+}
+
+// By ImageSpec: a `NAME/REF` image, a claimed runtime_handler, or the target-runtime annotation
+// of the ImageSpec or the sandbox config (images follow their pod); else the primary. A bare
 // digest names no runtime: image ids come back unprefixed from every runtime, so kubelet's image
 // GC (RemoveImage by id) and ImageStatus by id go to every runtime and the server keeps the
 // answer of the one that has it.
 function routeImage(row: MethodRow, request: Message, table: RoutingTable): Plan {
   const found = claims(row.method.input, request, table);
+  const unknown = unknownTarget(found);
+  if (unknown) return invalid(unknownTargetMessage(row, unknown, table));
   const backends = claimedBackends(found);
   if (backends.length === 0 && found.some((c) => c.cls === "image" && isDigest(c.value))) return { kind: "fan-out", backends: "all" };
   if (backends.length > 1) {
@@ -93,6 +115,8 @@ function routeImage(row: MethodRow, request: Message, table: RoutingTable): Plan
 // primary): only that one. Filters naming two runtimes can match nothing.
 function routeList(row: MethodRow, request: Message, table: RoutingTable): Plan {
   const found = claims(row.method.input, request, table);
+  const unknown = unknownTarget(found);
+  if (unknown) return invalid(unknownTargetMessage(row, unknown, table));
   // `vm__` names a runtime but no object: it matches nothing (unprefixed, it would match all).
   if (found.some((c) => (c.cls === "sandbox-id" || c.cls === "container-id") && c.backend && splitId(c.value, table.nameSet).id === "")) return { kind: "empty" };
   const backends = claimedBackends(found);

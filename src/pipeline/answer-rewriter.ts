@@ -22,8 +22,8 @@ export interface AnswerRewriter {
   message(row: MethodRow | undefined, backend: Backend, bytes: Buffer): Uint8Array;
 }
 
-/** Returns the functions that turn a backend's answers into what kubelet gets. */
-export function answerRewriter(table: RoutingTable, streamUrl: string | undefined): AnswerRewriter {
+/** Returns the functions that turn a backend's answers into what kubelet gets, with the routing table current at each answer. */
+export function answerRewriter(table: () => RoutingTable, streamUrl: string | undefined): AnswerRewriter {
   const changes = (row: MethodRow | undefined, backend: Backend) =>
     row !== undefined && (backend.name !== "" || (streamUrl !== undefined && hasUrl(row.method.output)));
   return {
@@ -37,13 +37,13 @@ export function answerRewriter(table: RoutingTable, streamUrl: string | undefine
     // Ids and images are rewritten on the wire: a full decode and encode cost ~4x more.
     if (!fixUrl) {
       try {
-        return toKubeletWire(schema, answer, backend.name, table);
+        return toKubeletWire(schema, answer, backend.name, table());
       } catch (e) {
         throw new ConnectError(`runtime ${backend.label} answered an invalid ${schema.typeName}: ${(e as Error).message}`, Code.Internal);
       }
     }
     const msg = decodeAnswer(schema, answer, backend.label);
-    toKubelet(schema, msg, backend.name, table);
+    toKubelet(schema, msg, backend.name, table());
     if (fixUrl) {
       const r = reflect(schema, msg);
       const field = schema.fields.find((f) => f.name === "url")!;

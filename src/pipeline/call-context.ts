@@ -8,10 +8,12 @@ import type { Call } from "../grpc/call.ts";
 import type { Logger } from "../log/logger.ts";
 import { answerRewriter, type AnswerRewriter } from "./answer-rewriter.ts";
 import type { LastKnown } from "./last-known.ts";
+import { liveTable } from "./live-table.ts";
 import type { RuntimeSet } from "./runtime-set.ts";
 
 export interface PipelineOptions {
   readonly runtimes: RuntimeSet;
+  /** The configuration's routing table; the handlers runtimes report are laid over it per call. */
   readonly table: RoutingTable;
   /** How long a call waits for a runtime that is not ready. */
   readonly connectTimeoutMs: number;
@@ -32,6 +34,8 @@ export const FANOUT_BUDGET_MS = 5000;
 
 /** The shared context of one configuration's calls. */
 export interface CallContext extends PipelineOptions {
+  /** The routing table now: the configuration's, with what runtimes report (read it per call). */
+  readonly table: RoutingTable;
   readonly primary: Backend;
   readonly named: readonly Backend[];
   readonly byName: ReadonlyMap<string, Backend>;
@@ -46,13 +50,17 @@ export interface CallContext extends PipelineOptions {
 /** Builds the context from the runtimes configured now. */
 export function callContext(opts: PipelineOptions): CallContext {
   const [primary, ...named] = opts.runtimes.backends;
+  const table = liveTable(opts.table, opts.runtimes.handlers, opts.log);
   return {
     ...opts,
+    get table() {
+      return table();
+    },
     primary,
     named,
     byName: new Map([primary, ...named].map((b) => [b.name, b])),
     lastKnown: opts.runtimes.lastKnown,
-    rewrite: answerRewriter(opts.table, opts.streamUrl),
+    rewrite: answerRewriter(table, opts.streamUrl),
     callOptions(call, capMs) {
       let deadline = call.deadline;
       if (deadline === undefined && opts.requestTimeoutMs > 0) deadline = Date.now() + opts.requestTimeoutMs;

@@ -57,12 +57,20 @@ export function createFanOut(ctx: CallContext): (call: Call) => Promise<Answer> 
     throw new ConnectError(`no merge for ${schema.typeName}`, Code.Internal);
   }
 
+  // Every Status answer updates what each runtime reports (the routing table's discovered
+  // part) before kubelet's view is merged from it: runtime_handlers match the routing.
   async function status(call: Call): Promise<Answer> {
     const [first, ...rest] = await Promise.all([fromPrimary(call), ...named.map((b) => namedPart(ctx, call, b, whole(call)))]);
+    if (named.length === 0) return first;
+    const primaryStatus = await first.message();
+    ctx.runtimes.handlers.noteStatus("", primaryStatus);
     const others = [];
-    for (const [i, part] of rest.entries()) if (part !== undefined) others.push({ backend: named[i].name, answer: decodeStatus(part[0]) });
-    if (others.length === 0) return first;
-    return toBinary(StatusResponseSchema, mergeStatus(fromBinary(StatusResponseSchema, await first.message()), others, ctx.table));
+    for (const [i, part] of rest.entries()) {
+      if (part === undefined) continue;
+      ctx.runtimes.handlers.noteStatus(named[i].name, part[0]);
+      others.push({ backend: named[i].name, answer: decodeStatus(part[0]) });
+    }
+    return toBinary(StatusResponseSchema, mergeStatus(fromBinary(StatusResponseSchema, primaryStatus), others, ctx.table));
   }
 
   // UpdateRuntimeConfig reaches every runtime; the runtime set gives it to those that connect later.

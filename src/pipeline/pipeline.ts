@@ -16,7 +16,7 @@ import { createStreamCalls } from "./stream-calls.ts";
 /** The handlers the server dispatches to, for one configuration. */
 export function createPipeline(opts: PipelineOptions): Handlers {
   const ctx = callContext(opts);
-  const { primary, table } = ctx;
+  const { primary } = ctx;
   const fanOut = createFanOut(ctx);
   const streams = createStreamCalls(ctx);
   const events = createEvents(ctx);
@@ -34,7 +34,8 @@ export function createPipeline(opts: PipelineOptions): Handlers {
     const row = call.row;
     // Unknown methods (a newer kubelet) and primary-only methods go through as bytes; with no
     // named runtime configured, everything does but UpdateRuntimeConfig, which a runtime
-    // added later by a reload must still get.
+    // added later by a reload must still get. The table is read per call: reports change it.
+    const table = ctx.table;
     if (!row || row.kind === "primary" || (table.names.length === 0 && table.handlers.size === 0 && row.kind !== "all")) return undefined;
     return route(row, decodeRequest(row.method.input, call.request, call.path), table);
   }

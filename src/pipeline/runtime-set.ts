@@ -1,12 +1,15 @@
 // The runtimes behind the proxy, as they outlive reloads: their connections, their
-// last-known lists, and kubelet's last UpdateRuntimeConfig, which every runtime that becomes
-// ready gets (kubelet sends it essentially once, at start; a runtime added by SIGHUP, or one
-// that restarts, must still learn the pod CIDR).
+// last-known lists, the RuntimeClass handlers they report (asked once when a runtime becomes
+// ready), and kubelet's last UpdateRuntimeConfig, which every runtime that becomes ready gets
+// (kubelet sends it essentially once, at start; a runtime added by SIGHUP, or one that
+// restarts, must still learn the pod CIDR).
 import { ConnectError } from "@connectrpc/connect";
 import { Backend, type BackendState } from "../backends/backend.ts";
 import { unaryRaw } from "../backends/raw-call.ts";
 import { replaysConfig } from "../core/fan-out-policy.ts";
+import { RuntimeService } from "../gen/runtime/v1/api_pb.ts";
 import type { Logger } from "../log/logger.ts";
+import { HandlerReports } from "./handler-reports.ts";
 import { LastKnown } from "./last-known.ts";
 
 /** One configured runtime: "" names the primary. */
@@ -15,12 +18,17 @@ export interface RuntimeSpec {
   readonly socket: string;
 }
 
-/** How long the replayed UpdateRuntimeConfig may take. */
+/** How long the replayed UpdateRuntimeConfig, or the Status asked for a runtime's handlers, may take. */
 const REPLAY_TIMEOUT_MS = 5000;
+
+/** Status, v1 path: its runtime_handlers are what a runtime can run. */
+const STATUS_PATH = `/${RuntimeService.typeName}/${RuntimeService.method.status.name}`;
 
 /** The configured runtimes, primary first, and what the proxy remembers of them. */
 export class RuntimeSet {
   readonly lastKnown = new LastKnown();
+  /** Status.runtime_handlers of each runtime, for the routing table's discovered part. */
+  readonly handlers = new HandlerReports();
   private active: Backend[] = [];
   /** Removed by a reload, still finishing their calls. */
   private readonly draining = new Set<Backend>();
@@ -56,6 +64,7 @@ export class RuntimeSet {
     this.connectTimeoutMs = connectTimeoutMs;
     // Memory of a runtime no longer configured must not stand in for it (a new one of that name starts clean).
     for (const b of removed) if (!next.some((n) => n.name === b.name)) this.lastKnown.drop(b.name);
+    this.handlers.keepOnly(new Set(next.map((b) => b.name)));
     for (const b of added) b.start();
     for (const b of removed) this.draining.add(b);
     return { added, removed };
@@ -93,6 +102,7 @@ export class RuntimeSet {
   private stateChanged(b: Backend, previous: BackendState): void {
     const why = b.state === "down" && b.lastError ? `: ${b.lastError.rawMessage}` : "";
     this.log.log(b.state === "down" ? 0 : 1, b.state === "down" ? "W" : "I", "backend.ts", `runtime ${b.label} (unix://${b.socket}): ${previous} -> ${b.state}${why}`);
+    if (b.state === "ready" && previous !== "ready") this.askHandlers(b);
     if (!replaysConfig(previous, b.state, this.lastConfig !== undefined)) return;
     const { path, request } = this.lastConfig!;
     unaryRaw(b, path, request, { deadline: Date.now() + REPLAY_TIMEOUT_MS })
@@ -100,6 +110,19 @@ export class RuntimeSet {
       .then(
         () => this.log.log(1, "I", "runtime-set.ts", `sent kubelet's last UpdateRuntimeConfig to runtime ${b.label}`),
         (e) => this.log.log(0, "W", "runtime-set.ts", `sending kubelet's last UpdateRuntimeConfig to runtime ${b.label}: ${ConnectError.from(e).message}`),
+      );
+  }
+
+  // A runtime that becomes ready is asked its handlers once; Status fan-outs keep them current.
+  private askHandlers(b: Backend): void {
+    unaryRaw(b, STATUS_PATH, new Uint8Array(0), { deadline: Date.now() + REPLAY_TIMEOUT_MS })
+      .then((answer) => answer.message())
+      .then(
+        (status) => {
+          if (!this.active.includes(b)) return; // removed meanwhile: its handlers must not route
+          if (this.handlers.noteStatus(b.name, status)) this.log.log(1, "I", "runtime-set.ts", `runtime ${b.label} reports runtime handlers ${JSON.stringify(this.handlers.of(b.name))}`);
+        },
+        (e) => this.log.log(2, "W", "runtime-set.ts", `asking runtime ${b.label} for its runtime handlers: ${ConnectError.from(e).message}`),
       );
   }
 }

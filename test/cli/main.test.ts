@@ -1,6 +1,8 @@
 // The command line as a user meets it: exit codes and one-line errors.
-import { describe, expect, test } from "bun:test";
-import { cliEntry } from "../support/proxy-process.ts";
+import { afterAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { cliEntry, startProxy, tempDir } from "../support/proxy-process.ts";
+import { waitFor } from "../support/wait.ts";
 
 async function run(...args: string[]) {
   const p = Bun.spawn([process.execPath, cliEntry, ...args], { stdout: "pipe", stderr: "pipe" });
@@ -34,4 +36,45 @@ test("criproxy --help explains every serve flag with an example", async () => {
     expect(r.out).toContain(flag);
   }
   expect(r.out.match(/Example:/g)?.length).toBeGreaterThanOrEqual(8);
+});
+
+// citty keeps only the last value of a repeated flag; the command line must keep them all.
+describe("repeatable flags, through the real command line", () => {
+  const dir = tempDir("criproxy-cli-");
+  afterAll(() => dir.remove());
+  let n = 0;
+  const listen = () => join(dir.dir, `p${n++}.sock`);
+
+  /** Runs criproxy; a proxy that starts serving is stopped after its first log line and counts as exit "served". */
+  async function runBounded(args: string[]) {
+    const p = Bun.spawn([process.execPath, cliEntry, "--listen", listen(), ...args], { stdout: "pipe", stderr: "pipe" });
+    const timer = setTimeout(() => p.kill("SIGTERM"), 3000);
+    const [code, err] = await Promise.all([p.exited, new Response(p.stderr).text()]);
+    clearTimeout(timer);
+    return { code, err };
+  }
+
+  test.each([
+    ["the bad one first", ["--runtime-handler", "a=nosuch", "--runtime-handler", "b=vm"]],
+    ["the bad one last", ["--runtime-handler", "b=vm", "--runtime-handler", "a=nosuch"]],
+    ["--flag=value spelling", ["--runtime-handler=b=vm", "--runtime-handler=a=nosuch"]],
+  ])("--runtime-handler: every occurrence is checked (%s)", async (_, handlers) => {
+    const r = await runBounded(["--connect", `${join(dir.dir, "none.sock")},vm:${join(dir.dir, "vm.sock")}`, ...handlers]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("--runtime-handler");
+    expect(r.err).toContain('"nosuch"');
+  });
+
+  test.each([
+    ["--connect", ["--connect", "/run/p.sock", "--connect", "vm:/run/vm.sock", "--connect", "gpu:unix:///run/gpu.sock"]],
+    ["the original -connect", ["-connect", "/run/p.sock", "-connect=vm:/run/vm.sock,gpu:unix:///run/gpu.sock"]],
+  ])("%s: every occurrence adds runtimes, the first is the primary", async (_, connect) => {
+    const proxy = await startProxy([...connect, "--runtime-handler", "k=vm", "--runtime-handler", "g=gpu"], { socket: listen() });
+    try {
+      await waitFor(() => proxy.log().includes("criproxy serving on"), 5000, "the serving line");
+      expect(proxy.log()).toContain("primary unix:///run/p.sock, vm unix:///run/vm.sock, gpu unix:///run/gpu.sock");
+    } finally {
+      await proxy.stop();
+    }
+  });
 });

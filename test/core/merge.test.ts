@@ -4,6 +4,7 @@ import { concatMergeable, mergeMetricDescriptors, mergeStatus, mergeStrategy, ty
 import { methodTable } from "../../src/core/methods.ts";
 import { toKubelet } from "../../src/core/rewrite.ts";
 import * as api from "../../src/gen/runtime/v1/api_pb.ts";
+import { routingTable } from "../../src/core/routing-table.ts";
 import { table } from "./rows.ts";
 
 const c = create;
@@ -90,7 +91,8 @@ describe("mergeStatus", () => {
   });
 
   test("handlers as kubelet names them, primary first, claimed ones from their backend", () => {
-    expect(merged.runtimeHandlers.map((h) => h.name)).toEqual(["", "runc", "kata", "vmdefault"]);
+    // The primary's "kata" is vm's by configuration; vm's default is reached as "vmdefault" and as "vm" (its name).
+    expect(merged.runtimeHandlers.map((h) => h.name)).toEqual(["", "runc", "kata", "vmdefault", "vm"]);
     expect(merged.runtimeHandlers[2].features).toEqual(vm.runtimeHandlers[0].features);
   });
 
@@ -103,6 +105,43 @@ describe("mergeStatus", () => {
     const m = mergeStatus(primary, [{ backend: "vm", answer: c(api.StatusResponseSchema) }], table);
     expect(Object.keys(m.info)).toEqual(["config"]);
     expect(primary.runtimeHandlers.map((h) => h.name)).toEqual(["", "runc", "kata"]);
+  });
+});
+
+describe("mergeStatus: runtime_handlers match the routing, with discovered handlers", () => {
+  const features = (n: number) => ({ recursiveReadOnlyMounts: n % 2 === 1, userNamespaces: n > 1 });
+  const answer = (handlers: [string, number][]) => c(api.StatusResponseSchema, { runtimeHandlers: handlers.map(([name, n]) => ({ name, features: features(n) })) });
+  const primary = answer([["", 0], ["runc", 1]]);
+  const vm = answer([["", 2], ["kata-fc", 3], ["gvisor", 1], ["shared", 2], ["runc", 3]]);
+  const gpu = answer([["", 1], ["nvidia", 2], ["shared", 3]]);
+  const reports = new Map([["vm", vm.runtimeHandlers.map((h) => h.name)], ["gpu", gpu.runtimeHandlers.map((h) => h.name)]]);
+  const t = routingTable(["vm", "gpu"], { kata: { backend: "vm", handler: "kata-fc" } }, reports, ["", "runc"]);
+  const merged = mergeStatus(primary, [{ backend: "vm", answer: vm }, { backend: "gpu", answer: gpu }], t);
+  const byName = Object.fromEntries(merged.runtimeHandlers.map((h) => [h.name, h.features]));
+
+  test("every handler kubelet can route, under every name that routes it back; none that routes elsewhere", () => {
+    expect(merged.runtimeHandlers.map((h) => h.name)).toEqual(["", "runc", "vm", "kata", "kata-fc", "gvisor", "shared", "gpu", "nvidia"]);
+  });
+
+  test.each([
+    { name: "", from: primary.runtimeHandlers[0] },
+    { name: "runc", from: primary.runtimeHandlers[1] }, // vm's runc loses to the primary's
+    { name: "vm", from: vm.runtimeHandlers[0] },
+    { name: "kata", from: vm.runtimeHandlers[1] },
+    { name: "kata-fc", from: vm.runtimeHandlers[1] },
+    { name: "shared", from: vm.runtimeHandlers[3] }, // vm comes before gpu in --connect
+    { name: "gpu", from: gpu.runtimeHandlers[0] },
+  ])("$name carries the features of the runtime it routes to", ({ name, from }) => {
+    expect(byName[name]).toEqual(from.features);
+  });
+
+  test("each name routes to the runtime whose features it carries", () => {
+    for (const h of merged.runtimeHandlers) {
+      const owner = t.handlers.get(h.name)?.backend ?? "";
+      const answerOf = { "": primary, vm, gpu }[owner]!;
+      const seen = t.handlers.get(h.name)?.handler ?? h.name;
+      expect(answerOf.runtimeHandlers.find((r) => r.name === seen)?.features, h.name).toEqual(h.features);
+    }
   });
 });
 

@@ -3,6 +3,7 @@ import { expect } from "bun:test";
 import type { Message } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { route, type Plan } from "../../src/core/route.ts";
+import type { RoutingTable } from "../../src/core/routing-table.ts";
 import { row, table } from "./rows.ts";
 
 /** What a row expects: a plan (request undefined = original bytes), or an error code and message fragments. */
@@ -35,7 +36,9 @@ export interface Row {
   method: string;
   request: Message;
   expect: Want;
+  /** The routing table; the shared one (rows.ts) when unset. */
+  table?: RoutingTable;
 }
 
-/** Routes a row's request with the shared table and checks the plan. */
-export const runRow = ({ method, request, expect: want }: Row) => expectPlan(route(row(method), request, table), want);
+/** Routes a row's request with its table (the shared one by default) and checks the plan. */
+export const runRow = ({ method, request, expect: want, table: t }: Row) => expectPlan(route(row(method), request, t ?? table), want);

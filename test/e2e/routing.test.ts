@@ -128,7 +128,8 @@ describe("merged lists and filters", () => {
   test("Status: the primary decides readiness; handlers are the union under kubelet's names", async () => {
     const s = await kubelet.call<{ status: { conditions: { type: string; status: boolean }[] }; runtimeHandlers: { name: string }[] }>("Status");
     expect(s.status.conditions.find((c) => c.type === "RuntimeReady")?.status).toBe(true);
-    expect(s.runtimeHandlers.map((h) => h.name).sort()).toEqual(["", "kata"]);
+    // vm's default as "vm" (its name); its kata-qemu as "kata" (configured) and as itself (reported).
+    expect(s.runtimeHandlers.map((h) => h.name).sort()).toEqual(["", "kata", "kata-qemu", "vm"]);
   });
 
   test("UpdateRuntimeConfig reaches every runtime", async () => {
