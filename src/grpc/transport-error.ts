@@ -1,6 +1,5 @@
 // Transport failures mapped to gRPC codes in one place, at the edge.
 import { Code, ConnectError } from "@connectrpc/connect";
-import { constants } from "node:http2";
 import { isWireStatus } from "./status.ts";
 
 /** Any failure of a call to `runtime` as a ConnectError whose code kubelet can act on. */
@@ -23,13 +22,14 @@ export function transportError(reason: unknown, runtime: string): ConnectError {
 /** RST_STREAM error codes (RFC 9113, section 7), by number. */
 const RST_NAMES = ["NO_ERROR", "PROTOCOL_ERROR", "INTERNAL_ERROR", "FLOW_CONTROL_ERROR", "SETTINGS_TIMEOUT", "STREAM_CLOSED", "FRAME_SIZE_ERROR", "REFUSED_STREAM", "CANCEL", "COMPRESSION_ERROR", "CONNECT_ERROR", "ENHANCE_YOUR_CALM", "INADEQUATE_SECURITY", "HTTP_1_1_REQUIRED"];
 
-/** The error for an HTTP/2 stream the backend reset before answering. */
+/**
+ * The error for a stream the runtime reset. Whatever the RST code, it says nothing about
+ * kubelet's request, so kubelet gets Unavailable (retry later) with the code named; grpc-go
+ * would read some codes as Internal, Canceled or ResourceExhausted, which from a proxy would
+ * look like kubelet's own fault or its own cancel.
+ */
 export function resetError(rstCode: number, runtime: string): ConnectError {
-  const text = `runtime ${runtime} reset the stream (${RST_NAMES[rstCode] ? `NGHTTP2_${RST_NAMES[rstCode]}` : rstCode})`;
-  if (rstCode === constants.NGHTTP2_ENHANCE_YOUR_CALM) return new ConnectError(text, Code.ResourceExhausted);
-  // A runtime that cancels or refuses our stream failed to answer: kubelet should retry (we never see our own cancels here).
-  if (rstCode === constants.NGHTTP2_REFUSED_STREAM || rstCode === constants.NGHTTP2_NO_ERROR || rstCode === constants.NGHTTP2_CANCEL) return new ConnectError(text, Code.Unavailable);
-  return new ConnectError(text, Code.Internal);
+  return new ConnectError(`runtime ${runtime} reset the stream (${RST_NAMES[rstCode] ? `NGHTTP2_${RST_NAMES[rstCode]}` : rstCode})`, Code.Unavailable);
 }
 
 function hasCode(e: unknown): boolean {

@@ -42,10 +42,10 @@ describe("unary answers", () => {
     expect((e as ConnectError).rawMessage).toBe("boom");
   });
 
-  test("a reset after the headers is Internal, naming the runtime and the code", async () => {
+  test("a reset after the headers is Unavailable (retry later), naming the runtime and the code", async () => {
     const rt = scriptedRuntime("vm", [(s) => (s.sendHeaders(OK_HEADERS), s.reset(ErrorCode.INTERNAL_ERROR))]);
     const e = await unaryRaw(rt, PATH, msg).catch((e) => e);
-    expect(codeOf(e)).toBe(Code.Internal);
+    expect(codeOf(e)).toBe(Code.Unavailable);
     expect((e as ConnectError).rawMessage).toBe("runtime vm reset the stream (NGHTTP2_INTERNAL_ERROR)");
   });
 

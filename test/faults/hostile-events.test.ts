@@ -2,12 +2,12 @@
 // A named runtime failing in any way (or answering Unimplemented) must not end kubelet's event
 // stream: the primary's events keep arriving. The primary failing ends it with the primary's
 // status, promptly, so kubelet subscribes again. A stall is a quiet runtime, not a failure.
+import { missing } from "../support/requires.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { create } from "@bufbuild/protobuf";
 import { ContainerEventResponseSchema, ContainerEventType } from "../../src/gen/runtime/v1/api_pb.ts";
 import { hostileCases, type Outcome } from "../support/hostile-runtime/behaviour.ts";
 import { pathOf } from "../support/hostile-runtime/cri-answers.ts";
-import { nodeAvailable } from "../support/hostile-runtime/hostile-runtime.ts";
 import { describeOutcome, expectContained, expectOutcome, provoke, record } from "../support/hostile-runtime/provoke.ts";
 import { NAMED, startTopology, type Position, type Topology } from "../support/hostile-runtime/topology.ts";
 import { waitFor } from "../support/wait.ts";
@@ -68,7 +68,7 @@ function eventsOutcome(position: Position, alone: Outcome): Outcome {
 }
 
 for (const position of ["named", "primary"] as Position[]) {
-  describe.skipIf(!nodeAvailable())(`hostile runtime as ${position}: GetContainerEvents`, () => {
+  describe.skipIf(missing("node"))(`hostile runtime as ${position}: GetContainerEvents`, () => {
     let topo: Topology;
     beforeAll(async () => {
       topo = await startTopology(position);

@@ -2,10 +2,10 @@
 // named runtime, any failure at any point of its answer costs kubelet nothing: the call is OK,
 // with the primary's objects and its last-known ones, a stall cut off by its budget. As the
 // primary, kubelet gets the clear error the call would get from it alone.
+import { missing } from "../support/requires.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { hostileCase, hostileCases, type HostileCase } from "../support/hostile-runtime/behaviour.ts";
 import { pathOf } from "../support/hostile-runtime/cri-answers.ts";
-import { nodeAvailable } from "../support/hostile-runtime/hostile-runtime.ts";
 import { BUDGET_BOUND_MS, describeOutcome, expectContained, expectOutcome, PROMPT_MS, provoke, record, STALL_DEADLINE_MS } from "../support/hostile-runtime/provoke.ts";
 import { waitFor } from "../support/wait.ts";
 import { listedContainers, listedPods, startTopology, type Position, type Topology } from "../support/hostile-runtime/topology.ts";
@@ -20,7 +20,7 @@ const lists: [ListMethod, HostileCase[]][] = [
 ];
 
 for (const position of ["named", "primary"] as Position[]) {
-  describe.skipIf(!nodeAvailable())(`hostile runtime as ${position}: merged lists`, () => {
+  describe.skipIf(missing("node"))(`hostile runtime as ${position}: merged lists`, () => {
     let topo: Topology;
     beforeAll(async () => {
       topo = await startTopology(position);
@@ -60,7 +60,7 @@ for (const position of ["named", "primary"] as Position[]) {
 }
 
 // Last-known objects stand in only for a runtime that answered before, within --stale-grace.
-describe.skipIf(!nodeAvailable())("hostile named runtime with no last-known list", () => {
+describe.skipIf(missing("node"))("hostile named runtime with no last-known list", () => {
   const faults = ["reset INTERNAL_ERROR after-data", "garbage message", "stall after-data"];
   for (const name of faults) {
     const c = hostileCase(name);

@@ -4,10 +4,10 @@
 // runtime's pods (its complete or last-known part) or none of them (left out) - never some.
 // The chosen expectation for a named runtime that fails after some of its messages: those
 // messages must not have been passed on (the fan-in holds a named part until it is complete).
+import { missing } from "../support/requires.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { hostileCases } from "../support/hostile-runtime/behaviour.ts";
 import { pathOf } from "../support/hostile-runtime/cri-answers.ts";
-import { nodeAvailable } from "../support/hostile-runtime/hostile-runtime.ts";
 import { BUDGET_BOUND_MS, describeOutcome, expectContained, expectOutcome, PROMPT_MS, provoke, record, STALL_DEADLINE_MS } from "../support/hostile-runtime/provoke.ts";
 import { sameIds, startTopology, type Position, type Topology } from "../support/hostile-runtime/topology.ts";
 import type { CriClient } from "../support/grpc-client.ts";
@@ -20,7 +20,7 @@ async function streamedPods(kubelet: CriClient): Promise<string[]> {
 }
 
 for (const position of ["named", "primary"] as Position[]) {
-  describe.skipIf(!nodeAvailable())(`hostile runtime as ${position}: StreamPodSandboxes`, () => {
+  describe.skipIf(missing("node"))(`hostile runtime as ${position}: StreamPodSandboxes`, () => {
     let topo: Topology;
     beforeAll(async () => {
       topo = await startTopology(position);

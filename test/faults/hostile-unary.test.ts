@@ -1,10 +1,10 @@
 // An ill-behaved runtime answering a call that is routed to it alone (PodSandboxStatus by id,
 // and Version on the primary): kubelet gets a clear gRPC error with a fitting code, naming the
 // runtime, promptly (or at its own deadline when the runtime stalls), and the proxy lives on.
+import { missing } from "../support/requires.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { hostileCases } from "../support/hostile-runtime/behaviour.ts";
 import { pathOf } from "../support/hostile-runtime/cri-answers.ts";
-import { nodeAvailable } from "../support/hostile-runtime/hostile-runtime.ts";
 import { describeOutcome, expectContained, expectOutcome, provoke, record, STALL_DEADLINE_MS } from "../support/hostile-runtime/provoke.ts";
 import { startTopology, type Position, type Topology } from "../support/hostile-runtime/topology.ts";
 
@@ -15,7 +15,7 @@ const calls: { position: Position; method: "PodSandboxStatus" | "Version" }[] = 
 ];
 
 for (const { position, method } of calls) {
-  describe.skipIf(!nodeAvailable())(`hostile runtime as ${position}: ${method} routed to it alone`, () => {
+  describe.skipIf(missing("node"))(`hostile runtime as ${position}: ${method} routed to it alone`, () => {
     let topo: Topology;
     beforeAll(async () => {
       topo = await startTopology(position);

@@ -1,4 +1,5 @@
 // The hostile runtime does on the wire what its behaviours say: the fault tests rely on it.
+import { missing } from "./requires.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { fromBinary } from "@bufbuild/protobuf";
 import { status as grpcStatus } from "@grpc/grpc-js";
@@ -8,7 +9,7 @@ import { existsSync } from "node:fs";
 import { ListPodSandboxResponseSchema } from "../../src/gen/runtime/v1/api_pb.ts";
 import { RST_CODES, type Behaviour } from "./hostile-runtime/behaviour.ts";
 import { hostileWorld, pathOf } from "./hostile-runtime/cri-answers.ts";
-import { nodeAvailable, startHostileRuntime, type HostileRuntime } from "./hostile-runtime/hostile-runtime.ts";
+import { startHostileRuntime, type HostileRuntime } from "./hostile-runtime/hostile-runtime.ts";
 import { criClient } from "./grpc-client.ts";
 import { tempSocket } from "./temp-socket.ts";
 import { codeOf } from "./wait.ts";
@@ -47,7 +48,7 @@ function rawCall(socket: string, path: string): Promise<Wire> {
   });
 }
 
-describe.skipIf(!nodeAvailable())("hostile runtime", () => {
+describe.skipIf(missing("node"))("hostile runtime", () => {
   const world = hostileWorld();
   const list = pathOf("ListPodSandbox");
   let runtime: HostileRuntime;

@@ -42,15 +42,6 @@ export interface HostileRuntime {
   stop(): Promise<void>;
 }
 
-let nodeChecked: boolean | undefined;
-
-/** True when `node` runs here. Under CI=true its absence throws: CI must run these tests. */
-export function nodeAvailable(): boolean {
-  nodeChecked ??= spawnSync("node", ["--version"], { stdio: "ignore" }).status === 0;
-  if (!nodeChecked && process.env.CI === "true") throw new Error("node is required for the hostile-runtime tests (Node 20 is in CI)");
-  return nodeChecked;
-}
-
 /** Starts the hostile runtime on `socket`; resolves once it listens, with `answers` set. */
 export async function startHostileRuntime(socket: string, answers: Readonly<Record<string, ScriptedAnswer>> = {}): Promise<HostileRuntime> {
   const proc = spawn("node", [SERVER, socket], { stdio: ["pipe", "pipe", "inherit"] });
