@@ -1,13 +1,18 @@
 // One runtime behind the proxy: its HTTP/2 session, its state, the background probe.
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { connect as netConnect } from "node:net";
-import { RuntimeService, type VersionResponse } from "../gen/runtime/v1/api_pb.ts";
+import { RuntimeService, VersionResponseSchema, type VersionResponse } from "../gen/runtime/v1/api_pb.ts";
+import { RuntimeService as AlphaRuntimeService } from "../gen/runtime/v1alpha2/api_pb.ts";
 import { MAX_MESSAGE_BYTES } from "../grpc/envelope.ts";
 import { SESSION_MEMORY_MB } from "../grpc/http2-limits.ts";
 import { transportError } from "../grpc/transport-error.ts";
 
 export type BackendState = "connecting" | "ready" | "down";
+
+/** The CRI API a runtime speaks (the same union as core/api-version.ts CriApi; backends does not import core). */
+export type BackendApi = "v1" | "v1alpha2";
 
 export interface BackendOptions {
   /** "" for the primary, else the name routing uses (`vm` in `vm__id`). */
@@ -16,6 +21,8 @@ export interface BackendOptions {
   readonly socket: string;
   /** How long a call waits for this backend when it is not ready. */
   readonly connectTimeoutMs: number;
+  /** The API to speak without probing the other one; undefined: probe v1, then v1alpha2 on Unimplemented. */
+  readonly api?: BackendApi;
   /** Called on every state change (logging, metrics, stale-list bookkeeping). */
   readonly onState?: (backend: Backend, previous: BackendState) => void;
 }
@@ -34,10 +41,12 @@ export class Backend {
   readonly sessions: Http2SessionManager;
   state: BackendState = "connecting";
   version: VersionResponse | undefined;
+  /** The API this connection speaks: probed when it connects (again on every reconnect), or forced; undefined until known. */
+  api: BackendApi | undefined;
   lastError: ConnectError | undefined;
   /** True once the backend has answered at least once since the proxy started. */
   seen = false;
-  private readonly client;
+  private readonly clients;
   private waiters = new Set<() => void>();
   private listeners = new Set<(b: Backend, previous: BackendState) => void>();
   private wake: (() => void) | undefined;
@@ -57,10 +66,34 @@ export class Backend {
         settings: { initialWindowSize: 4 * 1024 * 1024 },
       },
     );
-    this.client = createClient(
-      RuntimeService,
-      createGrpcTransport({ baseUrl: "http://localhost", sessionManager: this.sessions, readMaxBytes: MAX_MESSAGE_BYTES }),
-    );
+    const transport: Transport = createGrpcTransport({ baseUrl: "http://localhost", sessionManager: this.sessions, readMaxBytes: MAX_MESSAGE_BYTES });
+    this.clients = { v1: createClient(RuntimeService, transport), v1alpha2: createClient(AlphaRuntimeService, transport) };
+    this.api = opts.api;
+  }
+
+  /** The API the configuration forces, if any. */
+  get forcedApi(): BackendApi | undefined {
+    return this.opts.api;
+  }
+
+  /**
+   * Asks Version in each API the runtime may speak: v1, then v1alpha2 when v1 is Unimplemented
+   * (a runtime built before 2022), or only the forced one. Resolves with the API that answered.
+   */
+  private async probe(timeoutMs: number): Promise<BackendApi> {
+    const order: BackendApi[] = this.opts.api ? [this.opts.api] : ["v1", "v1alpha2"];
+    for (const [i, api] of order.entries()) {
+      try {
+        const v = await this.clients[api].version({}, { timeoutMs });
+        // The two versions' VersionResponse have the same fields.
+        this.version = create(VersionResponseSchema, { version: v.version, runtimeName: v.runtimeName, runtimeVersion: v.runtimeVersion, runtimeApiVersion: v.runtimeApiVersion });
+        return api;
+      } catch (e) {
+        if (i < order.length - 1 && ConnectError.from(e).code === Code.Unimplemented) continue;
+        throw e;
+      }
+    }
+    throw new Error("unreachable: no API to probe");
   }
 
   /** Starts probing in the background; returns at once. */
@@ -143,8 +176,9 @@ export class Backend {
     while (!this.closed) {
       if (this.state !== "ready") {
         try {
-          this.version = await this.client.version({}, { timeoutMs: Math.min(PROBE_TIMEOUT_MS, this.opts.connectTimeoutMs * 4 || PROBE_TIMEOUT_MS) });
+          const api = await this.probe(Math.min(PROBE_TIMEOUT_MS, this.opts.connectTimeoutMs * 4 || PROBE_TIMEOUT_MS));
           if (this.closed) return;
+          this.api = api;
           this.lastError = undefined;
           this.seen = true;
           backoff = BACKOFF_MIN_MS;
@@ -154,6 +188,7 @@ export class Backend {
           const err = transportError(e, this.label);
           // A runtime that answers Version with a status is there; only transport failures mean down.
           if (err.code !== Code.Unavailable && err.code !== Code.DeadlineExceeded) {
+            this.api = this.opts.api ?? "v1"; // answers Version in no API: treated as the API kubelet speaks
             this.lastError = undefined;
             this.seen = true;
             this.setState("ready");

@@ -6,6 +6,8 @@ import type { Backend } from "../backends/backend.ts";
 import { streamRaw } from "../backends/raw-call.ts";
 import { eventsEnd } from "../core/fan-out-policy.ts";
 import type { Call } from "../grpc/call.ts";
+import { missingMethod } from "../core/api-version.ts";
+import { apiOf, hasMethod, targetOf } from "./api-target.ts";
 import type { CallContext } from "./call-context.ts";
 import type { Send } from "./stream-calls.ts";
 
@@ -29,11 +31,17 @@ export function createEvents(ctx: CallContext): (call: Call, send: Send) => Prom
       };
       const join = (b: Backend) => {
         if (finished || active.has(b) || quiet.has(b) || b.state !== "ready") return;
+        // A primary whose API has no events fails the call (Unimplemented): kubelet falls back to relisting.
+        if (!hasMethod(call, b)) {
+          const err = missingMethod(call.path, b.label, apiOf(b));
+          return b === primary ? finish(err) : ended(b, err);
+        }
+        const { path, message } = targetOf(call, b);
         const stop = new AbortController();
         active.set(b, stop);
         if (!call.routedTo.includes(b.label)) call.routedTo.push(b.label);
         const forward = (msg: Buffer) => send(ctx.rewrite.message(call.row, b, msg));
-        streamRaw(b, call.path, call.request, forward, { deadline: call.deadline, signal: stop.signal }).then(
+        streamRaw(b, path, message, forward, { deadline: call.deadline, signal: stop.signal }).then(
           () => ended(b),
           (e) => ended(b, e),
         );
@@ -73,3 +81,4 @@ export function createEvents(ctx: CallContext): (call: Call, send: Send) => Prom
       }, finish);
     });
 }
+
