@@ -49,6 +49,7 @@ function transition(from: Phase, to: Phase): ContainerEventType[] {
  * The events between two listings, in listing order: CREATED (then STARTED or STOPPED to reach
  * its phase) for a new object, STARTED or STOPPED for a changed one, DELETED for one gone.
  * The first listing (`before` undefined) is the baseline: kubelet's own relist already knows it.
+ * Listings are keyed by the caller (a sandbox and a container may share an id); events carry the id.
  */
 export function eventsBetween(before: ReadonlyMap<string, Seen> | undefined, after: ReadonlyMap<string, Seen>): PolledEvent[] {
   if (before === undefined) return [];
@@ -56,11 +57,11 @@ export function eventsBetween(before: ReadonlyMap<string, Seen> | undefined, aft
   const add = (s: Seen, types: ContainerEventType[]) => {
     for (const type of types) out.push({ id: s.id, sandbox: s.sandbox, type });
   };
-  for (const s of after.values()) {
-    const old = before.get(s.id);
+  for (const [key, s] of after) {
+    const old = before.get(key);
     if (old === undefined) add(s, [ContainerEventType.CONTAINER_CREATED_EVENT, ...transition("created", s.phase)]);
     else add(s, transition(old.phase, s.phase));
   }
-  for (const s of before.values()) if (!after.has(s.id)) add(s, [ContainerEventType.CONTAINER_DELETED_EVENT]);
+  for (const [key, s] of before) if (!after.has(key)) add(s, [ContainerEventType.CONTAINER_DELETED_EVENT]);
   return out;
 }

@@ -30,6 +30,15 @@ describe("eventsBetween", () => {
     expect(types(before, after)).toEqual(want);
   });
 
+  test("objects are matched by their listing key: a sandbox and a container of the same id stay apart", () => {
+    const before = new Map<string, Seen>([["s:x", { id: "x", sandbox: "x", phase: "running" }]]);
+    const after = new Map<string, Seen>([
+      ["s:x", { id: "x", sandbox: "x", phase: "running" }],
+      ["c:x", { id: "x", sandbox: "x", phase: "created" }],
+    ]);
+    expect(types(before, after)).toEqual(["x:CONTAINER_CREATED_EVENT"]);
+  });
+
   test("each event names its pod", () => {
     expect(eventsBetween(listing(), listing(["c1", "created", "pod-7"]))).toEqual([{ id: "c1", sandbox: "pod-7", type: T.CONTAINER_CREATED_EVENT }]);
   });
