@@ -1,5 +1,8 @@
 // The command line as a user meets it: exit codes and one-line errors.
 import { describe, expect, test } from "bun:test";
+import { parseArgs } from "citty";
+import { serveArgs } from "../../src/cli/serve.ts";
+import { givenFlags, loadConfig } from "../../src/config/config-file.ts";
 import { cliEntry } from "../support/proxy-process.ts";
 
 async function run(...args: string[]) {
@@ -14,6 +17,7 @@ describe("bad flags: one line naming the flag, exit code 2", () => {
     [["-v", "9"], "--v"],
     [["--connect", "vm:/x.sock"], "--connect"],
     [["--connect-timeout", "later"], "--connect-timeout"],
+    [["--connect", "/a.sock,vm:/b.sock?api=v2"], "--connect"],
   ])("%j", async (args, flag) => {
     const r = await run(...args);
     expect(r.code).toBe(2);
@@ -34,4 +38,12 @@ test("criproxy --help explains every serve flag with an example", async () => {
     expect(r.out).toContain(flag);
   }
   expect(r.out.match(/Example:/g)?.length).toBeGreaterThanOrEqual(8);
+});
+
+test("citty's parser hands --connect with ?api= to the configuration intact", () => {
+  const args = parseArgs(["--connect", "unix:///run/c.sock,vm:unix:///run/vm.sock?api=v1alpha2"], serveArgs);
+  expect(loadConfig(givenFlags(args as Record<string, unknown>)).backends).toEqual([
+    { name: "", socket: "/run/c.sock" },
+    { name: "vm", socket: "/run/vm.sock", api: "v1alpha2" },
+  ]);
 });
