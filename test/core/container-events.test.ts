@@ -8,7 +8,7 @@ const listing = (...items: [id: string, phase: Phase, sandbox?: string][]) =>
 const types = (before: Map<string, Seen> | undefined, after: Map<string, Seen>) => eventsBetween(before, after).map((e) => `${e.id}:${T[e.type]}`);
 
 describe("eventsBetween", () => {
-  test.each([
+  test.each<{ desc: string; before: Map<string, Seen> | undefined; after: Map<string, Seen>; expect: string[] }>([
     { desc: "the first listing is the baseline: no events", before: undefined, after: listing(["c1", "running"]), expect: [] },
     { desc: "nothing changed: no events", before: listing(["c1", "running"]), after: listing(["c1", "running"]), expect: [] },
     { desc: "a new created container", before: listing(), after: listing(["c1", "created"]), expect: ["c1:CONTAINER_CREATED_EVENT"] },
