@@ -138,7 +138,8 @@ export function fieldClass(desc: DescMessage, field: DescField): FieldClass | un
   return classifiedFields[fieldKey(desc, field)];
 }
 
-function collectReachable(): DescMessage[] {
+/** Every message type reachable from `roots` through message fields (roots included), each once. */
+export function messagesReachableFrom(roots: Iterable<DescMessage>): DescMessage[] {
   const seen = new Map<string, DescMessage>();
   const visit = (d: DescMessage): void => {
     if (seen.has(d.typeName)) return;
@@ -148,13 +149,13 @@ function collectReachable(): DescMessage[] {
       if (m) visit(m);
     }
   };
-  for (const service of [RuntimeService, ImageService, AlphaRuntimeService, AlphaImageService]) {
-    for (const method of service.methods) {
-      visit(method.input);
-      visit(method.output);
-    }
-  }
+  for (const root of roots) visit(root);
   return [...seen.values()];
+}
+
+function collectReachable(): DescMessage[] {
+  const services = [RuntimeService, ImageService, AlphaRuntimeService, AlphaImageService];
+  return messagesReachableFrom(services.flatMap((s) => s.methods.flatMap((m) => [m.input, m.output])));
 }
 
 function computePlans(): Map<string, PlanEntry[]> {

@@ -7,7 +7,7 @@ import { reflect, type ReflectList, type ReflectMap, type ReflectMessage } from 
 import { Code, ConnectError } from "@connectrpc/connect";
 import { fieldDiffs } from "./api-diff.ts";
 import { v1alpha2Methods } from "./api-version.ts";
-import { fieldMessage } from "./fields.ts";
+import { fieldMessage, messagesReachableFrom } from "./fields.ts";
 
 /**
  * v1-only fields a v1alpha2 runtime cannot honour and whose loss kubelet would not notice: a
@@ -52,19 +52,10 @@ function computePlans(): void {
     }
   }
   // Fixed point over the v1 request types: a message needs steps if it has a field to drop or check, or leads to one.
-  const all = new Map<string, DescMessage>();
-  const collect = (d: DescMessage): void => {
-    if (all.has(d.typeName)) return;
-    all.set(d.typeName, d);
-    for (const f of d.fields) {
-      const m = fieldMessage(f);
-      if (m) collect(m);
-    }
-  };
-  for (const [v1] of inputs) collect(v1);
+  const all = messagesReachableFrom(inputs.map(([v1]) => v1));
   for (let changed = true; changed; ) {
     changed = false;
-    for (const desc of all.values()) {
+    for (const desc of all) {
       const steps: Step[] = [];
       for (const field of desc.fields) {
         const key = `${desc.typeName}.${field.name}`;
