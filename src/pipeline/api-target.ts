@@ -2,7 +2,7 @@
 // renamed for a v1alpha2 runtime and its request translated (core/v1alpha2-request.ts), or
 // Unimplemented naming the runtime and its API when that API lacks the method.
 import type { Backend } from "../backends/backend.ts";
-import { missingMethod, pathOn, type CriApi } from "../core/api-version.ts";
+import { missingMethod, pathOn, v1alpha2RequestType, type CriApi } from "../core/api-version.ts";
 import { toV1alpha2Request } from "../core/v1alpha2-request.ts";
 import type { Call } from "../grpc/call.ts";
 
@@ -26,5 +26,5 @@ export function targetOf(call: Call, backend: Backend, message: Uint8Array = cal
   if (api === "v1") return { path: call.path, message };
   const path = pathOn(api, call.path);
   if (path === undefined) throw missingMethod(call.path, backend.label, api);
-  return { path, message: call.row ? toV1alpha2Request(call.row.method.input, message, backend.label) : message };
+  return { path, message: toV1alpha2Request(v1alpha2RequestType(call.path)!, message, backend.label) };
 }

@@ -1,8 +1,8 @@
 // CRI v1 against v1alpha2, field by field and by number, from the generated descriptors: what
 // a v1alpha2 runtime reads of kubelet's requests, and what kubelet reads of its answers.
 import { describe, expect, test } from "bun:test";
-import { fieldDiffs } from "../../src/core/api-diff.ts";
-import { missingMethod, pathOn, v1alpha2Methods, v1OnlyMethods } from "../../src/core/api-version.ts";
+import { fieldDiffs, fieldShape } from "../../src/core/api-diff.ts";
+import { missingMethod, pathOn, STREAM_STAND_INS, v1alpha2Methods, v1OnlyMethods } from "../../src/core/api-version.ts";
 import { methodTable } from "../../src/core/methods.ts";
 import * as v1 from "../../src/gen/runtime/v1/api_pb.ts";
 import * as alpha from "../../src/gen/runtime/v1alpha2/api_pb.ts";
@@ -13,6 +13,9 @@ describe("paths", () => {
     { desc: "a v1alpha2 runtime gets the same method of its package", api: "v1alpha2" as const, path: "/runtime.v1.RuntimeService/RunPodSandbox", expect: "/runtime.v1alpha2.RuntimeService/RunPodSandbox" },
     { desc: "images too", api: "v1alpha2" as const, path: "/runtime.v1.ImageService/PullImage", expect: "/runtime.v1alpha2.ImageService/PullImage" },
     { desc: "a method v1alpha2 lacks has no path", api: "v1alpha2" as const, path: "/runtime.v1.RuntimeService/GetContainerEvents", expect: undefined },
+    { desc: "a streaming list goes to the unary list it streams", api: "v1alpha2" as const, path: "/runtime.v1.RuntimeService/StreamContainers", expect: "/runtime.v1alpha2.RuntimeService/ListContainers" },
+    { desc: "images too", api: "v1alpha2" as const, path: "/runtime.v1.ImageService/StreamImages", expect: "/runtime.v1alpha2.ImageService/ListImages" },
+    { desc: "a streaming list whose unary list v1alpha2 lacks has none", api: "v1alpha2" as const, path: "/runtime.v1.RuntimeService/StreamPodSandboxMetrics", expect: undefined },
     { desc: "an unknown method has no v1alpha2 path", api: "v1alpha2" as const, path: "/runtime.v1.RuntimeService/NoSuch", expect: undefined },
   ])("$desc", ({ api, path, expect: want }) => {
     expect(pathOn(api, path)).toBe(want);
@@ -20,9 +23,23 @@ describe("paths", () => {
 
   test("every v1alpha2 method has its v1 twin: the two versions pair up completely", () => {
     const alphaNames = [...alpha.RuntimeService.methods, ...alpha.ImageService.methods].map((m) => m.name).sort();
-    expect([...v1alpha2Methods.values()].map((p) => p.alpha.name).sort()).toEqual(alphaNames);
+    expect([...new Set([...v1alpha2Methods.values()].map((p) => p.alpha.name))].sort()).toEqual(alphaNames);
     expect(v1alpha2Methods.size + v1OnlyMethods.length).toBe(methodTable.size);
-    for (const name of ["GetContainerEvents", "ListMetricDescriptors", "RuntimeConfig", "CheckpointContainer", "StreamImages"]) expect(v1OnlyMethods).toContain(name);
+    expect([...v1OnlyMethods].sort()).toEqual(
+      ["CheckpointContainer", "GetContainerEvents", "ListMetricDescriptors", "ListPodSandboxMetrics", "RuntimeConfig", "StreamPodSandboxMetrics", "UpdatePodSandboxResources"].sort(),
+    );
+  });
+
+  test.each(Object.entries(STREAM_STAND_INS).map(([stream, list]) => ({ stream, list })))("$stream is served by $list: same request, one answer message", ({ stream, list }) => {
+    const rows = [...methodTable.values()];
+    const s = rows.find((r) => r.method.name === stream)!.method;
+    const l = rows.find((r) => r.method.name === list)!.method;
+    const shapes = (fields: readonly { number: number }[]) => fields.map((f) => `${f.number} ${fieldShape(f as never)}`);
+    expect(shapes(s.input.fields)).toEqual(shapes(l.input.fields));
+    // The unary answer has one field, 1, repeating the item type the stream's messages repeat in their field 1.
+    expect(shapes(l.output.fields)).toEqual(shapes(s.output.fields));
+    expect(l.output.fields.map((f) => [f.number, f.fieldKind])).toEqual([[1, "list"]]);
+    expect(v1alpha2Methods.get(`/${s.parent.typeName}/${stream}`)?.alpha.name).toBe(list);
   });
 
   test("the error for a missing method is Unimplemented and names the runtime, its API and the method", () => {

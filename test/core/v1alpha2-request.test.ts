@@ -64,7 +64,7 @@ describe("dropped: fields v1alpha2 does not know, where their loss changes nothi
 
   test("any v1 request decodes as v1alpha2 with nothing unknown, or is refused (property)", () => {
     const translated = [...v1alpha2Methods.values()].filter((p) => needsTranslation(p.v1.input));
-    expect(translated.map((p) => p.v1.name).sort()).toEqual(["CreateContainer", "ImageStatus", "ListImages", "PullImage", "RemoveImage", "RunPodSandbox", "UpdateContainerResources"]);
+    expect([...new Set(translated.map((p) => p.v1.name))].sort()).toEqual(["CreateContainer", "ImageStatus", "ListImages", "PullImage", "RemoveImage", "RunPodSandbox", "UpdateContainerResources"]);
     for (const p of translated) {
       fc.assert(
         fc.property(arbitraryMessage(p.v1.input), (msg) => {

@@ -44,7 +44,7 @@ describe("a primary forced to v1alpha2", () => {
     { method: "GetContainerEvents", streaming: true },
     { method: "ListMetricDescriptors", streaming: false },
     { method: "RuntimeConfig", streaming: false },
-    { method: "StreamContainers", streaming: true },
+    { method: "StreamPodSandboxMetrics", streaming: true },
   ])("$method, which v1alpha2 lacks, is Unimplemented for the call, naming the primary", async ({ method, streaming }) => {
     const call = streaming
       ? (async () => {
@@ -58,6 +58,14 @@ describe("a primary forced to v1alpha2", () => {
     const { containers } = await kubelet.call<{ containers: { id: string }[] }>("ListContainers");
     expect(containers.filter((c) => c.id.startsWith("gpu__"))).toHaveLength(1);
     expect(containers.filter((c) => !c.id.includes("__"))).toHaveLength(1);
+  });
+
+  test("a streaming list merges the primary's unary list (one message) with gpu's stream", async () => {
+    const ids: string[] = [];
+    for await (const m of kubelet.stream<{ containers: { id: string }[] }>("StreamContainers", {})) ids.push(...m.containers.map((c) => c.id));
+    expect(ids.filter((id) => id.startsWith("gpu__"))).toHaveLength(1);
+    expect(ids.filter((id) => !id.includes("__"))).toHaveLength(1);
+    expect(primary.calls.at(-1)).toMatchObject({ service: "runtime.v1alpha2.RuntimeService", method: "ListContainers" });
   });
 
   test("criproxy_backend_ready carries each runtime's API", async () => {

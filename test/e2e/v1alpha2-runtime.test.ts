@@ -2,7 +2,8 @@
 // kubelet calls it, against a primary that speaks v1 and a named runtime `vm` that speaks only
 // v1alpha2 (the fake's v1alpha2 mode: its v1 services answer Unimplemented). The proxy finds
 // vm's API by probing. Each row says what kubelet gets: forwarded on vm's v1alpha2 path with
-// ids prefixed, Unimplemented naming vm and its API, vm left out of a fan-out, or the primary.
+// ids prefixed (a streaming list by the unary list it streams), Unimplemented naming vm and its
+// API, vm left out of a fan-out, vm polled for events, or the primary's answer.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { methodTable } from "../../src/core/methods.ts";
 import { startFakeRuntime, type FakeRuntime } from "../../src/fake/runtime.ts";
@@ -41,6 +42,8 @@ interface Row {
   method: string;
   request: () => object;
   expect: Outcome;
+  /** The v1alpha2 method vm gets, when not kubelet's own. */
+  via?: string;
   /** Something of vm's that kubelet's answer must carry, prefixed. */
   carries?: () => string;
   after?: (answer: any) => void;
@@ -56,7 +59,7 @@ const rows: Row[] = [
   { method: "RunPodSandbox", request: () => ({ config: podConfig("a2-pod") }), expect: "forwarded", after: (a) => (ids.newPod = a.podSandboxId), carries: () => "vm__" },
   { method: "PodSandboxStatus", request: pod, expect: "forwarded", carries: () => ids.pod },
   { method: "ListPodSandbox", request: () => ({}), expect: "merged", carries: () => ids.pod },
-  { method: "StreamPodSandboxes", request: () => ({}), expect: "left-out" },
+  { method: "StreamPodSandboxes", request: () => ({}), expect: "merged", via: "ListPodSandbox", carries: () => ids.pod },
   {
     method: "CreateContainer",
     request: () => ({ podSandboxId: ids.newPod, config: { metadata: { name: "app" }, image: { image: ids.image, userSpecifiedImage: ids.image } }, sandboxConfig: podConfig("a2-pod") }),
@@ -67,7 +70,7 @@ const rows: Row[] = [
   { method: "StartContainer", request: () => ({ containerId: ids.newContainer }), expect: "forwarded" },
   { method: "ContainerStatus", request: () => ({ containerId: ids.newContainer }), expect: "forwarded", carries: () => ids.newContainer },
   { method: "ListContainers", request: () => ({}), expect: "merged", carries: () => ids.container },
-  { method: "StreamContainers", request: () => ({}), expect: "left-out" },
+  { method: "StreamContainers", request: () => ({}), expect: "merged", via: "ListContainers", carries: () => ids.container },
   { method: "UpdateContainerResources", request: () => ({ ...ctr(), linux: { cpuShares: 512n } }), expect: "forwarded" },
   { method: "ReopenContainerLog", request: ctr, expect: "forwarded" },
   { method: "ExecSync", request: () => ({ ...ctr(), cmd: ["true"] }), expect: "forwarded" },
@@ -76,10 +79,10 @@ const rows: Row[] = [
   { method: "PortForward", request: () => ({ ...pod(), port: [80] }), expect: "forwarded" },
   { method: "ContainerStats", request: ctr, expect: "forwarded", carries: () => ids.container },
   { method: "ListContainerStats", request: () => ({}), expect: "merged", carries: () => ids.container },
-  { method: "StreamContainerStats", request: () => ({}), expect: "left-out" },
+  { method: "StreamContainerStats", request: () => ({}), expect: "merged", via: "ListContainerStats", carries: () => ids.container },
   { method: "PodSandboxStats", request: pod, expect: "forwarded", carries: () => ids.pod },
   { method: "ListPodSandboxStats", request: () => ({}), expect: "merged", carries: () => ids.pod },
-  { method: "StreamPodSandboxStats", request: () => ({}), expect: "left-out" },
+  { method: "StreamPodSandboxStats", request: () => ({}), expect: "merged", via: "ListPodSandboxStats", carries: () => ids.pod },
   { method: "UpdateRuntimeConfig", request: () => ({ runtimeConfig: { networkConfig: { podCidr: "10.1.0.0/16" } } }), expect: "merged" },
   { method: "Status", request: () => ({}), expect: "merged" },
   { method: "CheckpointContainer", request: ctr, expect: "unimplemented" },
@@ -90,7 +93,7 @@ const rows: Row[] = [
   { method: "RuntimeConfig", request: () => ({}), expect: "primary" },
   { method: "UpdatePodSandboxResources", request: () => ({ ...pod(), resources: {} }), expect: "unimplemented" },
   { method: "ListImages", request: () => ({}), expect: "merged", carries: () => ids.image },
-  { method: "StreamImages", request: () => ({}), expect: "left-out" },
+  { method: "StreamImages", request: () => ({}), expect: "merged", via: "ListImages", carries: () => ids.image },
   { method: "ImageStatus", request: () => ({ image: { image: ids.image } }), expect: "forwarded", carries: () => ids.image },
   { method: "PullImage", request: () => ({ image: { image: "vm/docker.io/library/busybox:1.36" } }), expect: "forwarded" },
   { method: "ImageFsInfo", request: () => ({}), expect: "merged" },
@@ -135,7 +138,7 @@ describe("every v1 method, from kubelet to a v1alpha2 runtime", () => {
     expect(outcome).toEqual({ code: 0, details: "" });
     if (row.expect === "forwarded" || row.expect === "merged") {
       // vm got kubelet's method on its v1alpha2 service, nothing on v1.
-      expect(vmCalls.map((c) => `${c.service}/${c.method}`)).toContain(`runtime.v1alpha2.${row.method === "PullImage" || row.method.includes("Image") ? "ImageService" : "RuntimeService"}/${row.method}`);
+      expect(vmCalls.map((c) => `${c.service}/${c.method}`)).toContain(`runtime.v1alpha2.${row.method.includes("Image") ? "ImageService" : "RuntimeService"}/${row.via ?? row.method}`);
       expect(vmCalls.filter((c) => c.service.startsWith("runtime.v1."))).toEqual([]);
     } else if (row.expect === "polled") {
       // No events in v1alpha2: vm is listed for them instead (see "events" below).
@@ -148,10 +151,13 @@ describe("every v1 method, from kubelet to a v1alpha2 runtime", () => {
   });
 });
 
-describe("a filter or an id naming the v1alpha2 runtime for a method it lacks", () => {
-  test("a Stream* list filtered to vm is Unimplemented, naming vm and its API", async () => {
-    const r = await codeOf(callOf("StreamContainers", { filter: { id: ids.container } }));
-    expect(r).toEqual({ code: 12, details: "runtime vm speaks CRI v1alpha2, which has no StreamContainers" });
+describe("a filter naming the v1alpha2 runtime, and what it cannot do", () => {
+  test("a streaming list filtered to vm is answered by vm's unary list, the filter unprefixed", async () => {
+    const got = (await callOf("StreamContainers", { filter: { id: ids.container } })) as { containers: { id: string }[] }[];
+    expect(got.flatMap((m) => m.containers.map((c) => c.id))).toEqual([ids.container]);
+    const call = vm.calls.at(-1)!;
+    expect([call.service, call.method]).toEqual(["runtime.v1alpha2.RuntimeService", "ListContainers"]);
+    expect((call.request as { filter: { id: string } }).filter.id).toBe(ids.container.slice(4));
   });
 
   test("a v1-only field whose loss would weaken the container is refused before vm gets anything", async () => {
