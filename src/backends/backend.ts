@@ -11,6 +11,9 @@ import { unaryRaw, type CallTarget } from "./raw-call.ts";
 
 export type BackendState = "connecting" | "ready" | "down";
 
+/** The CRI API a runtime speaks (the same union as core/api-version.ts CriApi; backends does not import core). */
+export type BackendApi = "v1" | "v1alpha2";
+
 export interface BackendOptions {
   /** "" for the primary, else the name routing uses (`vm` in `vm__id`). */
   readonly name: string;
@@ -20,11 +23,12 @@ export interface BackendOptions {
   readonly connectTimeoutMs: number;
   /** Called on every state change (logging, metrics, stale-list bookkeeping). */
   readonly onState?: (backend: Backend, previous: BackendState) => void;
+  /** Force this API instead of probing v1, then v1alpha2. */
+  readonly api?: BackendApi;
 }
 
 /** HTTP/2 settings towards a runtime: answers up to 16 MiB flow in without waiting on window updates. */
 const H2_SETTINGS = { streamWindow: 8 * 1024 * 1024, connectionWindow: 32 * 1024 * 1024, maxHeaderListSize: 64 * 1024, maxConcurrentStreams: 0 };
-const VERSION_PATH = "/runtime.v1.RuntimeService/Version";
 const PROBE_TIMEOUT_MS = 5000;
 const BACKOFF_MIN_MS = 100;
 const BACKOFF_MAX_MS = 5000;
@@ -37,6 +41,8 @@ export class Backend implements CallTarget {
   readonly label: string;
   state: BackendState = "connecting";
   version: VersionResponse | undefined;
+  /** The API this connection speaks: probed when it connects (again on every reconnect), or forced; undefined until known. */
+  api: BackendApi | undefined;
   lastError: ConnectError | undefined;
   /** True once the backend has answered at least once since the proxy started. */
   seen = false;
@@ -51,6 +57,12 @@ export class Backend implements CallTarget {
     this.name = opts.name;
     this.socket = opts.socket;
     this.label = opts.name === "" ? "primary" : opts.name;
+    this.api = opts.api;
+  }
+
+  /** The API the configuration forces, if any. */
+  get forcedApi(): BackendApi | undefined {
+    return this.opts.api;
   }
 
   /** Starts probing in the background; returns at once. */
@@ -141,12 +153,26 @@ export class Backend implements CallTarget {
     this.wake?.();
   }
 
-  /** Version on runtime.v1: the answer, or the runtime's status. */
-  private async probe(): Promise<VersionResponse> {
-    const request = toBinary(VersionRequestSchema, create(VersionRequestSchema, { version: "v1" }));
+  /**
+   * Asks Version in each API the runtime may speak: v1, then v1alpha2 when v1 is Unimplemented
+   * (a runtime built before 2022), or only the forced one. Resolves with the API that answered.
+   */
+  private async probe(): Promise<BackendApi> {
     const timeout = Math.min(PROBE_TIMEOUT_MS, this.opts.connectTimeoutMs * 4 || PROBE_TIMEOUT_MS);
-    const answer = await unaryRaw(this, VERSION_PATH, request, { deadline: Date.now() + timeout });
-    return fromBinary(VersionResponseSchema, await answer.message());
+    const order: BackendApi[] = this.opts.api ? [this.opts.api] : ["v1", "v1alpha2"];
+    for (const [i, api] of order.entries()) {
+      try {
+        const request = toBinary(VersionRequestSchema, create(VersionRequestSchema, { version: api }));
+        const answer = await unaryRaw(this, `/runtime.${api}.RuntimeService/Version`, request, { deadline: Date.now() + timeout });
+        // The two versions' VersionResponse have the same fields and numbers.
+        this.version = fromBinary(VersionResponseSchema, await answer.message());
+        return api;
+      } catch (e) {
+        if (i < order.length - 1 && ConnectError.from(e).code === Code.Unimplemented) continue;
+        throw e;
+      }
+    }
+    throw new Error("unreachable: no API to probe");
   }
 
   private async probeLoop(): Promise<void> {
@@ -154,8 +180,9 @@ export class Backend implements CallTarget {
     while (!this.closed) {
       if (this.state !== "ready") {
         try {
-          this.version = await this.probe();
+          const api = await this.probe();
           if (this.closed) return;
+          this.api = api;
           this.lastError = undefined;
           this.seen = true;
           backoff = BACKOFF_MIN_MS;
@@ -165,6 +192,7 @@ export class Backend implements CallTarget {
           const err = transportError(e, this.label);
           // A runtime that answers Version with a status is there; only transport failures mean down.
           if (err.code !== Code.Unavailable && err.code !== Code.DeadlineExceeded) {
+            this.api = this.opts.api ?? "v1"; // answers Version in no API: treated as the API kubelet speaks
             this.lastError = undefined;
             this.seen = true;
             this.setState("ready");

@@ -12,7 +12,7 @@ export const serveArgs = {
   listen: { type: "string", description: `Unix socket kubelet connects to (default ${defaults.listen}). Example: --listen /run/criproxy.sock`, valueHint: "PATH" },
   connect: {
     type: "string",
-    description: `Runtimes: the primary first, then NAME:ENDPOINT entries, comma-separated or repeated (default ${defaults.connect}). Example: --connect /run/containerd/containerd.sock,vm:unix:///run/vm.sock`,
+    description: `Runtimes: the primary first, then NAME:ENDPOINT entries, comma-separated or repeated; ENDPOINT?api=v1alpha2 (or v1) speaks that CRI API without probing (default ${defaults.connect}). Example: --connect /run/containerd/containerd.sock,vm:unix:///run/vm.sock?api=v1alpha2`,
     valueHint: "ENDPOINTS",
   },
   v: { type: "string", description: "Log level 0-5: 2 failed calls, 3 state-changing calls dumped, 4 status calls, 5 list calls. Example: -v 3", valueHint: "N" },

@@ -10,11 +10,13 @@ export function proxyKey(c: Config): string {
 export function configChanges(from: Config, to: Config): string[] {
   const out: string[] = [];
   const names = (c: Config) => new Map(c.backends.map((b) => [b.name, b.socket]));
+  const apis = (c: Config) => new Map(c.backends.map((b) => [b.name, b.api ?? "probed"]));
   const [before, after] = [names(from), names(to)];
   const label = (n: string) => (n === "" ? "primary" : n);
   for (const [n, socket] of after) {
     if (!before.has(n)) out.push(`runtime ${label(n)} added (unix://${socket})`);
     else if (before.get(n) !== socket) out.push(`runtime ${label(n)} moved to unix://${socket}`);
+    else if (apis(from).get(n) !== apis(to).get(n)) out.push(`runtime ${label(n)} API: ${apis(from).get(n)} -> ${apis(to).get(n)}`);
   }
   for (const n of before.keys()) if (!after.has(n)) out.push(`runtime ${label(n)} removed`);
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);

@@ -6,6 +6,7 @@
 //     - name: vm
 //       endpoint: unix:///run/vm.sock
 //       handlers: { kata: kata-qemu }                       # RuntimeClass handler -> what vm sees
+//       api: v1alpha2                                       # its CRI API, unprobed (default: probed)
 //   stale-grace: 10m
 //   v: 2
 //   metrics-addr: 127.0.0.1:9102
@@ -13,6 +14,7 @@
 // Keys are the flags' names; flags given on the command line override the file.
 import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
 import { extname } from "node:path";
+import { CRI_APIS, isCriApi } from "../core/api-version.ts";
 import { configFromFlags, FlagError, type Config, type FlagValues } from "./config.ts";
 import { checkConfigTrust } from "./config-trust.ts";
 import { resolveSocketGroup } from "./socket-group.ts";
@@ -36,7 +38,7 @@ const scalarKeys = [
   "max-buffered-bytes",
 ] as const;
 const durationKeys = new Set(["connect-timeout", "request-timeout", "stale-grace", "shutdown-grace"]);
-const backendKeys = new Set(["name", "endpoint", "handlers"]);
+const backendKeys = new Set(["name", "endpoint", "api", "handlers"]);
 
 /** The parser for a file name's extension. */
 export function formatOf(path: string): "yaml" | "toml" {
@@ -79,14 +81,17 @@ function backendFlags(value: unknown, bad: (key: string, why: string) => Error):
   const claims: string[] = [];
   value.forEach((entry, i) => {
     const at = `backends[${i}]`;
-    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) throw bad(at, "must be a mapping with endpoint (and name, handlers)");
-    for (const k of Object.keys(entry)) if (!backendKeys.has(k)) throw bad(`${at}.${k}`, "unknown setting (known: name, endpoint, handlers)");
-    const { name, endpoint, handlers } = entry as Record<string, unknown>;
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) throw bad(at, "must be a mapping with endpoint (and name, api, handlers)");
+    for (const k of Object.keys(entry)) if (!backendKeys.has(k)) throw bad(`${at}.${k}`, "unknown setting (known: name, endpoint, api, handlers)");
+    const { name, endpoint, api, handlers } = entry as Record<string, unknown>;
     if (typeof endpoint !== "string" || endpoint === "") throw bad(`${at}.endpoint`, "a socket path or unix:// URL is required");
     if (i === 0 && name !== undefined) throw bad(`${at}.name`, "the first backend is the primary and takes no name");
     if (i > 0 && (typeof name !== "string" || name === "")) throw bad(`${at}.name`, "every backend after the primary needs a name");
     if (/,/.test(endpoint) || (typeof name === "string" && /[,:]/.test(name))) throw bad(at, "names and endpoints cannot contain commas");
-    connect.push(i === 0 ? endpoint : `${name}:${endpoint}`);
+    if (api !== undefined && (typeof api !== "string" || !isCriApi(api))) throw bad(`${at}.api`, `${JSON.stringify(api)} is not one of ${CRI_APIS.join(", ")}`);
+    if (api !== undefined && /\?api=/.test(endpoint)) throw bad(`${at}.api`, "given twice: as api and in the endpoint");
+    const withApi = api === undefined ? endpoint : `${endpoint}?api=${api}`;
+    connect.push(i === 0 ? withApi : `${name}:${withApi}`);
     if (handlers === undefined) return;
     if (i === 0) throw bad(`${at}.handlers`, "the primary serves every handler no other backend claims; claims belong to named backends");
     if (typeof handlers !== "object" || handlers === null || Array.isArray(handlers)) throw bad(`${at}.handlers`, "must map kubelet's handler to the one the backend sees ('' for its default)");

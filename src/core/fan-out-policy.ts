@@ -66,16 +66,23 @@ export type EventsEnd =
   | { readonly kind: "end-call" }
   /** A named runtime's broke: join it again after a pause while it stays ready, or when it is back. */
   | { readonly kind: "rejoin"; readonly afterMs: number }
-  /** A named runtime without events (Unimplemented, or an API without them): not asked again until it reconnects. */
-  | { readonly kind: "until-reconnect" };
+  /**
+   * A named runtime without events (Unimplemented, or an API without them, as v1alpha2): not
+   * asked again until it reconnects; its listings are polled and diffed into events
+   * (core/container-events.ts), as kubelet's generic PLEG would relist it.
+   */
+  | { readonly kind: "poll"; readonly everyMs: number };
 
 /** How soon a named runtime's broken event stream is tried again while it still looks ready. */
 export const EVENTS_REJOIN_MS = 1000;
+
+/** How often a runtime without events is listed for events: kubelet's generic PLEG relists every second. */
+export const EVENTS_POLL_MS = 1000;
 
 /** The rule for a runtime's event stream that ended; `code` is the gRPC code it ended with (0: OK). */
 export function eventsEnd(primary: boolean, code: number): EventsEnd {
   if (primary) return { kind: "end-call" };
   // 12 = Unimplemented: asking again every second would only fill the log.
-  if (code === 12) return { kind: "until-reconnect" };
+  if (code === 12) return { kind: "poll", everyMs: EVENTS_POLL_MS };
   return { kind: "rejoin", afterMs: EVENTS_REJOIN_MS };
 }

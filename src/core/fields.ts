@@ -1,8 +1,11 @@
 // Which fields of the CRI messages hold ids, image references and runtime handlers, decided
 // field by field from proto/runtime/v1/api.proto, and the walk plan computed from it once.
+// v1alpha2 messages (a runtime that speaks only v1alpha2) are classified by the same names:
+// every v1alpha2 field is a v1 field of the same number, name and type (test/core/api-diff.test.ts).
 import type { DescField, DescMessage } from "@bufbuild/protobuf";
 import { ScalarType } from "@bufbuild/protobuf";
 import { ImageService, RuntimeService } from "../gen/runtime/v1/api_pb.ts";
+import { ImageService as AlphaImageService, RuntimeService as AlphaRuntimeService } from "../gen/runtime/v1alpha2/api_pb.ts";
 
 /**
  * - sandbox-id / container-id: `NAME__ID` as kubelet sees it.
@@ -115,7 +118,7 @@ export function fieldMessage(f: DescField): DescMessage | undefined {
   return undefined;
 }
 
-/** Every message type reachable from the inputs and outputs of RuntimeService and ImageService. */
+/** Every message type reachable from the inputs and outputs of RuntimeService and ImageService, v1 and v1alpha2. */
 export const reachableMessages: readonly DescMessage[] = collectReachable();
 
 const plans: ReadonlyMap<string, readonly PlanEntry[]> = computePlans();
@@ -125,12 +128,18 @@ export function fieldPlan(desc: DescMessage): readonly PlanEntry[] {
   return plans.get(desc.typeName) ?? [];
 }
 
-/** The class of a field, if classified. */
-export function fieldClass(desc: DescMessage, field: DescField): FieldClass | undefined {
-  return classifiedFields[`${desc.typeName}.${field.name}`];
+/** The key of a field in the tables above: `runtime.v1.Message.field`, for a v1alpha2 message too. */
+export function fieldKey(desc: DescMessage, field: DescField): string {
+  return `${desc.typeName.replace(/^runtime\.v1alpha2\./, P)}.${field.name}`;
 }
 
-function collectReachable(): DescMessage[] {
+/** The class of a field, if classified. */
+export function fieldClass(desc: DescMessage, field: DescField): FieldClass | undefined {
+  return classifiedFields[fieldKey(desc, field)];
+}
+
+/** Every message type reachable from `roots` through message fields (roots included), each once. */
+export function messagesReachableFrom(roots: Iterable<DescMessage>): DescMessage[] {
   const seen = new Map<string, DescMessage>();
   const visit = (d: DescMessage): void => {
     if (seen.has(d.typeName)) return;
@@ -140,13 +149,13 @@ function collectReachable(): DescMessage[] {
       if (m) visit(m);
     }
   };
-  for (const service of [RuntimeService, ImageService]) {
-    for (const method of service.methods) {
-      visit(method.input);
-      visit(method.output);
-    }
-  }
+  for (const root of roots) visit(root);
   return [...seen.values()];
+}
+
+function collectReachable(): DescMessage[] {
+  const services = [RuntimeService, ImageService, AlphaRuntimeService, AlphaImageService];
+  return messagesReachableFrom(services.flatMap((s) => s.methods.flatMap((m) => [m.input, m.output])));
 }
 
 function computePlans(): Map<string, PlanEntry[]> {

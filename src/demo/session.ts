@@ -1,5 +1,6 @@
-// The demo: two in-process fake runtimes (a primary and `vm.example`), the real proxy between,
-// and a short kubelet-like session, so a newcomer sees routing with no runtime installed.
+// The demo: two in-process fake runtimes (a primary speaking CRI v1 and `vm.example`, which
+// speaks only v1alpha2 like runtimes built before 2022), the real proxy between, and a short
+// kubelet-like session, so a newcomer sees routing with no runtime installed.
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -20,7 +21,7 @@ export async function runDemo(say: (line: string) => void, verbosity = 3): Promi
   const sockets = { primary: join(dir, "primary.sock"), vm: join(dir, "vm.sock"), proxy: join(dir, "criproxy.sock") };
   let vm: FakeRuntime | undefined;
   const primary = await startFakeRuntime({ socket: sockets.primary, runtimeName: "fake-containerd", pods: 1, images: 1 });
-  vm = await startFakeRuntime({ socket: sockets.vm, runtimeName: "fake-vm-runtime" });
+  vm = await startFakeRuntime({ socket: sockets.vm, runtimeName: "fake-vm-runtime", api: "v1alpha2" });
   const config = configFromFlags({ connect: `${sockets.primary},${VM}:unix://${sockets.vm}`, listen: sockets.proxy, v: String(verbosity), "stale-grace": "1m" });
   const daemon = await startDaemon(config, createLogger({ v: verbosity, write: (line) => process.stdout.write(line) }));
   const sessions = new Http2SessionManager("http://localhost", {}, { createConnection: () => connect(sockets.proxy), maxSessionMemory: 64 });
@@ -35,6 +36,7 @@ export async function runDemo(say: (line: string) => void, verbosity = 3): Promi
     await waitReady(daemon.backends);
     const v = await count(runtime.version({}));
     say(`== Version answers from the primary: ${v.runtimeName} ${v.runtimeVersion}`);
+    say(`== CRI APIs found by probing: primary speaks ${daemon.backends[0]!.api}, ${VM} speaks ${daemon.backends[1]!.api} (kubelet's v1 calls reach it renamed)`);
 
     say(`\n== Two pods: "web" on the primary, "vm-app" on ${VM} (annotation kubernetes.io/target-runtime)`);
     const web = await count(runtime.runPodSandbox({ config: { metadata: { name: "web", namespace: "demo", uid: "u-web" } } }));
@@ -58,11 +60,15 @@ export async function runDemo(say: (line: string) => void, verbosity = 3): Promi
     say(`== ListPodSandbox while ${VM} is away: ${(await listPods()).join(", ")}`);
 
     say(`\n== ${VM} is back: live answers again`);
-    vm = await startFakeRuntime({ socket: sockets.vm, runtimeName: "fake-vm-runtime", state: vmState });
+    vm = await startFakeRuntime({ socket: sockets.vm, runtimeName: "fake-vm-runtime", state: vmState, api: "v1alpha2" });
     await waitState(daemon.backends[1], (s) => s === "ready");
     say(`== ListPodSandbox: ${(await listPods()).join(", ")}`);
 
-    const byRuntime = `primary got ${primary.calls.length} calls, ${VM} got ${vm.calls.length} since it came back`;
+    const methods = await count(runtime.listMetricDescriptors({}));
+    say(`== ListMetricDescriptors, which v1alpha2 lacks: ${methods.descriptors.length} descriptors from the primary; ${VM} is left out, not an error`);
+
+    const onAlpha = vm.calls.filter((c) => c.service.startsWith("runtime.v1alpha2.")).length;
+    const byRuntime = `primary got ${primary.calls.length} calls, ${VM} got ${vm.calls.length} (${onAlpha} on runtime.v1alpha2) since it came back`;
     say(`\n== Summary: ${calls} kubelet calls through one socket; ${byRuntime}. Done.`);
     return calls;
   } finally {

@@ -2,10 +2,12 @@
 import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 
-/** One received call: the rpc name and the decoded request message. */
+/** One received call: the rpc name, the decoded request message, and the service it came in on. */
 export interface RecordedCall {
   method: string;
   request: unknown;
+  /** e.g. `runtime.v1.RuntimeService`, or `runtime.v1alpha2.ImageService` on a v1alpha2 fake. */
+  service: string;
 }
 
 /** The knobs a test turns on the fake: recorded calls, queued failures, delays, unimplemented methods. */
@@ -35,7 +37,7 @@ export class Controls {
 
   /** Run before every handler: record the call, then apply unimplemented, delay and failure in that order. */
   async before(service: DescService, method: string, request: unknown, signal: AbortSignal): Promise<void> {
-    this.calls.push({ method, request });
+    this.calls.push({ method, request, service: service.typeName });
     if (this.unimplemented.has(method)) {
       // grpc-go's wording for a method the server does not register.
       throw new ConnectError(`unknown method ${method} for service ${service.typeName}`, Code.Unimplemented);

@@ -4,6 +4,7 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { rm } from "node:fs/promises";
 import * as http2 from "node:http2";
 import { ImageService, RuntimeService, type ContainerEventResponse, type RuntimeConfig } from "../gen/runtime/v1/api_pb.ts";
+import { ImageService as AlphaImageService, RuntimeService as AlphaRuntimeService } from "../gen/runtime/v1alpha2/api_pb.ts";
 import { containerService } from "./container-service.ts";
 import { Controls, instrument, type RecordedCall } from "./controls.ts";
 import { EventHub } from "./event-hub.ts";
@@ -14,6 +15,7 @@ import { infoService } from "./info-service.ts";
 import { sandboxService } from "./sandbox-service.ts";
 import { statsService } from "./stats-service.ts";
 import { emptyState, type FakeState } from "./state.ts";
+import { v1alpha2Service } from "./v1alpha2-service.ts";
 
 export type { FakeContainer, FakeSandbox, FakeState } from "./state.ts";
 export type { RecordedCall } from "./controls.ts";
@@ -37,6 +39,11 @@ export interface FakeRuntimeOptions {
   handlers?: string[];
   /** Start with this state (a runtime restarting keeps its pods); pre-filling adds to it. */
   state?: FakeState;
+  /**
+   * The CRI APIs served: "v1" (default); "v1alpha2" only, as a runtime built before 2022 (v1
+   * calls answer Unimplemented); "both", as containerd 1.6 and 1.7.
+   */
+  api?: "v1" | "v1alpha2" | "both";
 }
 
 export interface FakeRuntime {
@@ -88,8 +95,17 @@ export async function startFakeRuntime(opts: FakeRuntimeOptions): Promise<FakeRu
   const shutdown = new AbortController();
   const handler = connectNodeAdapter({
     routes(router) {
-      router.service(RuntimeService, instrument(RuntimeService, runtimeImpl as ServiceImpl<typeof RuntimeService>, controls));
-      router.service(ImageService, instrument(ImageService, imageService(ctx), controls));
+      const image = imageService(ctx);
+      const api = opts.api ?? "v1";
+      if (api !== "v1alpha2") {
+        router.service(RuntimeService, instrument(RuntimeService, runtimeImpl as ServiceImpl<typeof RuntimeService>, controls));
+        router.service(ImageService, instrument(ImageService, image, controls));
+      }
+      if (api !== "v1") {
+        const alphaRuntime = v1alpha2Service(RuntimeService, AlphaRuntimeService, runtimeImpl) as ServiceImpl<typeof AlphaRuntimeService>;
+        router.service(AlphaRuntimeService, instrument(AlphaRuntimeService, alphaRuntime, controls));
+        router.service(AlphaImageService, instrument(AlphaImageService, v1alpha2Service(ImageService, AlphaImageService, image) as ServiceImpl<typeof AlphaImageService>, controls));
+      }
     },
     grpc: true,
     connect: false,

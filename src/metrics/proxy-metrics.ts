@@ -38,8 +38,8 @@ export class ProxyMetrics {
   constructor(sources: ProxyMetricsSources) {
     const r = this.registry;
     r.register(
-      new Observed("criproxy_backend_ready", "1 while the runtime answers, 0 while it is connecting or down.", "gauge", () =>
-        sources.backends().map((b) => ({ labels: [["backend", b.label]] as const, value: b.state === "ready" ? 1 : 0 })),
+      new Observed("criproxy_backend_ready", "1 while the runtime answers, 0 while it is connecting or down; api is the CRI API it speaks (unknown until first probed).", "gauge", () =>
+        sources.backends().map((b) => ({ labels: [["backend", b.label], ["api", b.api ?? "unknown"]] as const, value: b.state === "ready" ? 1 : 0 })),
       ),
     );
     r.register(

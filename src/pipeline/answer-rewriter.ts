@@ -10,6 +10,7 @@ import { toKubeletWire } from "../core/wire-rewrite.ts";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { RoutingTable } from "../core/routing-table.ts";
 import { absoluteStreamUrl } from "../core/stream-url.ts";
+import { v1alpha2Method } from "../core/api-version.ts";
 import { decodeAnswer } from "./codec.ts";
 
 /** Exec, Attach and PortForward answer a `url` string field. */
@@ -32,7 +33,8 @@ export function answerRewriter(table: () => RoutingTable, streamUrl: string | un
   };
 
   function message(row: MethodRow | undefined, backend: Backend, answer: Buffer): Uint8Array {
-    const schema = row!.method.output;
+    // A v1alpha2 runtime's answer is walked as the v1alpha2 message it is (its fields are v1's, test/core/api-diff.test.ts).
+    const schema = (backend.api === "v1alpha2" ? v1alpha2Method(row!.path)?.output : undefined) ?? row!.method.output;
     const fixUrl = streamUrl !== undefined && hasUrl(schema);
     // Ids and images are rewritten on the wire: a full decode and encode cost ~4x more.
     if (!fixUrl) {

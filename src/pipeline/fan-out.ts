@@ -13,6 +13,7 @@ import type { Answer } from "../grpc/answer.ts";
 import type { Call } from "../grpc/call.ts";
 import { MAX_MESSAGE_BYTES } from "../grpc/envelope.ts";
 import type { RawAnswer } from "../grpc/raw-answer.ts";
+import { hasMethod, targetOf } from "./api-target.ts";
 import { FANOUT_BUDGET_MS, type CallContext } from "./call-context.ts";
 import { namedPart, type Fetch } from "./named-part.ts";
 
@@ -22,17 +23,24 @@ type FanOutKind = Extract<RouteKind, "list" | "fan-in" | "status" | "all" | "ima
 export function createFanOut(ctx: CallContext): (call: Call) => Promise<Answer> {
   const { primary, named } = ctx;
 
-  /** The primary's answer: it must answer, or the call fails (a list without it would look like every pod gone). */
+  /**
+   * The primary's answer: it must answer, or the call fails (a list without it would look like
+   * every pod gone); a primary whose API lacks the method fails the call with Unimplemented.
+   */
   async function fromPrimary(call: Call): Promise<RawAnswer> {
     const callOpts = ctx.callOptions(call);
     call.routedTo.push(primary.label);
     await ctx.whenReady(primary, callOpts);
-    return unaryRaw(primary, call.path, call.request, callOpts);
+    const t = targetOf(call, primary);
+    return unaryRaw(primary, t.path, t.message, callOpts);
   }
 
   const whole =
     (call: Call): Fetch =>
-    async (b, opts) => [await (await unaryRaw(b, call.path, call.request, opts)).message()];
+    async (b, opts) => {
+      const t = targetOf(call, b);
+      return [await (await unaryRaw(b, t.path, t.message, opts)).message()];
+    };
 
   async function merged(call: Call): Promise<Answer> {
     const [first, ...rest] = await Promise.all([fromPrimary(call), ...named.map((b) => namedPart(ctx, call, b, whole(call)))]);
@@ -86,11 +94,12 @@ export function createFanOut(ctx: CallContext): (call: Call) => Promise<Answer> 
     const answers = await Promise.all(
       backends.map(async (b, i) => {
         try {
-          if (i > 0 && b.state !== "ready") return { ok: false as const };
+          if (i > 0 && (b.state !== "ready" || !hasMethod(call, b))) return { ok: false as const };
           const opts = ctx.callOptions(call, i === 0 ? undefined : FANOUT_BUDGET_MS);
           call.routedTo.push(b.label);
           if (i === 0) await ctx.whenReady(b, opts);
-          return { ok: true as const, bytes: await (await unaryRaw(b, call.path, call.request, opts)).message() };
+          const t = targetOf(call, b);
+          return { ok: true as const, bytes: await (await unaryRaw(b, t.path, t.message, opts)).message() };
         } catch (e) {
           return { ok: false as const, error: e };
         }

@@ -7,6 +7,7 @@ import type { Backend } from "../backends/backend.ts";
 import type { CallOptions } from "../backends/raw-call.ts";
 import { partOutcome, type PartResult } from "../core/fan-out-policy.ts";
 import type { Call } from "../grpc/call.ts";
+import { apiOf, hasMethod } from "./api-target.ts";
 import { FANOUT_BUDGET_MS, type CallContext } from "./call-context.ts";
 
 /** Lists kubelet reads as the truth of what exists: a vanished runtime's last answer stands in. */
@@ -19,6 +20,11 @@ export type Fetch = (backend: Backend, opts: CallOptions) => Promise<Buffer[]>;
 export async function namedPart(ctx: CallContext, call: Call, b: Backend, fetch: Fetch): Promise<readonly Uint8Array[] | undefined> {
   const key = REMEMBERED.has(call.row?.method.name ?? "") ? `${call.path}\0${call.request.toString("latin1")}` : undefined;
   let result: PartResult;
+  if (b.state === "ready" && !hasMethod(call, b)) {
+    // Its API has no such method (a v1alpha2 runtime asked for events or metrics): it has nothing to add.
+    ctx.log.log(5, "I", "fan-out.ts", `${call.path}: runtime ${b.label} left out: it speaks CRI ${apiOf(b)}, which has no such method`);
+    return undefined;
+  }
   if (b.state !== "ready") {
     result = { kind: "absent", state: b.state };
   } else {

@@ -7,6 +7,7 @@ import { unaryRaw } from "../backends/raw-call.ts";
 import { route, type Plan } from "../core/route.ts";
 import type { Answer } from "../grpc/answer.ts";
 import type { Call, Handlers } from "../grpc/call.ts";
+import { targetOf } from "./api-target.ts";
 import { callContext, type PipelineOptions } from "./call-context.ts";
 import { decodeRequest } from "./codec.ts";
 import { createEvents } from "./events.ts";
@@ -26,7 +27,8 @@ export function createPipeline(opts: PipelineOptions): Handlers {
     const callOpts = ctx.callOptions(call);
     call.routedTo.push(backend.label);
     await ctx.whenReady(backend, callOpts);
-    return ctx.rewrite.answer(call.row, backend, await unaryRaw(backend, call.path, message, callOpts));
+    const t = targetOf(call, backend, message);
+    return ctx.rewrite.answer(call.row, backend, await unaryRaw(backend, t.path, t.message, callOpts));
   }
 
   /** The plan for a call; undefined when it goes to the primary untouched (no decode at all). */

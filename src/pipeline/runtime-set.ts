@@ -4,8 +4,9 @@
 // (kubelet sends it essentially once, at start; a runtime added by SIGHUP, or one that
 // restarts, must still learn the pod CIDR).
 import { ConnectError } from "@connectrpc/connect";
-import { Backend, type BackendState } from "../backends/backend.ts";
+import { Backend, type BackendApi, type BackendState } from "../backends/backend.ts";
 import { unaryRaw } from "../backends/raw-call.ts";
+import { pathOn } from "../core/api-version.ts";
 import { replaysConfig } from "../core/fan-out-policy.ts";
 import { RuntimeService } from "../gen/runtime/v1/api_pb.ts";
 import type { Logger } from "../log/logger.ts";
@@ -16,6 +17,8 @@ import { LastKnown } from "./last-known.ts";
 export interface RuntimeSpec {
   readonly name: string;
   readonly socket: string;
+  /** The CRI API to speak without probing; undefined: probed. */
+  readonly api?: BackendApi;
 }
 
 /** How long the replayed UpdateRuntimeConfig, or the Status asked for a runtime's handlers, may take. */
@@ -56,7 +59,7 @@ export class RuntimeSet {
     const old = new Map(this.active.map((b) => [b.name, b]));
     const next = specs.map((s) => {
       const have = old.get(s.name);
-      return have && same && have.socket === s.socket ? have : this.create(s, connectTimeoutMs);
+      return have && same && have.socket === s.socket && have.forcedApi === s.api ? have : this.create(s, connectTimeoutMs);
     });
     const removed = this.active.filter((b) => !next.includes(b));
     const added = next.filter((b) => !this.active.includes(b));
@@ -93,6 +96,7 @@ export class RuntimeSet {
       name: spec.name,
       socket: spec.socket,
       connectTimeoutMs,
+      api: spec.api,
       onState: (b, previous) => this.stateChanged(b, previous),
     });
     this.onCreated(b);
@@ -100,11 +104,13 @@ export class RuntimeSet {
   }
 
   private stateChanged(b: Backend, previous: BackendState): void {
-    const why = b.state === "down" && b.lastError ? `: ${b.lastError.rawMessage}` : "";
+    const why = b.state === "down" && b.lastError ? `: ${b.lastError.rawMessage}` : b.state === "ready" ? ` (CRI ${b.api}${b.forcedApi ? ", as configured" : ""})` : "";
     this.log.log(b.state === "down" ? 0 : 1, b.state === "down" ? "W" : "I", "backend.ts", `runtime ${b.label} (unix://${b.socket}): ${previous} -> ${b.state}${why}`);
     if (b.state === "ready" && previous !== "ready") this.askHandlers(b);
     if (!replaysConfig(previous, b.state, this.lastConfig !== undefined)) return;
-    const { path, request } = this.lastConfig!;
+    const { path: v1Path, request } = this.lastConfig!;
+    const path = pathOn(b.api ?? "v1", v1Path);
+    if (path === undefined) return; // every CRI API has UpdateRuntimeConfig; a method it lacks has nothing to replay
     unaryRaw(b, path, request, { deadline: Date.now() + REPLAY_TIMEOUT_MS })
       .then((answer) => answer.ended())
       .then(

@@ -4,6 +4,7 @@ import type { Backend } from "../backends/backend.ts";
 import { streamRaw, type CallOptions } from "../backends/raw-call.ts";
 import type { Call } from "../grpc/call.ts";
 import { MAX_MESSAGE_BYTES, tooLarge } from "../grpc/envelope.ts";
+import { targetOf } from "./api-target.ts";
 import type { CallContext } from "./call-context.ts";
 import { namedPart, type Fetch } from "./named-part.ts";
 
@@ -21,7 +22,8 @@ export function createStreamCalls(ctx: CallContext) {
   async function one(call: Call, b: Backend, message: Uint8Array, send: Send): Promise<void> {
     call.routedTo.push(b.label);
     await ctx.whenReady(b, streamOptions(call));
-    await streamRaw(b, call.path, message, forward(call, b, send), streamOptions(call));
+    const t = targetOf(call, b, message);
+    await streamRaw(b, t.path, t.message, forward(call, b, send), streamOptions(call));
   }
 
   /** A named runtime's whole Stream* answer, bounded like a unary list answer. */
@@ -31,7 +33,8 @@ export function createStreamCalls(ctx: CallContext) {
       const messages: Buffer[] = [];
       let bytes = 0;
       const what = `stream of runtime ${b.label} on ${call.path}`;
-      await streamRaw(b, call.path, call.request, (m) => {
+      const t = targetOf(call, b);
+      await streamRaw(b, t.path, t.message, (m) => {
         bytes += m.length;
         if (bytes > MAX_MESSAGE_BYTES) throw tooLarge(what, bytes);
         call.ledger.take(m.length, what);
@@ -49,6 +52,7 @@ export function createStreamCalls(ctx: CallContext) {
     const opts = streamOptions(call);
     call.routedTo.push(primary.label);
     await ctx.whenReady(primary, opts);
+    const t = targetOf(call, primary);
     const parts = Promise.all(
       named.map(async (b) => {
         const messages = await namedPart(ctx, call, b, whole(call));
@@ -56,7 +60,7 @@ export function createStreamCalls(ctx: CallContext) {
       }),
     );
     parts.catch(() => {}); // when the primary fails first, the call's error is the primary's
-    await streamRaw(primary, call.path, call.request, forward(call, primary, send), opts);
+    await streamRaw(primary, t.path, t.message, forward(call, primary, send), opts);
     await parts;
   }
 

@@ -1,8 +1,11 @@
 // The command line as a user meets it: exit codes and one-line errors.
 import { afterAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { cliEntry, startProxy, tempDir } from "../support/proxy-process.ts";
 import { waitFor } from "../support/wait.ts";
+import { parseArgs } from "citty";
+import { serveArgs } from "../../src/cli/serve.ts";
+import { givenFlags, loadConfig } from "../../src/config/config-file.ts";
+import { cliEntry, startProxy, tempDir } from "../support/proxy-process.ts";
 
 async function run(...args: string[]) {
   const p = Bun.spawn([process.execPath, cliEntry, ...args], { stdout: "pipe", stderr: "pipe" });
@@ -16,6 +19,7 @@ describe("bad flags: one line naming the flag, exit code 2", () => {
     [["-v", "9"], "--v"],
     [["--connect", "vm:/x.sock"], "--connect"],
     [["--connect-timeout", "later"], "--connect-timeout"],
+    [["--connect", "/a.sock,vm:/b.sock?api=v2"], "--connect"],
   ])("%j", async (args, flag) => {
     const r = await run(...args);
     expect(r.code).toBe(2);
@@ -77,4 +81,12 @@ describe("repeatable flags, through the real command line", () => {
       await proxy.stop();
     }
   });
+});
+
+test("citty's parser hands --connect with ?api= to the configuration intact", () => {
+  const args = parseArgs(["--connect", "unix:///run/c.sock,vm:unix:///run/vm.sock?api=v1alpha2"], serveArgs);
+  expect(loadConfig(givenFlags(args as Record<string, unknown>)).backends).toEqual([
+    { name: "", socket: "/run/c.sock" },
+    { name: "vm", socket: "/run/vm.sock", api: "v1alpha2" },
+  ]);
 });

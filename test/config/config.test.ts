@@ -26,6 +26,11 @@ describe("--connect", () => {
       value: "/run/c.sock,vm:unix:///run/vm.sock,virtlet.cloud:/run/v.sock",
       expect: [{ name: "", socket: "/run/c.sock" }, { name: "vm", socket: "/run/vm.sock" }, { name: "virtlet.cloud", socket: "/run/v.sock" }],
     },
+    {
+      desc: "?api= forces a runtime's CRI API (the primary's too); without it, the API is probed",
+      value: "unix:///run/c.sock?api=v1,vm:unix:///run/vm.sock?api=v1alpha2,gpu:/run/g.sock",
+      expect: [{ name: "", socket: "/run/c.sock", api: "v1" }, { name: "vm", socket: "/run/vm.sock", api: "v1alpha2" }, { name: "gpu", socket: "/run/g.sock" }],
+    },
   ])("$desc", ({ value, expect: want }) => {
     expect(parseConnect(value)).toEqual(want);
   });
@@ -37,6 +42,7 @@ describe("--connect", () => {
     { desc: "an upper-case name", value: "/a,VM:/b", error: "is not a lowercase DNS-style name" },
     { desc: "an unnamed later entry", value: "/a,/b", error: "needs a name" },
     { desc: "a relative path", value: "run/c.sock", error: "not a socket path" },
+    { desc: "an API that is not one", value: "/a,vm:/b?api=v2", error: 'endpoint "/b?api=v2": api "v2" is not one of v1, v1alpha2' },
   ])("refuses $desc, naming the entry", ({ value, error }) => {
     expect(() => parseConnect(value)).toThrow(error);
   });

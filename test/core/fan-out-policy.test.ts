@@ -1,7 +1,7 @@
 // The fan-out policy as rows: what happens to each runtime's part, which runtime answers an
 // image by digest, when kubelet's UpdateRuntimeConfig is sent again, and how event streams rejoin.
 import { describe, expect, test } from "bun:test";
-import { eventsEnd, EVENTS_REJOIN_MS, partOutcome, pickHolder, replaysConfig, type HolderAnswer, type Memory, type Outcome, type PartResult } from "../../src/core/fan-out-policy.ts";
+import { eventsEnd, EVENTS_POLL_MS, EVENTS_REJOIN_MS, partOutcome, pickHolder, replaysConfig, type HolderAnswer, type Memory, type Outcome, type PartResult } from "../../src/core/fan-out-policy.ts";
 
 const GRACE = 600_000;
 const answered: PartResult = { kind: "answered" };
@@ -63,7 +63,7 @@ describe("eventsEnd: what follows a runtime's GetContainerEvents ending", () => 
     { desc: "the primary's stream failed: kubelet's ends with its status", primary: true, code: 14, expect: { kind: "end-call" } },
     { desc: "a named runtime's stream broke: rejoin", primary: false, code: 14, expect: { kind: "rejoin", afterMs: EVENTS_REJOIN_MS } },
     { desc: "a named runtime's stream ended well: rejoin", primary: false, code: 0, expect: { kind: "rejoin", afterMs: EVENTS_REJOIN_MS } },
-    { desc: "a named runtime without events: not asked again until it reconnects", primary: false, code: 12, expect: { kind: "until-reconnect" } },
+    { desc: "a named runtime without events (Unimplemented, e.g. CRI v1alpha2): its listings are polled every second instead", primary: false, code: 12, expect: { kind: "poll", everyMs: EVENTS_POLL_MS } },
   ])("$desc", ({ primary, code, expect: want }) => {
     expect(eventsEnd(primary, code)).toEqual(want as never);
   });

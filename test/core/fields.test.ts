@@ -2,7 +2,7 @@
 // looks like an id or an image reference fails here until core/fields.ts classifies it.
 import { describe, expect, test } from "bun:test";
 import type { DescMessage } from "@bufbuild/protobuf";
-import { classifiedFields, fieldPlan, isStringField, reachableMessages, untouchedFields } from "../../src/core/fields.ts";
+import { classifiedFields, fieldKey, fieldPlan, isStringField, reachableMessages, untouchedFields } from "../../src/core/fields.ts";
 import { methodTable } from "../../src/core/methods.ts";
 import { idField } from "../../src/core/route.ts";
 import {
@@ -11,28 +11,34 @@ import {
   LinuxContainerResourcesSchema,
   VersionResponseSchema,
 } from "../../src/gen/runtime/v1/api_pb.ts";
+import * as alpha from "../../src/gen/runtime/v1alpha2/api_pb.ts";
 
 // id, *_id, *_ids (sandbox, container, target, image ids), anything about images or handlers,
 // and free-form info maps (which may carry ids and must be a conscious decision).
 const LOOKS_ROUTABLE = /(^|_)ids?$|image|repo_tags|repo_digests|handler|^info$/;
 
 describe("field table completeness", () => {
+  // Shown as the message's own name (runtime.v1alpha2.X.y), looked up by the table's key (runtime.v1.X.y).
   const suspects = reachableMessages.flatMap((desc) =>
-    desc.fields.filter((f) => isStringField(f) && LOOKS_ROUTABLE.test(f.name)).map((f) => `${desc.typeName}.${f.name}`),
+    desc.fields.filter((f) => isStringField(f) && LOOKS_ROUTABLE.test(f.name)).map((f) => ({ name: `${desc.typeName}.${f.name}`, key: fieldKey(desc, f) })),
   );
+  const names = suspects.map((s) => s.name);
 
   test("the guard sees the fields it is meant to see", () => {
     expect(reachableMessages.length).toBeGreaterThan(100);
-    expect(suspects).toContain("runtime.v1.Container.pod_sandbox_id");
-    expect(suspects).toContain("runtime.v1.Image.repo_tags");
-    expect(suspects).toContain("runtime.v1.NamespaceOption.target_id");
+    expect(names).toContain("runtime.v1.Container.pod_sandbox_id");
+    expect(names).toContain("runtime.v1.Image.repo_tags");
+    expect(names).toContain("runtime.v1.NamespaceOption.target_id");
+    // A v1alpha2-only runtime's answers are rewritten with the v1alpha2 types: the guard walks them too.
+    expect(names).toContain("runtime.v1alpha2.Container.pod_sandbox_id");
+    expect(names).toContain("runtime.v1alpha2.ContainerStatus.image_ref");
   });
 
-  test.each(suspects.map((key) => ({ key })))("$key is classified or deliberately untouched", ({ key }) => {
+  test.each(suspects)("$name is classified or deliberately untouched", ({ name, key }) => {
     const known = key in classifiedFields || key in untouchedFields;
     if (!known) {
       throw new Error(
-        `${key} looks like an id, image reference or runtime handler, but src/core/fields.ts does not know it. ` +
+        `${name} looks like an id, image reference or runtime handler, but src/core/fields.ts does not know it as ${key}. ` +
           `Read its comment in proto/runtime/v1/api.proto, then add it to classifiedFields (sandbox-id, container-id, image, handler) ` +
           `or to untouchedFields with the reason it must reach kubelet unchanged.`,
       );
@@ -54,6 +60,9 @@ describe("walk plans", () => {
     { desc: "stats descend into attributes only", schema: ContainerStatsSchema, expect: ["attributes"] },
     { desc: "no ids: nothing to walk", schema: VersionResponseSchema, expect: [] },
     { desc: "no ids deep down: nothing to walk", schema: LinuxContainerResourcesSchema, expect: [] },
+    { desc: "a v1alpha2 list answer is walked like v1's", schema: alpha.ListContainersResponseSchema, expect: ["containers"] },
+    { desc: "a v1alpha2 item has the v1 classified fields it shares", schema: alpha.ContainerSchema, expect: ["id", "pod_sandbox_id", "image", "image_ref"] },
+    { desc: "v1alpha2 stats descend into attributes only", schema: alpha.ContainerStatsSchema, expect: ["attributes"] },
   ])("$desc", ({ schema, expect: want }) => {
     expect(fieldPlan(schema).map((e) => e.field.name)).toEqual(want);
   });

@@ -93,6 +93,17 @@ describe("a config file says what the flags say", () => {
     expect(c.listen).toBe("/run/p.sock");
   });
 
+  test.each([
+    { desc: "YAML", ext: "yaml", text: "backends:\n  - endpoint: /run/c.sock\n    api: v1alpha2\n  - name: vm\n    endpoint: unix:///run/vm.sock\n    api: v1alpha2\n  - name: gpu\n    endpoint: /run/g.sock\n" },
+    { desc: "TOML", ext: "toml", text: '[[backends]]\nendpoint = "/run/c.sock"\napi = "v1alpha2"\n[[backends]]\nname = "vm"\nendpoint = "unix:///run/vm.sock"\napi = "v1alpha2"\n[[backends]]\nname = "gpu"\nendpoint = "/run/g.sock"\n' },
+  ])("api: forces a runtime's CRI API ($desc); a runtime without it is probed", ({ ext, text }) => {
+    expect(loadConfig({ config: file(ext, text) }).backends).toEqual([
+      { name: "", socket: "/run/c.sock", api: "v1alpha2" },
+      { name: "vm", socket: "/run/vm.sock", api: "v1alpha2" },
+      { name: "gpu", socket: "/run/g.sock" },
+    ]);
+  });
+
   test("an empty file is the defaults", () => {
     expect(loadConfig({ config: file("yaml", "") })).toMatchObject({ listen: "/run/criproxy.sock", verbosity: 0, logFormat: "text" });
   });
@@ -114,6 +125,8 @@ describe("a config file that cannot be used is refused, naming the file and the 
     { desc: "a metrics address without a host", ext: "yaml", text: 'metrics-addr: ":9102"', error: "metrics-addr: " },
     { desc: "an unknown log format", ext: "yaml", text: "log-format: xml", error: 'log-format: "xml" is not text or json' },
     { desc: "an unknown socket group", ext: "yaml", text: "socket-group: no-such-group-here", error: "socket-group: group" },
+    { desc: "an unknown CRI API", ext: "yaml", text: "backends:\n  - endpoint: /a\n  - name: vm\n    endpoint: /b\n    api: v1beta1", error: 'backends[1].api: "v1beta1" is not one of v1, v1alpha2' },
+    { desc: "an API given twice", ext: "yaml", text: "backends:\n  - endpoint: /a?api=v1\n    api: v1", error: "backends[0].api: given twice" },
   ])("$desc", ({ ext, text, error }) => {
     const path = file(ext, text);
     expect(() => loadConfig({ config: path })).toThrow(error);

@@ -26,8 +26,11 @@ export interface PodContainerd {
   log(): string;
 }
 
-/** Starts it (callers skip first: `missing("containerd")`). */
-export async function startPodContainerd(): Promise<PodContainerd> {
+/**
+ * Starts it (callers skip first: `missing("containerd")`). `metricsAddress` (HOST:PORT) serves
+ * containerd's own /v1/metrics, whose grpc_server_handled_total counts calls by gRPC service.
+ */
+export async function startPodContainerd(opts: { metricsAddress?: string } = {}): Promise<PodContainerd> {
   if (!Bun.which("containerd") || !Bun.which("ctr") || !Bun.which("runc")) throw new Error("containerd, ctr and runc are needed: apt-get install containerd runc");
   const dir = await mkdtemp(join(tmpdir(), "criproxy-podctrd-"));
   const p = containerdPaths(dir);
@@ -35,7 +38,8 @@ export async function startPodContainerd(): Promise<PodContainerd> {
   await mkdir(`${dir}/cni/net.d`, { recursive: true });
   const overlay = readFileSync("/proc/filesystems", "utf8").includes("\toverlay") && statfsSync(dir).type !== 0x794c7630;
   const config = containerdConfig(p, overlay ? "overlayfs" : "native")
-    .replace(/sandbox_image = .*/, `sandbox_image = ${JSON.stringify(TEST_PAUSE_IMAGE)}\n    restrict_oom_score_adj = true`);
+    .replace(/sandbox_image = .*/, `sandbox_image = ${JSON.stringify(TEST_PAUSE_IMAGE)}\n    restrict_oom_score_adj = true`)
+    .replace(/\[metrics\]\n  address = ""/, `[metrics]\n  address = ${JSON.stringify(opts.metricsAddress ?? "")}`);
   await writeFile(`${dir}/config.toml`, config);
   const proc = spawn(["containerd", "--config", `${dir}/config.toml`], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
   let stderr = "";
