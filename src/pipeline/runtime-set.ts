@@ -121,7 +121,7 @@ export class RuntimeSet {
 
   // A runtime that becomes ready is asked its handlers once; Status fan-outs keep them current.
   private askHandlers(b: Backend): void {
-    unaryRaw(b, STATUS_PATH, new Uint8Array(0), { deadline: Date.now() + REPLAY_TIMEOUT_MS })
+    unaryRaw(b, pathOn(b.api ?? "v1", STATUS_PATH) ?? STATUS_PATH, new Uint8Array(0), { deadline: Date.now() + REPLAY_TIMEOUT_MS })
       .then((answer) => answer.message())
       .then(
         (status) => {
