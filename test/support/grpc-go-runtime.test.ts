@@ -26,10 +26,9 @@ const answer = async (rt: GrpcGoRuntime, method: string) => {
 describe.skipIf(!available)("grpc-go runtime", () => {
   beforeAll(async () => {
     client = (await grpcGoClient())!;
-    [primary, vm] = await Promise.all([
-      startGrpcGoRuntime({ socket: tempSocket("gort-p"), containers: 10 }),
-      startGrpcGoRuntime({ socket: tempSocket("gort-vm"), name: "vm", containers: 50, listContainersBytes: SIZED }),
-    ]);
+    // One after the other, so a failing second start leaves the first for afterAll to stop.
+    primary = await startGrpcGoRuntime({ socket: tempSocket("gort-p"), containers: 10 });
+    vm = await startGrpcGoRuntime({ socket: tempSocket("gort-vm"), name: "vm", containers: 50, listContainersBytes: SIZED });
   }, 60_000);
 
   afterAll(async () => {
