@@ -57,16 +57,22 @@ const cpuOf = (side: Side) => [side.process, ...(side.alsoCharged ?? [])].reduce
 /** Runs one cell: warm-up on both sides, then `rounds` rounds of `roundMs` in the interleaved pattern. */
 export async function runCell(spec: CellSpec, rounds: number, roundMs: number, warmMs: number): Promise<CellResult> {
   const sides = { direct: spec.direct, proxy: spec.proxy };
-  // A side that refuses the call (a raw-path :authority) is measured all the same: its errors are the result.
   const size = (side: Side) => side.client.call(spec.call).then((b) => b.length, () => 0);
   const answerBytes = { direct: await size(spec.direct), proxy: await size(spec.proxy) };
-  if (warmMs > 0) {
-    await spec.direct.client.round(spec.call, spec.concurrency, warmMs);
-    await spec.proxy.client.round(spec.call, spec.concurrency, warmMs);
-  }
   const done: Record<"direct" | "proxy", { round: RoundResult; cpu: number }[]> = { direct: [], proxy: [] };
+  // A proxy that refuses the call (a raw-path :authority) answers only errors: its timed warm-up
+  // is the result, and its rounds are not spent hammering it.
+  let refused = false;
+  if (warmMs > 0 || answerBytes.proxy === 0) {
+    await spec.direct.client.round(spec.call, spec.concurrency, warmMs);
+    const cpu0 = cpuOf(spec.proxy);
+    const warm = await spec.proxy.client.round(spec.call, spec.concurrency, Math.max(warmMs, 100));
+    refused = warm.calls === 0 && warm.errors > 0;
+    if (refused) done.proxy.push({ round: warm, cpu: cpuOf(spec.proxy) - cpu0 });
+  }
   for (let r = 0; r < rounds; r++) {
     const which = PATTERN[r % PATTERN.length];
+    if (which === "proxy" && refused) continue;
     const side = sides[which];
     const cpu0 = cpuOf(side);
     const round = await side.client.round(spec.call, spec.concurrency, roundMs);

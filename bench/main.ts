@@ -2,8 +2,8 @@
 //
 //   bun bench/main.ts [--quick] [--baseline grpc-go|fake] [--form compiled|bundle|source[,...]]
 //                     [--only Version,ListContainers,merged-ListContainers,...] [--conc 1,16]
-//                     [--rounds 6] [--round-ms 2000] [--proxy-flags "--rewrite-authority"]
-//                     [--proxy-bun-flags "..."] [--skip startup,memory] [--svg out.svg] [--out FILE]
+//                     [--rounds 6] [--round-ms 2000] [--proxy-flags="--rewrite-authority"]
+//                     [--proxy-bun-flags="..."] [--skip startup,memory] [--svg out.svg] [--out FILE]
 //                     fake baseline only: [--n 110,250,500] [--client http2|grpc-js] [--smol]
 //
 // grpc-go (default): grpc-go runtimes answering pre-encoded bytes and a grpc-go load client, as

@@ -72,4 +72,4 @@ export function targetLines(ts: readonly Target[]): string {
 
 /** A message size as people read it: 28 B, 902 kB. */
 export const size = (bytes: number) => (bytes < 1000 ? `${bytes} B` : `${Math.round(bytes / 1000)} kB`);
-const fmt = (x: number) => (Math.abs(x) >= 10 ? x.toFixed(1) : x.toFixed(2));
+const fmt = (x: number) => x.toFixed(Math.abs(x) >= 10 ? 1 : Math.abs(x) >= 1 ? 2 : 3);

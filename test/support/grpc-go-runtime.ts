@@ -26,7 +26,7 @@ export interface GrpcGoRuntime {
   readonly proc: Subprocess;
   /** The bytes it answers, by gRPC path. */
   readonly answers: ReadonlyMap<string, Uint8Array>;
-  /** SIGTERM, SIGKILL after 3 s; resolves when it has exited and its files are gone. */
+  /** SIGTERM, SIGKILL after 3 s; resolves when it has exited. */
   stop(): Promise<void>;
 }
 
@@ -68,5 +68,6 @@ export async function startGrpcGoRuntime(opts: GrpcGoRuntimeOptions): Promise<Gr
     }
     await Bun.sleep(10);
   }
+  rmSync(dir, { recursive: true, force: true }); // read at start: the runtime holds its answers now
   return { socket: opts.socket, name, proc, answers, stop };
 }
