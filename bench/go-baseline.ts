@@ -80,22 +80,22 @@ export async function runGoBaseline(o: GoBaselineOptions): Promise<{ cells: Cell
   ]);
   const start = (connect: string, name: string) => startProxy(o.command, connect, join(o.dir, `${name}.sock`), o.proxyBunFlags, o.proxyFlags);
   const procs: Partial<Record<"single" | "merging" | "floor", ProxyProcess>> = {};
-  if (needs.has("single") || needs.has("singleRaw")) procs.single = await start(`unix://${primary.socket}`, "single");
-  if (needs.has("merging")) procs.merging = await start(`unix://${primary.socket},vm:unix://${named.socket}`, "merging");
-  if (needs.has("floor")) procs.floor = await startProxy({ cmd: [process.execPath, join(import.meta.dir, "pass-through.ts")] }, primary.socket, join(o.dir, "floor.sock"));
   const clients: BenchClient[] = [];
-  const client = async (socket: string, rawAuthority = false) => {
-    const c = await goLoadClient(socket, { rawAuthority });
-    clients.push(c);
-    return c;
+  const side = async (socket: string, process: Subprocess, rawAuthority = false): Promise<Side> => {
+    const client = await goLoadClient(socket, { rawAuthority });
+    clients.push(client);
+    return { client, process };
   };
   try {
-    const direct: Side = { client: await client(primary.socket), process: primary.proc };
-    const directRaw: Side = { client: await client(primary.socket, true), process: primary.proc };
+    if (needs.has("single") || needs.has("singleRaw")) procs.single = await start(`unix://${primary.socket}`, "single");
+    if (needs.has("merging")) procs.merging = await start(`unix://${primary.socket},vm:unix://${named.socket}`, "merging");
+    if (needs.has("floor")) procs.floor = await startProxy({ cmd: [process.execPath, join(import.meta.dir, "pass-through.ts")] }, primary.socket, join(o.dir, "floor.sock"));
+    const direct = await side(primary.socket, primary.proc);
+    const directRaw = needs.has("singleRaw") ? await side(primary.socket, primary.proc, true) : direct;
     const sides: Partial<Record<Target, Side>> = {};
     for (const t of needs) {
       const px = procs[procOf(t)]!;
-      sides[t] = { client: await client(px.socket, t === "singleRaw"), process: px.proc };
+      sides[t] = await side(px.socket, px.proc, t === "singleRaw");
     }
     if (sides.merging) await waitMerged(sides.merging.client, direct.client);
     // The proxy's JIT warms on its first thousands of calls: every target gets each of its calls
