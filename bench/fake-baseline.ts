@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { runCell, type CellResult, type Side } from "./cells.ts";
 import { benchClient, prepare, waitAnswer, type BenchClient, type ClientKind } from "./client.ts";
 import { cpuSeconds, memoryMB, startFake, startProxy, stop, type FakeProcess, type ProxyProcess } from "./procs.ts";
-import type { MemoryResult } from "./report.ts";
+import type { MemoryResult } from "./results.ts";
 import { round } from "./stats.ts";
 
 type Command = { cmd: string[]; env?: Record<string, string> };

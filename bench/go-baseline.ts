@@ -9,7 +9,7 @@ import { runCell, type CellResult, type Side } from "./cells.ts";
 import { prepare, type BenchClient, type PreparedCall } from "./client.ts";
 import { goLoadClient } from "./go-load.ts";
 import { memoryMB, startProxy, stop, track, type ProxyProcess } from "./procs.ts";
-import type { MemoryResult } from "./report.ts";
+import type { MemoryResult } from "./results.ts";
 import { round } from "./stats.ts";
 
 /** kubelet's node: 250 pods × 4 containers on the primary; the named runtime has a tenth. */

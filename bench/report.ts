@@ -1,27 +1,7 @@
 // What a run prints: the ratio table, startup and memory lines, the one-line summary.
 import type { CellResult } from "./cells.ts";
+import type { MemoryResult, StartupResult } from "./results.ts";
 import { pick, size, type Target } from "./targets.ts";
-
-export interface StartupResult {
-  readonly form: string;
-  readonly readyMs: number[];
-  readonly firstCallMs: number[];
-  readonly medianReadyMs: number;
-  readonly medianFirstCallMs: number;
-}
-
-export interface MemoryResult {
-  /** Which proxy: `single`, `merging`, `floor` (the pass-through), or a fake-baseline variant. */
-  readonly variant: string;
-  /** VmRSS right after the load. */
-  readonly rssMB: number;
-  /** VmHWM: the most it ever held. */
-  readonly peakMB: number;
-  /** VmRSS 5 s after the load. */
-  readonly rssAfter5sMB?: number;
-  /** CPU ms of the proxy per call over a memory run's load (fake baseline). */
-  readonly cpuMsPerCall?: number;
-}
 
 const pad = (s: string | number, w: number) => String(s).padStart(w);
 const padEnd = (s: string | number, w: number) => String(s).padEnd(w);

@@ -3,7 +3,7 @@
 import { join } from "node:path";
 import { benchClient, prepare, waitAnswer } from "./client.ts";
 import { startProxy, stop } from "./procs.ts";
-import type { StartupResult } from "./report.ts";
+import type { StartupResult } from "./results.ts";
 import { median, round } from "./stats.ts";
 
 export interface StartupVariant {

@@ -1,6 +1,6 @@
 // Issue 13's targets, judged on one run: met or missed, and by how much.
 import type { CellResult } from "./cells.ts";
-import type { MemoryResult, StartupResult } from "./report.ts";
+import type { MemoryResult, StartupResult } from "./results.ts";
 import { round } from "./stats.ts";
 
 export interface Target {
