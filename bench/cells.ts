@@ -1,6 +1,6 @@
 // One benchmark cell: a call at a concurrency, direct and proxied in interleaved rounds.
 import type { Subprocess } from "bun";
-import { runRound, type BenchClient, type PreparedCall, type RoundResult } from "./client.ts";
+import type { BenchClient, PreparedCall, RoundResult } from "./client.ts";
 import { cpuSeconds } from "./procs.ts";
 import { median, percentile, round } from "./stats.ts";
 
@@ -26,7 +26,7 @@ export interface SideResult {
   readonly p99Ms: number;
   /** CPU ms of `process` per call over the rounds = CPU seconds per 1000 calls. */
   readonly cpuMsPerCall: number;
-  /** Size of one answer message, bytes. */
+  /** Size of one answer message, bytes (0 when the first call failed). */
   readonly answerBytes: number;
 }
 
@@ -57,20 +57,25 @@ const cpuOf = (side: Side) => [side.process, ...(side.alsoCharged ?? [])].reduce
 /** Runs one cell: warm-up on both sides, then `rounds` rounds of `roundMs` in the interleaved pattern. */
 export async function runCell(spec: CellSpec, rounds: number, roundMs: number, warmMs: number): Promise<CellResult> {
   const sides = { direct: spec.direct, proxy: spec.proxy };
-  const answerBytes = {
-    direct: (await spec.direct.client.call(spec.call)).length,
-    proxy: (await spec.proxy.client.call(spec.call)).length,
-  };
-  if (warmMs > 0) {
-    await runRound(spec.direct.client, spec.call, spec.concurrency, warmMs);
-    await runRound(spec.proxy.client, spec.call, spec.concurrency, warmMs);
-  }
+  const size = (side: Side) => side.client.call(spec.call).then((b) => b.length, () => 0);
+  const answerBytes = { direct: await size(spec.direct), proxy: await size(spec.proxy) };
   const done: Record<"direct" | "proxy", { round: RoundResult; cpu: number }[]> = { direct: [], proxy: [] };
+  // A proxy that refuses the call (a raw-path :authority) answers only errors: its timed warm-up
+  // is the result, and its rounds are not spent hammering it.
+  let refused = false;
+  if (warmMs > 0 || answerBytes.proxy === 0) {
+    await spec.direct.client.round(spec.call, spec.concurrency, warmMs);
+    const cpu0 = cpuOf(spec.proxy);
+    const warm = await spec.proxy.client.round(spec.call, spec.concurrency, Math.max(warmMs, 100));
+    refused = warm.calls === 0 && warm.errors > 0;
+    if (refused) done.proxy.push({ round: warm, cpu: cpuOf(spec.proxy) - cpu0 });
+  }
   for (let r = 0; r < rounds; r++) {
     const which = PATTERN[r % PATTERN.length];
+    if (which === "proxy" && refused) continue;
     const side = sides[which];
     const cpu0 = cpuOf(side);
-    const round = await runRound(side.client, spec.call, spec.concurrency, roundMs);
+    const round = await side.client.round(spec.call, spec.concurrency, roundMs);
     done[which].push({ round, cpu: cpuOf(side) - cpu0 });
   }
   const summarize = (which: "direct" | "proxy"): SideResult => {

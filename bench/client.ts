@@ -37,6 +37,8 @@ export function prepare(method: string, request: object = {}): PreparedCall {
 export interface BenchClient {
   /** One unary call with kubelet's deadline; resolves with the answer message's bytes. */
   call(c: PreparedCall): Promise<Buffer>;
+  /** `concurrency` callers in a closed loop for `durationMs`. */
+  round(c: PreparedCall, concurrency: number, durationMs: number): Promise<RoundResult>;
   close(): void;
 }
 
@@ -135,6 +137,10 @@ class Http2Client implements BenchClient {
     });
   }
 
+  round(c: PreparedCall, concurrency: number, durationMs: number): Promise<RoundResult> {
+    return runRound(this, c, concurrency, durationMs);
+  }
+
   close(): void {
     this.current?.close();
   }
@@ -171,6 +177,10 @@ class GrpcJsClient implements BenchClient {
     });
   }
 
+  round(c: PreparedCall, concurrency: number, durationMs: number): Promise<RoundResult> {
+    return runRound(this, c, concurrency, durationMs);
+  }
+
   close(): void {
     this.client.close();
   }
@@ -186,7 +196,7 @@ export interface RoundResult {
 }
 
 /** Runs `concurrency` callers in a closed loop for `durationMs`; every latency is kept. */
-export async function runRound(client: BenchClient, c: PreparedCall, concurrency: number, durationMs: number): Promise<RoundResult> {
+export async function runRound(client: Pick<BenchClient, "call">, c: PreparedCall, concurrency: number, durationMs: number): Promise<RoundResult> {
   const latenciesMs: number[] = [];
   let errors = 0;
   let firstError: string | undefined;

@@ -37,11 +37,29 @@ export function installCleanup(): void {
   });
 }
 
-function spawn(cmd: string[], stdout: "pipe" | "ignore" = "ignore"): Subprocess<"ignore", "pipe" | "ignore", "pipe"> {
-  const proc = Bun.spawn(cmd, { cwd: ROOT, stdin: "ignore", stdout, stderr: "pipe" });
+/** Registers a process started elsewhere, so it is stopped with the others; returns it. */
+export function track<P extends Subprocess>(proc: P): P {
   running.add(proc);
   void proc.exited.then(() => running.delete(proc));
   return proc;
+}
+
+function spawn(cmd: string[], stdout: "pipe" | "ignore" = "ignore"): Subprocess<"ignore", "pipe" | "ignore", "pipe"> {
+  return track(Bun.spawn(cmd, { cwd: ROOT, stdin: "ignore", stdout, stderr: "pipe" }));
+}
+
+/** Reads `stream` to its end in the background (a full pipe would block the writer), keeping its last `keep` characters. */
+export function drainTail(stream: ReadableStream<Uint8Array>, keep = 8192): () => string {
+  let tail = "";
+  const decoder = new TextDecoder();
+  void (async () => {
+    try {
+      for await (const chunk of stream) tail = (tail + decoder.decode(chunk, { stream: true })).slice(-keep);
+    } catch {
+      // the process is gone; what was read is kept
+    }
+  })();
+  return () => tail;
 }
 
 async function stderrOf(proc: Subprocess<"ignore", "pipe" | "ignore", "pipe">): Promise<string> {
@@ -108,36 +126,41 @@ export interface ProxyProcess {
   readonly readyMs: number;
   /** performance.now() at spawn. */
   readonly spawnedAt: number;
+  /** The end of what it wrote to stderr so far. */
+  readonly log: () => string;
 }
 
-/** Starts a proxy with `extraFlags` before its own; resolves as soon as its socket file exists. */
+/** Starts a proxy (`extraBunFlags` to bun, `proxyFlags` to criproxy); resolves as soon as its socket file exists. */
 export async function startProxy(
   command: { cmd: string[]; env?: Record<string, string> },
   connect: string,
   socket: string,
   extraBunFlags: string[] = [],
+  proxyFlags: string[] = [],
 ): Promise<ProxyProcess> {
   const [exe, ...rest] = command.cmd;
   const cmd = exe === process.execPath ? [exe, ...extraBunFlags, ...rest] : command.cmd;
   const spawnedAt = performance.now();
-  const proc = Bun.spawn([...cmd, "--connect", connect, "--listen", socket], {
-    cwd: ROOT,
-    stdin: "ignore",
-    stdout: "ignore",
-    stderr: "pipe",
-    env: command.env ? { ...process.env, ...command.env } : undefined,
-  });
-  running.add(proc);
-  void proc.exited.then(() => running.delete(proc));
+  const proc = track(
+    Bun.spawn([...cmd, "--connect", connect, "--listen", socket, ...proxyFlags], {
+      cwd: ROOT,
+      stdin: "ignore",
+      stdout: "ignore",
+      stderr: "pipe",
+      env: command.env ? { ...process.env, ...command.env } : undefined,
+    }),
+  );
+  const log = drainTail(proc.stderr);
   const deadline = spawnedAt + 15_000;
   while (!existsSync(socket)) {
     if (proc.exitCode !== null || performance.now() > deadline) {
       proc.kill("SIGKILL");
-      throw new Error(`proxy did not start (exit ${proc.exitCode}): ${await stderrOf(proc)}`);
+      await proc.exited;
+      throw new Error(`proxy did not start (exit ${proc.exitCode}): ${log()}`);
     }
     await Bun.sleep(1);
   }
-  return { proc, socket, readyMs: performance.now() - spawnedAt, spawnedAt };
+  return { proc, socket, readyMs: performance.now() - spawnedAt, spawnedAt, log };
 }
 
 /** utime+stime of a process in seconds, from /proc/PID/stat. */
@@ -165,8 +188,8 @@ const CLOCK_TICKS = (() => {
   }
 })();
 
-/** Builds the bundle and the compiled binary from src/ as scripts/build.ts does, into `dir`. */
-export async function buildArtifacts(dir: string): Promise<Artifacts & { bundleMB: number; compiledMB: number; seconds: number }> {
+/** Builds the bundle and the compiled binary from src/ as scripts/build.ts does, into `dir` (only those `forms` need). */
+export async function buildArtifacts(dir: string, forms: readonly Form[] = FORMS): Promise<Artifacts & { bundleMB: number; compiledMB: number; seconds: number }> {
   const t0 = performance.now();
   const bundle = join(dir, "criproxy.js");
   const compiled = join(dir, "criproxy");
@@ -176,14 +199,14 @@ export async function buildArtifacts(dir: string): Promise<Artifacts & { bundleM
     if (code !== 0) throw new Error(`bun build ${args.join(" ")} failed:\n${out}${err}`);
   };
   await Promise.all([
-    run(["--target=bun", "--minify", "src/cli/main.ts", "--outfile", bundle]),
-    run(["--compile", ...COMPILE_FLAGS, "src/cli/main.ts", "--outfile", compiled]),
+    forms.includes("bundle") && run(["--target=bun", "--minify", "src/cli/main.ts", "--outfile", bundle]),
+    forms.includes("compiled") && run(["--compile", ...COMPILE_FLAGS, "src/cli/main.ts", "--outfile", compiled]),
   ]);
   return {
     bundle,
     compiled,
-    bundleMB: Bun.file(bundle).size / 1e6,
-    compiledMB: Bun.file(compiled).size / 1e6,
+    bundleMB: forms.includes("bundle") ? Bun.file(bundle).size / 1e6 : NaN,
+    compiledMB: forms.includes("compiled") ? Bun.file(compiled).size / 1e6 : NaN,
     seconds: (performance.now() - t0) / 1000,
   };
 }

@@ -1,6 +1,8 @@
 // Profiles the proxy under one cell's load, with nothing else running against it:
-//   bun bench/profile.ts [--call ListContainers] [--conc 16] [--n 250] [--seconds 6]
+//   bun bench/profile.ts [--call ListContainers] [--conc 16] [--n 250] [--seconds 6] [--baseline grpc-go|fake]
 //                        [--form source|bundle|compiled] [--merged] [--client http2|grpc-js] [--top 25]
+// grpc-go (default): grpc-go runtimes and the grpc-go load client, as `bun run bench`;
+// fake: the in-tree fakes and a JS client (--client).
 // The proxy runs with `bun --cpu-prof`; the profile is written when it exits (SIGTERM) and
 // summarized here by sample counts (the Markdown report Bun writes weighs samples by time
 // deltas, which charges the idle gaps before a sample to it).
@@ -8,8 +10,10 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
-import { benchClient, prepare, runRound, waitAnswer, type ClientKind } from "./client.ts";
-import { buildArtifacts, cpuSeconds, installCleanup, proxyCommand, startFake, startProxy, stop, stopAll, type Form } from "./procs.ts";
+import { startGrpcGoRuntime } from "../test/support/grpc-go-runtime.ts";
+import { benchClient, prepare, waitAnswer, type ClientKind } from "./client.ts";
+import { goLoadClient } from "./go-load.ts";
+import { buildArtifacts, cpuSeconds, installCleanup, proxyCommand, startFake, startProxy, stop, stopAll, track, type Form } from "./procs.ts";
 
 const { values } = parseArgs({
   options: {
@@ -20,6 +24,7 @@ const { values } = parseArgs({
     form: { type: "string", default: "source" },
     merged: { type: "boolean", default: false },
     client: { type: "string", default: "http2" },
+    baseline: { type: "string", default: "grpc-go" },
     top: { type: "string", default: "25" },
     interval: { type: "string", default: "250" },
   },
@@ -44,20 +49,23 @@ mkdirSync(outDir, { recursive: true });
 const profDir = join(dir, "prof");
 try {
   const artifacts = values.form === "source" ? { bundle: "", compiled: "" } : await buildArtifacts(dir);
-  const [primary, named] = await Promise.all([startFake(join(dir, "p.sock"), n, "primary"), startFake(join(dir, "v.sock"), Math.round(n / 10), "vm")]);
+  const goBase = values.baseline === "grpc-go";
+  const runtime = (socket: string, pods: number, name: string) =>
+    goBase ? startGrpcGoRuntime({ socket, name, containers: pods * 4, onSpawn: track }) : startFake(socket, pods, name);
+  const [primary, named] = await Promise.all([runtime(join(dir, "p.sock"), n, "primary"), runtime(join(dir, "v.sock"), Math.round(n / 10), "vm")]);
   const connect = values.merged ? `unix://${primary.socket},vm:unix://${named.socket}` : `unix://${primary.socket}`;
   const px = await startProxy(proxyCommand(values.form as Form, artifacts, false), connect, join(dir, "px.sock"), [
     "--cpu-prof",
     `--cpu-prof-dir=${profDir}`,
     `--cpu-prof-interval=${values.interval}`,
   ]);
-  const client = benchClient(values.client as ClientKind, px.socket);
+  const client = goBase ? await goLoadClient(px.socket) : benchClient(values.client as ClientKind, px.socket);
   const call = prepare(values.call!, values.call === "Version" ? { version: "0.1.0" } : {});
   await waitAnswer(client, call, 10_000);
   if (values.merged) await Bun.sleep(1000); // the named runtime connects in the background
-  await runRound(client, call, Number(values.conc), 1000); // warm-up
+  await client.round(call, Number(values.conc), 1000); // warm-up
   const cpu0 = cpuSeconds(px.proc.pid);
-  const r = await runRound(client, call, Number(values.conc), Number(values.seconds) * 1000);
+  const r = await client.round(call, Number(values.conc), Number(values.seconds) * 1000);
   const cpu = cpuSeconds(px.proc.pid) - cpu0;
   console.log(`${values.call} c${values.conc} N=${n}${values.merged ? " merged" : ""}: ${((r.calls / r.elapsedMs) * 1000).toFixed(0)} calls/s, proxy CPU ${((cpu * 1000) / r.calls).toFixed(3)} ms/call`);
   client.close();

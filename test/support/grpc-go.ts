@@ -1,8 +1,7 @@
 // kubelet's own gRPC library as a test client: test/support/grpc-go/main.go, built with
 // Debian's golang-go and golang-google-grpc-dev (GOPATH mode, offline).
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { goBuild } from "./go-build.ts";
 
 export interface GoCall {
   method: string;
@@ -23,18 +22,9 @@ export interface GoResult {
   failed: number;
 }
 
-let built: string | undefined;
-
 /** Builds the grpc-go client once (callers skip first: `missing("grpc-go")`). */
 export async function grpcGoClient(): Promise<(socket: string, calls: GoCall[], authority?: string) => Promise<GoResult[]>> {
-  if (!built) {
-    const out = join(mkdtempSync(join(tmpdir(), "criproxy-go-")), "criclient");
-    const env = { ...process.env, GO111MODULE: "off", GOPATH: "/usr/share/gocode", GOCACHE: join(tmpdir(), "criproxy-go-cache") };
-    const p = Bun.spawn(["go", "build", "-o", out, "main.go"], { cwd: join(import.meta.dir, "grpc-go"), env, stderr: "pipe" });
-    if ((await p.exited) !== 0) throw new Error(`go build failed: ${await new Response(p.stderr).text()}`);
-    built = out;
-  }
-  const binary = built;
+  const binary = await goBuild(join(import.meta.dir, "grpc-go"), "criclient");
   return async (socket, calls, authority) => {
     const args = ["-socket", socket, "-calls", JSON.stringify(calls), ...(authority ? ["-authority", authority] : [])];
     const p = Bun.spawn([binary, ...args], { stdout: "pipe", stderr: "pipe" });
