@@ -118,12 +118,12 @@ export class H2Connection implements StreamHost, FrameHandler {
 
   private fail(code: number, reason: string): void {
     this.output.push(goawayFrame(this.lastPeerStream, code, reason));
-    this.output.drained(); // written now: destroy discards what is still queued
+    this.output.flush(); // written now: destroy discards what is still queued
     this.destroy(reason);
   }
 
   private end(): void {
-    queueMicrotask(() => this.sink.end()); // after the last frames are written
+    this.output.whenWritten(() => this.sink.end()); // after the last frames (GOAWAY) are written
   }
 
   /** FrameHandler: frames other than DATA and header blocks. */

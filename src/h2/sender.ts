@@ -1,7 +1,7 @@
 // The sending half of a connection: header blocks, and DATA framed as the peer's windows allow,
 // one frame per stream per round so concurrent answers share the connection, and none while
 // the socket is behind (the Output is full): backpressure reaches the writers.
-import { DEFAULT_MAX_FRAME, DEFAULT_WINDOW, F, frame, frameHeader, T } from "./frames.ts";
+import { DEFAULT_MAX_FRAME, DEFAULT_WINDOW, F, frame, T } from "./frames.ts";
 import { encodeHeaders, type HeadersOut } from "./hpack.ts";
 import type { Output } from "./output.ts";
 import type { H2Stream } from "./stream.ts";
@@ -70,8 +70,7 @@ export class Sender {
     const n = Math.min(left, s.sendWindow, this.window, this.maxFrame);
     if (left > 0 && n <= 0) return false; // its window (or the connection's) is shut: others may go on
     if (n > 0) {
-      this.output.push(frameHeader(n, T.DATA, 0, s.id));
-      this.output.push(w.offset === 0 && n === w.data.length ? w.data : w.data.subarray(w.offset, w.offset + n));
+      this.output.pushFrame(T.DATA, 0, s.id, w.offset === 0 && n === w.data.length ? w.data : w.data.subarray(w.offset, w.offset + n));
       w.offset += n;
       s.sendWindow -= n;
       this.window -= n;
