@@ -15,6 +15,10 @@ export interface GrpcGoRuntimeOptions extends RuntimeAnswersOptions {
   readonly socket: string;
   /** Answers to serve instead of (or beside) the generated ones, by gRPC path. */
   readonly answers?: ReadonlyMap<string, Uint8Array>;
+  /** Answer a method it was not given with its own request (tests of large requests). */
+  readonly echoUnknown?: boolean;
+  /** Its limit on a message each way (containerd's: 16 MiB, the default). */
+  readonly maxMessageBytes?: number;
   /** Called with the process as soon as it is spawned (the bench registers it for cleanup). */
   readonly onSpawn?: (proc: Subprocess) => void;
 }
@@ -40,7 +44,7 @@ export async function startGrpcGoRuntime(opts: GrpcGoRuntimeOptions): Promise<Gr
   const name = opts.name ?? "grpc-go";
   const answers = new Map([...runtimeAnswers({ ...opts, name }), ...(opts.answers ?? [])]);
   const dir = mkdtempSync(join(tmpdir(), "criproxy-gort-"));
-  const args = ["-socket", opts.socket, "-name", name];
+  const args = ["-socket", opts.socket, "-name", name, ...(opts.echoUnknown ? ["-echo-unknown"] : []), ...(opts.maxMessageBytes ? ["-max-msg", String(opts.maxMessageBytes)] : [])];
   for (const [i, [path, bytes]] of [...answers].entries()) {
     const file = join(dir, `${i}.bin`);
     writeFileSync(file, bytes);

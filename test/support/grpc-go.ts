@@ -1,5 +1,7 @@
 // kubelet's own gRPC library as a test client: test/support/grpc-go/main.go, built with
 // Debian's golang-go and golang-google-grpc-dev (GOPATH mode, offline).
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { goBuild } from "./go-build.ts";
 
@@ -26,10 +28,18 @@ export interface GoResult {
 export async function grpcGoClient(): Promise<(socket: string, calls: GoCall[], authority?: string) => Promise<GoResult[]>> {
   const binary = await goBuild(join(import.meta.dir, "grpc-go"), "criclient");
   return async (socket, calls, authority) => {
-    const args = ["-socket", socket, "-calls", JSON.stringify(calls), ...(authority ? ["-authority", authority] : [])];
-    const p = Bun.spawn([binary, ...args], { stdout: "pipe", stderr: "pipe" });
-    const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-    if (code !== 0) throw new Error(`grpc-go client exited ${code}: ${err}`);
-    return out.trim().split("\n").map((l) => JSON.parse(l) as GoResult);
+    // Large requests do not fit on a command line: the calls go in a file then.
+    const json = JSON.stringify(calls);
+    const dir = json.length > 64 * 1024 ? mkdtempSync(join(tmpdir(), "criproxy-gocalls-")) : undefined;
+    if (dir) writeFileSync(join(dir, "calls.json"), json);
+    try {
+      const args = ["-socket", socket, "-calls", dir ? `@${join(dir, "calls.json")}` : json, ...(authority ? ["-authority", authority] : [])];
+      const p = Bun.spawn([binary, ...args], { stdout: "pipe", stderr: "pipe" });
+      const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+      if (code !== 0) throw new Error(`grpc-go client exited ${code}: ${err}`);
+      return out.trim().split("\n").map((l) => JSON.parse(l) as GoResult);
+    } finally {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    }
   };
 }

@@ -91,6 +91,7 @@ func main() {
 	name := flag.String("name", "runtime", "name in log lines")
 	maxMsg := flag.Int("max-msg", 16*1024*1024, "max message size each way, bytes (containerd: 16 MiB)")
 	flag.Var(a, "answer", "/service/method=FILE: answer this method with the file's bytes (repeatable)")
+	echo := flag.Bool("echo-unknown", false, "answer a method not given with -answer with its own request (tests of large requests)")
 	flag.Parse()
 	if *socket == "" {
 		fmt.Fprintln(os.Stderr, "usage: criruntime -socket PATH [-name NAME] -answer /svc/Method=FILE ...")
@@ -102,7 +103,17 @@ func main() {
 		fmt.Fprintln(os.Stderr, *name, "listen:", err)
 		os.Exit(1)
 	}
-	s := grpc.NewServer(grpc.CustomCodec(rawCodec{}), grpc.MaxRecvMsgSize(*maxMsg), grpc.MaxSendMsgSize(*maxMsg))
+	opts := []grpc.ServerOption{grpc.CustomCodec(rawCodec{}), grpc.MaxRecvMsgSize(*maxMsg), grpc.MaxSendMsgSize(*maxMsg)}
+	if *echo {
+		opts = append(opts, grpc.UnknownServiceHandler(func(_ interface{}, stream grpc.ServerStream) error {
+			var request []byte
+			if err := stream.RecvMsg(&request); err != nil {
+				return err
+			}
+			return stream.SendMsg(&request)
+		}))
+	}
+	s := grpc.NewServer(opts...)
 	var impl struct{}
 	for _, sd := range serviceDescs(a) {
 		s.RegisterService(sd, &impl)

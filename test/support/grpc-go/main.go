@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -51,7 +52,15 @@ func main() {
 	authority := flag.String("authority", "", "send this :authority (kubelet >= 1.28 sends localhost); default: as grpc-go derives it from the socket path")
 	flag.Parse()
 	var list []call
-	if err := json.Unmarshal([]byte(*calls), &list); err != nil {
+	text := []byte(*calls)
+	if strings.HasPrefix(*calls, "@") { // large requests do not fit on a command line
+		var err error
+		if text, err = os.ReadFile((*calls)[1:]); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+	}
+	if err := json.Unmarshal(text, &list); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
