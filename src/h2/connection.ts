@@ -25,6 +25,8 @@ export interface ConnectionOptions {
   readonly onGoaway?: (lastStream: number, code: number, reason: string) => void;
   /** The connection is gone; `reason` when it failed. */
   readonly onClose?: (reason: string | undefined) => void;
+  /** A stream the peer opened was refused here, before anyone saw it (server). */
+  readonly onRefused?: (reason: string, headers: HeaderList) => void;
 }
 
 /** An HTTP/2 connection over a byte stream. */
@@ -181,11 +183,15 @@ export class H2Connection implements StreamHost, FrameHandler {
     if (id % 2 === 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `the client opened even stream ${id}`);
     this.lastPeerStream = id;
     if (this.goawaySent) return;
-    if (this.streams.size >= this.opts.maxConcurrentStreams) return void this.output.push(rstStreamFrame(id, ErrorCode.REFUSED_STREAM));
+    if (this.streams.size >= this.opts.maxConcurrentStreams) {
+      this.output.push(rstStreamFrame(id, ErrorCode.REFUSED_STREAM));
+      return this.opts.onRefused?.(`more than ${this.opts.maxConcurrentStreams} streams at once (REFUSED_STREAM)`, headers);
+    }
     const s = new H2Stream(id, this, this.peerInitialWindow, this.opts.streamWindow);
     this.streams.set(id, s);
     if (endStream) s.remoteEnded = true;
     if (tooLarge) {
+      this.opts.onRefused?.(`request headers over ${this.opts.maxHeaderListSize} bytes`, headers);
       // Answered as gRPC does, so the client sees why rather than a bare reset.
       s.sendHeaders([[":status", "200"], ["content-type", "application/grpc"], ["grpc-status", "8"], ["grpc-message", `request headers over ${this.opts.maxHeaderListSize} bytes`]], true);
       return;

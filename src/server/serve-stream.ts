@@ -24,6 +24,8 @@ export interface StreamOptions {
   readonly onFault: (e: unknown) => void;
   /** A client that stopped reading, whose stream was ended. */
   readonly onStuck: (path: string) => void;
+  /** A request that is not gRPC, refused with an HTTP status. */
+  readonly onRefused: (reason: string) => void;
 }
 
 // Encoded once: every answer starts and (when well) ends with the same fields.
@@ -37,6 +39,7 @@ export function serveStream(stream: H2Stream, headers: Fields, opts: StreamOptio
   const method = field(headers, ":method");
   if (method !== "POST" || !/^application\/grpc(\+proto)?(;|$)/.test(field(headers, "content-type") ?? "")) {
     // Not gRPC: answer as HTTP does (415 is what gRPC servers send for a wrong content-type).
+    opts.onRefused(method !== "POST" ? `${method ?? "no"} :method, not POST (HTTP 405)` : `content-type ${JSON.stringify(field(headers, "content-type") ?? "")}, not application/grpc (HTTP 415)`);
     return respondHttp(stream, method !== "POST" ? 405 : 415);
   }
   let deadline: number | undefined;

@@ -6,6 +6,7 @@ import type { ByteBudget } from "../grpc/byte-budget.ts";
 import type { Handlers } from "../grpc/call.ts";
 import type { H2Connection } from "../h2/connection.ts";
 import { listenH2, type H2Listener } from "../h2/endpoint.ts";
+import { connectionHandlers, type ConnectionContext } from "./client-connection.ts";
 import { serveStream } from "./serve-stream.ts";
 import { bindPrivately, prepareSocketPath } from "./socket.ts";
 
@@ -44,18 +45,25 @@ const H2_SETTINGS = { maxConcurrentStreams: 256, streamWindow: 1024 * 1024, conn
 /** Starts serving on the socket; resolves once it accepts connections. */
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const { maxConnections, idleMs, stuckReaderMs } = { ...SERVER_DEFAULTS, ...definedOnly(opts) };
-  const conns = new Map<H2Connection, { idle?: ReturnType<typeof setTimeout> }>();
-  let streams = 0;
+  const open = new Set<H2Connection>();
+  const counts = { connections: 0, streams: 0 };
   // One reference read per stream: a reload swaps it atomically between two calls.
   let handlers = opts.handlers;
-  const idleFrom = (conn: H2Connection) => {
-    const state = conns.get(conn);
-    if (!state) return;
-    clearTimeout(state.idle);
-    state.idle = setTimeout(() => conn.goaway(), idleMs);
-    state.idle.unref?.();
+  const onStuck = (path: string) => opts.onClient(`a client stopped reading ${path} for ${stuckReaderMs / 1000}s; its stream was ended`);
+  const ctx: ConnectionContext = {
+    open,
+    counts,
+    idleMs,
+    onClient: opts.onClient,
+    serve(stream, headers, onRefused) {
+      try {
+        serveStream(stream, headers, { handlers, budget: opts.budget, stuckReaderMs, onFault: opts.onFault, onStuck, onRefused });
+      } catch (e) {
+        opts.onFault(e);
+        stream.reset(2);
+      }
+    },
   };
-  const streamOptions = () => ({ handlers, budget: opts.budget, stuckReaderMs, onFault: opts.onFault, onStuck: (path: string) => opts.onClient(`a client stopped reading ${path} for ${stuckReaderMs / 1000}s; its stream was ended`) });
   let listener: H2Listener | undefined;
   prepareSocketPath(opts.listen);
   await bindPrivately(
@@ -64,38 +72,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       listener = listenH2(at, {
         ...H2_SETTINGS,
         accept() {
-          if (conns.size >= maxConnections) {
-            opts.onClient(`a connection was refused: ${maxConnections} are open already`);
-            return undefined;
-          }
-          let conn: H2Connection;
-          return {
-            attached(c) {
-              conn = c;
-              conns.set(c, {});
-              idleFrom(c);
-            },
-            onStream(stream, headers) {
-              streams++;
-              clearTimeout(conns.get(conn)?.idle);
-              try {
-                serveStream(stream, headers, streamOptions());
-              } catch (e) {
-                opts.onFault(e);
-                stream.reset(2);
-              }
-              const served = stream.onClose;
-              stream.onClose = (code, cause) => {
-                streams--;
-                if (conn.active === 0) idleFrom(conn);
-                served(code, cause);
-              };
-            },
-            onClose() {
-              clearTimeout(conns.get(conn)?.idle);
-              conns.delete(conn);
-            },
-          };
+          if (open.size < maxConnections) return connectionHandlers(ctx);
+          opts.onClient(`a connection was refused: ${maxConnections} are open already`);
+          return undefined;
         },
       });
     },
@@ -106,13 +85,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     swap(next) {
       handlers = next;
     },
-    stats: () => ({ connections: conns.size, streams }),
+    stats: () => ({ ...counts }),
     async close(graceMs) {
       listener?.stop(); // no new connections
-      for (const c of conns.keys()) c.goaway(); // in-flight streams finish
+      for (const c of open) c.goaway(); // in-flight streams finish
       const deadline = Date.now() + graceMs;
-      while (conns.size > 0 && Date.now() < deadline) await Bun.sleep(Math.min(20, deadline - Date.now()));
-      for (const c of [...conns.keys()]) c.destroy("the proxy is stopping");
+      while (open.size > 0 && Date.now() < deadline) await Bun.sleep(Math.min(20, deadline - Date.now()));
+      for (const c of [...open]) c.destroy();
       removeSocket(opts.listen);
     },
   };

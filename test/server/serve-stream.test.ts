@@ -27,12 +27,13 @@ interface Seen {
 function server(handlers: Partial<Handlers>, opts: { budget?: ByteBudget; stuckReaderMs?: number } = {}) {
   const faults: unknown[] = [];
   const stuck: string[] = [];
+  const refused: string[] = [];
   const calls: Call[] = [];
   const budget = opts.budget ?? new ByteBudget(64 * 1024 * 1024);
   const unary = handlers.unary ?? (async () => new Uint8Array());
   const stream = handlers.stream ?? (async () => {});
   const all: Handlers = { unary: (call) => (calls.push(call), unary(call)), stream: (call, send) => (calls.push(call), stream(call, send)) };
-  const pair = h2Pair({ onStream: (s, h) => serveStream(s, h, { handlers: all, budget, stuckReaderMs: opts.stuckReaderMs ?? 5000, onFault: (e) => faults.push(e), onStuck: (p) => stuck.push(p) }) });
+  const pair = h2Pair({ onStream: (s, h) => serveStream(s, h, { handlers: all, budget, stuckReaderMs: opts.stuckReaderMs ?? 5000, onFault: (e) => faults.push(e), onStuck: (p) => stuck.push(p), onRefused: (r) => refused.push(r) }) });
   /** The client sends a request; `seen` fills in as the answer comes. */
   const request = (path: string, body: Buffer | undefined, extra: [string, string][] = [], end = true) => {
     const s = pair.client.request([[":method", "POST"], [":scheme", "http"], [":path", path], [":authority", "/run/criproxy.sock"], ["content-type", "application/grpc"], ...extra]);
@@ -44,7 +45,7 @@ function server(handlers: Partial<Handlers>, opts: { budget?: ByteBudget; stuckR
     if (end) s.end();
     return { stream: s, seen };
   };
-  return { pair, request, faults, stuck, calls, budget };
+  return { pair, request, faults, stuck, refused, calls, budget };
 }
 
 const statusOf = (seen: Seen) => Object.fromEntries(seen.trailers ?? seen.headers ?? [])["grpc-status"];
@@ -197,6 +198,7 @@ describe("bounded requests", () => {
     s.onHeaders = (h) => (status = Object.fromEntries(h)[":status"]);
     await settle();
     expect(status).toBe("405");
+    expect(t.refused).toEqual(["GET :method, not POST (HTTP 405)"]);
   });
 });
 
