@@ -33,8 +33,7 @@ export class Receiver {
 
   /** Feeds bytes; throws ConnectionError (or HpackError) when the peer broke the protocol. `stopped` ends the loop early. */
   receive(chunk: Uint8Array, stopped: () => boolean): void {
-    let data = this.input ? Buffer.concat([this.input, chunk]) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    this.input = undefined;
+    let data = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     if (this.prefaceLeft > 0) {
       const n = Math.min(this.prefaceLeft, data.length);
       const at = CLIENT_PREFACE.length - this.prefaceLeft;
@@ -42,6 +41,33 @@ export class Receiver {
       this.prefaceLeft -= n;
       data = data.subarray(n);
     }
+    // A frame began in an earlier read: complete just that frame, then go on in this read's own
+    // buffer (no copy of the whole read per partial frame).
+    while (this.input) {
+      const held = this.input;
+      if (held.length < FRAME_HEADER) {
+        const n = Math.min(FRAME_HEADER - held.length, data.length);
+        this.input = Buffer.concat([held, data.subarray(0, n)]);
+        data = data.subarray(n);
+        if (this.input.length < FRAME_HEADER) return;
+        continue;
+      }
+      const length = (held[0] << 16) | (held[1] << 8) | held[2];
+      if (length > DEFAULT_MAX_FRAME) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, `a frame of ${length} bytes`);
+      const want = FRAME_HEADER + length - held.length;
+      if (data.length < want) {
+        this.input = Buffer.concat([held, data]);
+        return;
+      }
+      this.input = undefined;
+      this.frames(Buffer.concat([held, data.subarray(0, want)]), stopped); // exactly that frame
+      data = data.subarray(want);
+    }
+    this.frames(data, stopped);
+  }
+
+  // Every whole frame in `data`; a partial one at the end is kept (copied: it is at most one frame).
+  private frames(data: Buffer, stopped: () => boolean): void {
     let at = 0;
     while (data.length - at >= FRAME_HEADER && !stopped()) {
       const length = (data[at] << 16) | (data[at + 1] << 8) | data[at + 2];
@@ -54,7 +80,7 @@ export class Receiver {
       at += FRAME_HEADER + length;
       this.frame(type, flags, id, payload);
     }
-    if (at < data.length && !stopped()) this.input = Buffer.from(data.subarray(at)); // a partial frame: copied, it is small
+    if (at < data.length && !stopped()) this.input = Buffer.from(data.subarray(at));
   }
 
   private frame(type: number, flags: number, id: number, payload: Buffer): void {
