@@ -15,6 +15,7 @@ import { Generation } from "../pipeline/generation.ts";
 import { createPipeline } from "../pipeline/pipeline.ts";
 import { RuntimeSet } from "../pipeline/runtime-set.ts";
 import { startServer, type RunningServer } from "../server/server.ts";
+import { paceCollections } from "./gc-pacer.ts";
 import { MetricsEndpoint } from "./metrics-endpoint.ts";
 
 export interface Daemon {
@@ -38,6 +39,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   let current = config;
   let stopping = false;
   const budget = new ByteBudget(config.maxBufferedBytes);
+  const stopPacing = paceCollections(budget);
   const runtimes = new RuntimeSet(log, (b) => metrics.track(b));
   const metrics = new ProxyMetrics({ backends: () => runtimes.backends, staleServed: () => runtimes.lastKnown.served, budget, server: () => server?.stats() });
   const endpoint = new MetricsEndpoint(log, { metrics: () => metrics.registry.render(), healthy: () => !stopping, notReady: () => notReady(runtimes.backends[0]) });
@@ -116,6 +118,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       await server!.close(current.shutdownGraceMs);
       runtimes.close();
       endpoint.stop();
+      stopPacing();
       log.flush();
     },
   };

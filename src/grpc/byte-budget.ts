@@ -11,9 +11,19 @@ export class ByteBudget {
   peak = 0;
   /** Calls refused because the budget was spent. */
   refused = 0;
+  /** Bytes taken since the start (all calls), for metrics and the collector's pace. */
+  total = 0;
+  private nextVolume = Infinity;
+  private volume: { every: number; then: () => void } | undefined;
 
   /** `limit` may change on a reload; what is held stays held. */
   constructor(public limit: number) {}
+
+  /** Calls `then` each time another `every` bytes have been taken (the daemon paces garbage collection by it). */
+  onVolume(every: number, then: () => void): void {
+    this.volume = { every, then };
+    this.nextVolume = this.total + every;
+  }
 
   /** A ledger for one call: what it takes is given back at once when the call ends. */
   ledger(): Ledger {
@@ -27,7 +37,12 @@ export class ByteBudget {
       throw new ConnectError(`${what}: the proxy already holds ${this.used} bytes for other calls; its limit is ${this.limit} (--max-buffered-bytes)`, Code.ResourceExhausted);
     }
     this.used += n;
+    this.total += n;
     if (this.used > this.peak) this.peak = this.used;
+    if (this.total >= this.nextVolume) {
+      this.nextVolume = this.total + this.volume!.every;
+      this.volume!.then();
+    }
   }
 
   /** Gives `n` bytes back. */
