@@ -1,7 +1,5 @@
 // One runtime behind the proxy: its HTTP/2 connection (src/h2), its state, the background probe.
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { VersionRequestSchema, VersionResponseSchema, type VersionResponse } from "../gen/runtime/v1/api_pb.ts";
 import type { Fields } from "../grpc/status.ts";
 import { transportError } from "../grpc/transport-error.ts";
 import type { H2Connection } from "../h2/connection.ts";
@@ -27,6 +25,14 @@ export interface BackendOptions {
   readonly api?: BackendApi;
 }
 
+/**
+ * VersionRequest{version: api}, encoded by hand (field 1, a string): the probe needs no
+ * generated descriptors, so runtimes are probed while the socket binds, before they load.
+ */
+function versionRequest(api: string): Uint8Array {
+  return Uint8Array.of(0x0a, api.length, ...Buffer.from(api));
+}
+
 /** HTTP/2 settings towards a runtime: answers up to 16 MiB flow in without waiting on window updates. */
 const H2_SETTINGS = { streamWindow: 8 * 1024 * 1024, connectionWindow: 32 * 1024 * 1024, maxHeaderListSize: 64 * 1024, maxConcurrentStreams: 0 };
 const PROBE_TIMEOUT_MS = 5000;
@@ -40,7 +46,8 @@ export class Backend implements CallTarget {
   /** How logs and errors name it: `primary` or the backend's name. */
   readonly label: string;
   state: BackendState = "connecting";
-  version: VersionResponse | undefined;
+  /** Its last Version answer, as the bytes it sent (decoded only by whoever wants it). */
+  version: Uint8Array | undefined;
   /** The API this connection speaks: probed when it connects (again on every reconnect), or forced; undefined until known. */
   api: BackendApi | undefined;
   lastError: ConnectError | undefined;
@@ -52,6 +59,7 @@ export class Backend implements CallTarget {
   private listeners = new Set<(b: Backend, previous: BackendState) => void>();
   private wake: (() => void) | undefined;
   private closed = false;
+  private started = false;
 
   constructor(private readonly opts: BackendOptions) {
     this.name = opts.name;
@@ -65,9 +73,16 @@ export class Backend implements CallTarget {
     return this.opts.api;
   }
 
-  /** Starts probing in the background; returns at once. */
+  /** Starts probing in the background (once; later calls do nothing); returns at once. */
   start(): void {
+    if (this.started) return;
+    this.started = true;
     void this.probeLoop();
+  }
+
+  /** How long a call waits for this runtime when it is not ready. */
+  get connectTimeoutMs(): number {
+    return this.opts.connectTimeoutMs;
   }
 
   /** A stream on the runtime's connection, made if there is none (CallTarget). */
@@ -162,10 +177,8 @@ export class Backend implements CallTarget {
     const order: BackendApi[] = this.opts.api ? [this.opts.api] : ["v1", "v1alpha2"];
     for (const [i, api] of order.entries()) {
       try {
-        const request = toBinary(VersionRequestSchema, create(VersionRequestSchema, { version: api }));
-        const answer = await unaryRaw(this, `/runtime.${api}.RuntimeService/Version`, request, { deadline: Date.now() + timeout });
-        // The two versions' VersionResponse have the same fields and numbers.
-        this.version = fromBinary(VersionResponseSchema, await answer.message());
+        const answer = await unaryRaw(this, `/runtime.${api}.RuntimeService/Version`, versionRequest(api), { deadline: Date.now() + timeout });
+        this.version = await answer.message();
         return api;
       } catch (e) {
         if (i < order.length - 1 && ConnectError.from(e).code === Code.Unimplemented) continue;

@@ -14,7 +14,7 @@
 // Keys are the flags' names; flags given on the command line override the file.
 import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
 import { extname } from "node:path";
-import { CRI_APIS, isCriApi } from "../core/api-version.ts";
+import { CRI_APIS, isCriApi } from "../core/cri-apis.ts";
 import { configFromFlags, FlagError, type Config, type FlagValues } from "./config.ts";
 import { checkConfigTrust } from "./config-trust.ts";
 import { resolveSocketGroup } from "./socket-group.ts";

@@ -1,6 +1,6 @@
 // `--connect PRIMARY,NAME:ENDPOINT,...`: the backends, parsed and checked (pure). An endpoint
 // may end in `?api=v1` or `?api=v1alpha2`: that runtime is spoken to in that CRI API, unprobed.
-import { CRI_APIS, isCriApi, type CriApi } from "../core/api-version.ts";
+import { CRI_APIS, isCriApi, type CriApi } from "../core/cri-apis.ts";
 import { isBackendName } from "../core/names.ts";
 
 export interface BackendSpec {

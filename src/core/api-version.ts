@@ -5,16 +5,9 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { ImageService, RuntimeService } from "../gen/runtime/v1/api_pb.ts";
 import { ImageService as AlphaImageService, RuntimeService as AlphaRuntimeService } from "../gen/runtime/v1alpha2/api_pb.ts";
 
-/** The CRI APIs a runtime may speak: kubelet ≥ 1.26 speaks only v1; runtimes built before 2022 only v1alpha2. */
-export type CriApi = "v1" | "v1alpha2";
+import type { CriApi } from "./cri-apis.ts";
 
-/** Every API, in the order a runtime is probed. */
-export const CRI_APIS: readonly CriApi[] = ["v1", "v1alpha2"];
-
-/** Whether a string names a CRI API. */
-export function isCriApi(text: string): text is CriApi {
-  return (CRI_APIS as readonly string[]).includes(text);
-}
+export { CRI_APIS, isCriApi, type CriApi } from "./cri-apis.ts";
 
 const pathOf = (m: DescMethod) => `/${m.parent.typeName}/${m.name}`;
 

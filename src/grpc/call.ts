@@ -7,8 +7,11 @@ import type { Ledger } from "./byte-budget.ts";
 export interface Call {
   /** The HTTP/2 :path, e.g. `/runtime.v1.RuntimeService/Version`. */
   readonly path: string;
-  /** The method table row; undefined for a method this build does not know (forwarded raw). */
-  readonly row: MethodRow | undefined;
+  /**
+   * The method table row; undefined for a method this build does not know (forwarded raw).
+   * The server leaves it unset (it loads no descriptors); the first interceptor fills it in.
+   */
+  row: MethodRow | undefined;
   /** The request message's bytes, without the gRPC length prefix. */
   readonly request: Buffer;
   /** The client's deadline as epoch ms, from grpc-timeout. */

@@ -38,11 +38,17 @@ export class RuntimeSet {
   private connectTimeoutMs = 0;
   private lastConfig: { path: string; request: Buffer } | undefined;
 
+  /** Runtimes started before this set existed (the daemon probes while its socket binds), adopted by the first configure. */
+  private spare: Backend[];
+
   constructor(
     private readonly log: Logger,
     /** Called once for each new connection (metrics follow its state). */
     private readonly onCreated: (b: Backend) => void = () => {},
-  ) {}
+    early: readonly Backend[] = [],
+  ) {
+    this.spare = [...early];
+  }
 
   /** The runtimes of the running configuration, primary first. */
   get backends(): readonly Backend[] {
@@ -88,10 +94,17 @@ export class RuntimeSet {
 
   /** Closes every connection (shutdown). */
   close(): void {
-    for (const b of [...this.active, ...this.draining]) b.close();
+    for (const b of [...this.active, ...this.draining, ...this.spare]) b.close();
   }
 
   private create(spec: RuntimeSpec, connectTimeoutMs: number): Backend {
+    const i = this.spare.findIndex((b) => b.name === spec.name && b.socket === spec.socket && b.forcedApi === spec.api && b.connectTimeoutMs === connectTimeoutMs);
+    if (i >= 0) {
+      const [b] = this.spare.splice(i, 1);
+      b.subscribe((backend, previous) => this.stateChanged(backend, previous));
+      if (b.state !== "connecting") this.stateChanged(b, "connecting"); // what it did before we listened
+      return b;
+    }
     const b = new Backend({
       name: spec.name,
       socket: spec.socket,

@@ -2,7 +2,7 @@
 // proxy's byte budget), dispatch it, and write the answer, ending the stream of a client that
 // stops reading. Nothing a client sends may throw out of here.
 import { Code, ConnectError } from "@connectrpc/connect";
-import { methodTable } from "../core/methods.ts";
+import { methodKinds } from "../core/method-kinds.ts";
 import type { ByteBudget } from "../grpc/byte-budget.ts";
 import type { Call, Handlers } from "../grpc/call.ts";
 import { joinChunks, MAX_MESSAGE_BYTES, tooLarge, unwrapUnary } from "../grpc/envelope.ts";
@@ -88,8 +88,7 @@ export function serveStream(stream: H2Stream, headers: Fields, opts: StreamOptio
       return refuse(asError(e));
     }
     chunks.length = 0;
-    const row = methodTable.get(path);
-    const call: Call = { path, row, request, deadline, signal: controller.signal, routedTo: [], ledger };
+    const call: Call = { path, row: undefined, request, deadline, signal: controller.signal, routedTo: [], ledger };
     const failed = (e: unknown) => {
       done = true;
       // A ConnectError is a status someone meant (a runtime's, or ours naming what was wrong).
@@ -103,7 +102,7 @@ export function serveStream(stream: H2Stream, headers: Fields, opts: StreamOptio
       opts.onStuck(path);
       stream.reset(ErrorCode.CANCEL);
     };
-    if (row?.streaming) return serveServerStream(stream, call, opts, failed, stuck, () => (done = true));
+    if (methodKinds.get(path)?.streaming) return serveServerStream(stream, call, opts, failed, stuck, () => (done = true));
     opts.handlers.unary(call).then((answer) => {
       if (stream.closed) return controller.abort();
       stream.sendHeaders(OK_HEADERS);

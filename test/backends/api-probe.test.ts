@@ -1,5 +1,7 @@
 // Which CRI API a runtime speaks: probed with Version on v1, then v1alpha2 on Unimplemented;
 // probed again on every reconnect; or forced by the configuration without asking the other.
+import { fromBinary } from "@bufbuild/protobuf";
+import { VersionResponseSchema } from "../../src/gen/runtime/v1/api_pb.ts";
 import { afterEach, describe, expect, test } from "bun:test";
 import { Backend } from "../../src/backends/backend.ts";
 import { startFakeRuntime, type FakeRuntimeOptions } from "../../src/fake/runtime.ts";
@@ -35,7 +37,7 @@ describe("probing", () => {
     expect(b.api).toBeUndefined(); // not known before it answers
     await b.ready(5000);
     expect(b.api).toBe(want as never);
-    expect(b.version?.runtimeName).toBe("fake");
+    expect(fromBinary(VersionResponseSchema, b.version!).runtimeName).toBe("fake"); // the answer as the runtime sent it
     // The fake records calls its services handle; a v1 call to a v1alpha2-only fake is refused by its router, unrecorded.
     expect(f.calls.filter((c) => c.method === "Version").map((c) => c.service)).toEqual(versionCalls);
   });
