@@ -33,8 +33,12 @@ function versionRequest(api: string): Uint8Array {
   return Uint8Array.of(0x0a, api.length, ...Buffer.from(api));
 }
 
-/** HTTP/2 settings towards a runtime: answers up to 16 MiB flow in without waiting on window updates. */
-const H2_SETTINGS = { streamWindow: 8 * 1024 * 1024, connectionWindow: 32 * 1024 * 1024, maxHeaderListSize: 64 * 1024, maxConcurrentStreams: 0 };
+/**
+ * HTTP/2 settings towards a runtime. A stream's window is what a runtime may send ahead of a
+ * kubelet that reads slowly (its answer is held back past that, RawAnswer); windows return as
+ * bytes arrive, so a 16 MiB answer still flows without waiting on a Unix socket.
+ */
+const H2_SETTINGS = { streamWindow: 1024 * 1024, connectionWindow: 32 * 1024 * 1024, maxHeaderListSize: 64 * 1024, maxConcurrentStreams: 0 };
 const PROBE_TIMEOUT_MS = 5000;
 const BACKOFF_MIN_MS = 100;
 const BACKOFF_MAX_MS = 5000;

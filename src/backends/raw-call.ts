@@ -50,7 +50,8 @@ export async function unaryRaw(backend: CallTarget, path: string, message: Uint8
           resolve(answer);
         };
         exchange(backend, path, message, opts, {
-          data(chunk) {
+          data(chunk, stream) {
+            if (!handedOn) answer.attach(stream);
             answer.push(chunk);
             if (!handedOn) handOn();
           },

@@ -6,6 +6,15 @@ import type { Ledger } from "./byte-budget.ts";
 import { joinChunks, MAX_MESSAGE_BYTES, tooLarge } from "./envelope.ts";
 
 const EMPTY_MESSAGE = Buffer.from([0, 0, 0, 0, 0]);
+/** Bytes arrived but not yet taken by the reader past which the runtime is held back (flow control), and below which it may go on. */
+const PRESSURE_HIGH = 256 * 1024;
+const PRESSURE_LOW = 64 * 1024;
+
+/** Where the bytes come from: held back while the reader (kubelet) is behind. */
+export interface Source {
+  pause(): void;
+  resume(): void;
+}
 
 export class RawAnswer {
   /** The framed body received so far: the 5-byte prefix and the message, as sent. */
@@ -17,6 +26,12 @@ export class RawAnswer {
   // Every waiter awaits the same promise; each change settles it and makes a new one.
   private changed = Promise.withResolvers<void>();
   private joined: Buffer | undefined;
+  /** Bytes a streaming reader has taken; the rest is held here. */
+  private taken = 0;
+  private source: Source | undefined;
+  private held = false;
+  /** Someone reads the whole message: the source must never be held back then. */
+  private whole = false;
 
   /** `what` names the answer in errors ("answer of runtime vm to /runtime.v1..."); `ledger` holds its bytes. */
   constructor(
@@ -36,7 +51,17 @@ export class RawAnswer {
     if (this.expected !== undefined && this.received > this.expected) throw this.invalid(`more than the one message a unary answer holds (${this.received - 5} bytes after a prefix of ${this.expected - 5})`);
     this.ledger?.take(chunk.length, this.what);
     this.chunks.push(chunk);
+    // A kubelet that reads slowly (or not at all) holds the runtime back instead of this buffer growing.
+    if (!this.whole && !this.held && this.source && this.received - this.taken > PRESSURE_HIGH) {
+      this.held = true;
+      this.source.pause();
+    }
     this.notify();
+  }
+
+  /** The stream the answer arrives on, held back while its reader is behind. */
+  attach(source: Source): void {
+    this.source = source;
   }
 
   /** The runtime ended the answer: OK (checked to hold its whole message), or with a status error after some data. */
@@ -58,7 +83,12 @@ export class RawAnswer {
   async *framedChunks(): AsyncGenerator<Buffer> {
     let i = 0;
     for (;;) {
-      while (i < this.chunks.length) yield this.chunks[i++];
+      while (i < this.chunks.length) {
+        const chunk = this.chunks[i++];
+        yield chunk;
+        this.taken += chunk.length;
+        if (this.held && this.received - this.taken < PRESSURE_LOW) this.release();
+      }
       if (this.state === "ok") {
         if (this.received === 0) yield EMPTY_MESSAGE; // an empty body is an empty message
         return;
@@ -95,6 +125,8 @@ export class RawAnswer {
   /** The whole message in one buffer, checked (waits for the end; joined once). */
   async message(): Promise<Buffer> {
     if (this.joined) return this.joined;
+    this.whole = true;
+    if (this.held) this.release();
     for await (const _ of this.framedChunks()); // wait for the end, or its error
     if (this.received === 0) return (this.joined = Buffer.alloc(0));
     const { length } = this.header();
@@ -111,6 +143,11 @@ export class RawAnswer {
     const length = head.readUInt32BE(1);
     if (length > MAX_MESSAGE_BYTES) throw tooLarge(this.what, length);
     return { length };
+  }
+
+  private release(): void {
+    this.held = false;
+    this.source?.resume();
   }
 
   private invalid(why: string): ConnectError {
