@@ -38,7 +38,7 @@ function versionRequest(api: string): Uint8Array {
  * kubelet that reads slowly (its answer is held back past that, RawAnswer); windows return as
  * bytes arrive, so a 16 MiB answer still flows without waiting on a Unix socket.
  */
-const H2_SETTINGS = { streamWindow: 1024 * 1024, connectionWindow: 32 * 1024 * 1024, maxHeaderListSize: 64 * 1024, maxConcurrentStreams: 0 };
+const H2_SETTINGS = { streamWindow: 256 * 1024, connectionWindow: 32 * 1024 * 1024, maxHeaderListSize: 64 * 1024, maxConcurrentStreams: 0 };
 const PROBE_TIMEOUT_MS = 5000;
 const BACKOFF_MIN_MS = 100;
 const BACKOFF_MAX_MS = 5000;

@@ -65,6 +65,14 @@ export class Ledger {
     this.held += n;
   }
 
+  /** Gives back `n` bytes this call no longer holds (an answer's bytes, passed on). */
+  give(n: number): void {
+    if (this.closed) return;
+    const back = Math.min(n, this.held);
+    this.budget.give(back);
+    this.held -= back;
+  }
+
   /** Gives back everything this call held (the call has ended). */
   release(): void {
     this.budget.give(this.held);

@@ -6,6 +6,7 @@ import type { Ledger } from "./byte-budget.ts";
 import { joinChunks, MAX_MESSAGE_BYTES, tooLarge } from "./envelope.ts";
 
 const EMPTY_MESSAGE = Buffer.from([0, 0, 0, 0, 0]);
+const GONE = Buffer.alloc(0);
 /** Bytes arrived but not yet taken by the reader past which the runtime is held back (flow control), and below which it may go on. */
 const PRESSURE_HIGH = 256 * 1024;
 const PRESSURE_LOW = 64 * 1024;
@@ -32,6 +33,8 @@ export class RawAnswer {
   private held = false;
   /** Someone reads the whole message: the source must never be held back then. */
   private whole = false;
+  /** Chunks stay after a streaming reader took them (someone will read the whole answer afterwards). */
+  private retained = false;
 
   /** `what` names the answer in errors ("answer of runtime vm to /runtime.v1..."); `ledger` holds its bytes. */
   constructor(
@@ -57,6 +60,11 @@ export class RawAnswer {
       this.source.pause();
     }
     this.notify();
+  }
+
+  /** Keeps every chunk after a streaming reader took it (call logs that show the answer); else taken chunks are let go. */
+  retain(): void {
+    this.retained = true;
   }
 
   /** The stream the answer arrives on, held back while its reader is behind. */
@@ -87,6 +95,11 @@ export class RawAnswer {
         const chunk = this.chunks[i++];
         yield chunk;
         this.taken += chunk.length;
+        // Passed on: let it go (memory per call stays at what is in flight, not the whole answer).
+        if (!this.retained && !this.whole) {
+          this.chunks[i - 1] = GONE;
+          this.ledger?.give(chunk.length);
+        }
         if (this.held && this.received - this.taken < PRESSURE_LOW) this.release();
       }
       if (this.state === "ok") {
@@ -119,12 +132,13 @@ export class RawAnswer {
     while (this.received < 5 && this.state === "open") await this.changed.promise;
     if (this.received === 0 && this.state === "ok") return 0;
     if (this.received < 5) throw this.state === "open" || this.state === "ok" ? this.invalid("truncated gRPC message prefix") : this.state;
-    return this.header().length;
+    return this.expected! - 5; // read from the prefix when it arrived (push)
   }
 
   /** The whole message in one buffer, checked (waits for the end; joined once). */
   async message(): Promise<Buffer> {
     if (this.joined) return this.joined;
+    if (this.taken > 0 && !this.retained) throw this.invalid("its bytes were passed on already (call retain() before reading it as a stream)");
     this.whole = true;
     if (this.held) this.release();
     for await (const _ of this.framedChunks()); // wait for the end, or its error

@@ -53,7 +53,8 @@ export function callLog(log: Logger): Interceptor {
         failed(call, started, e);
         throw e;
       }
-      // The answer goes to kubelet now; its line follows once it has fully arrived.
+      // The answer goes to kubelet now; its line follows once it has fully arrived (and shows it, so it is kept).
+      if (dumps(call)) for (const part of rawParts(answer)) part.retain();
       answerEnded(rawParts(answer)).then(
         () => left(call, started, answer).catch(() => {}),
         (e) => failed(call, started, e),
