@@ -1,19 +1,25 @@
-// A connection's outgoing bytes: frames copied once into one contiguous buffer and written to
-// the socket once per turn of the event loop (after every read of this turn has been handled),
-// so a 900 kB answer leaves in a handful of system calls; what the socket does not take stays.
+// A connection's outgoing bytes: frames copied once into fixed-size blocks and written to the
+// socket once per turn of the event loop (after every read of this turn has been handled), a
+// block per system call; written blocks are kept for reuse, so a busy connection allocates
+// nothing and never moves bytes it has queued.
 
 /** Where bytes go: returns how many it took (a Bun socket's write), negative once closed. */
 export interface Sink {
   write(data: Uint8Array): number;
 }
 
-const INITIAL = 64 * 1024;
+const BLOCK = 128 * 1024;
+/** Written blocks kept for reuse (the rest are let go). */
+const SPARE = 8;
 
 /** The outgoing queue of one connection. */
 export class Output {
-  private buf = Buffer.allocUnsafe(INITIAL);
+  private blocks: Buffer[] = [];
+  private spare: Buffer[] = [];
+  /** Where the first block's unwritten bytes start, and where the last block's bytes end. */
   private start = 0;
-  private end = 0;
+  private end = BLOCK;
+  private queued = 0;
   private blocked = false;
   private scheduled = false;
   private dead = false;
@@ -31,38 +37,33 @@ export class Output {
 
   /** Bytes waiting for the socket. */
   get pending(): number {
-    return this.end - this.start;
+    return this.queued;
   }
 
   /** True while the queue is above its high-water mark. */
   get full(): boolean {
-    return this.end - this.start >= this.highWater;
+    return this.queued >= this.highWater;
   }
 
   /** Queues bytes (copied); they are written at the end of this turn. */
   push(b: Uint8Array): void {
     if (this.dead || b.length === 0) return;
-    this.room(b.length);
-    this.buf.set(b, this.end);
-    this.end += b.length;
+    this.copyIn(b, 0);
     this.schedule();
   }
 
-  /** Queues a frame, its 9-byte header written in place and its payload copied after it. */
+  /** Queues a frame: its 9-byte header, then its payload copied after it. */
   pushFrame(type: number, flags: number, stream: number, payload: Uint8Array): void {
     if (this.dead) return;
-    const length = payload.length;
-    this.room(9 + length);
-    const b = this.buf;
-    const at = this.end;
-    b[at] = length >>> 16;
-    b[at + 1] = (length >>> 8) & 0xff;
-    b[at + 2] = length & 0xff;
-    b[at + 3] = type;
-    b[at + 4] = flags;
-    b.writeUInt32BE(stream, at + 5);
-    b.set(payload, at + 9);
-    this.end += 9 + length;
+    const h = HEADER;
+    h[0] = payload.length >>> 16;
+    h[1] = (payload.length >>> 8) & 0xff;
+    h[2] = payload.length & 0xff;
+    h[3] = type;
+    h[4] = flags;
+    h.writeUInt32BE(stream, 5);
+    this.copyIn(h, 0);
+    if (payload.length > 0) this.copyIn(payload, 0);
     this.schedule();
   }
 
@@ -86,8 +87,23 @@ export class Output {
   /** Drops everything (the connection is gone). */
   discard(): void {
     this.dead = true;
-    this.start = this.end = 0;
-    this.buf = Buffer.allocUnsafe(0);
+    this.blocks = [];
+    this.spare = [];
+    this.queued = 0;
+  }
+
+  private copyIn(b: Uint8Array, from: number): void {
+    while (from < b.length) {
+      if (this.end === BLOCK) {
+        this.blocks.push(this.spare.pop() ?? Buffer.allocUnsafe(BLOCK));
+        this.end = 0;
+      }
+      const n = Math.min(BLOCK - this.end, b.length - from);
+      this.blocks[this.blocks.length - 1].set(from === 0 && n === b.length ? b : b.subarray(from, from + n), this.end);
+      this.end += n;
+      from += n;
+      this.queued += n;
+    }
   }
 
   private schedule(): void {
@@ -96,46 +112,33 @@ export class Output {
     setImmediate(this.flushNow);
   }
 
-  // Makes room for `n` more bytes: moves what is pending to the front, or grows.
-  private room(n: number): void {
-    if (this.end + n <= this.buf.length) return;
-    const pending = this.end - this.start;
-    // Move the pending bytes to the front only when that frees at least as much as it copies.
-    if (pending + n <= this.buf.length && this.start >= pending) {
-      this.buf.copy(this.buf, 0, this.start, this.end);
-    } else {
-      let size = this.buf.length * 2;
-      while (size < pending + n) size *= 2;
-      const next = Buffer.allocUnsafe(size);
-      this.buf.copy(next, 0, this.start, this.end);
-      this.buf = next;
-    }
-    this.start = 0;
-    this.end = pending;
-  }
-
   private readonly flushNow = (): void => {
     this.scheduled = false;
     if (this.blocked || this.dead) return;
-    if (this.start === this.end) return this.wroteAll();
     const wasFull = this.full;
-    const written = this.sink.write(this.buf.subarray(this.start, this.end));
-    if (written < 0) return this.discard();
-    this.start += written;
-    if (this.start === this.end) {
-      this.start = this.end = 0;
-      // A burst (a 16 MiB answer) grew the buffer: give the memory back once it is written.
-      if (this.buf.length > 4 * INITIAL) this.buf = Buffer.allocUnsafe(INITIAL);
-    } else {
-      this.blocked = true;
+    while (this.blocks.length > 0) {
+      const first = this.blocks[0];
+      const stop = this.blocks.length === 1 ? this.end : BLOCK;
+      const written = this.sink.write(first.subarray(this.start, stop));
+      if (written < 0) return this.discard();
+      this.start += written;
+      this.queued -= written;
+      if (this.start < stop) {
+        this.blocked = true; // the socket took part: the rest when it drains
+        break;
+      }
+      this.blocks.shift();
+      if (this.spare.length < SPARE) this.spare.push(first);
+      this.start = 0;
+      if (this.blocks.length === 0) this.end = BLOCK;
     }
     if (wasFull && !this.full) this.onRoom();
-    if (this.start === this.end) this.wroteAll();
+    if (this.queued === 0) {
+      const then = this.written;
+      this.written = undefined;
+      then?.();
+    }
   };
-
-  private wroteAll(): void {
-    const then = this.written;
-    this.written = undefined;
-    then?.();
-  }
 }
+
+const HEADER = Buffer.alloc(9);
