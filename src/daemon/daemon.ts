@@ -6,10 +6,13 @@ import { configChanges, proxyKey } from "../config/config-changes.ts";
 import type { Config } from "../config/config.ts";
 import { resolveSocketGroup } from "../config/socket-group.ts";
 import { ByteBudget } from "../grpc/byte-budget.ts";
-import type { Handlers } from "../grpc/call.ts";
+import { intercept } from "../grpc/call.ts";
+import { callLog } from "../log/call-log.ts";
 import type { Logger } from "../log/logger.ts";
+import { callMetrics } from "../metrics/call-metrics.ts";
 import { ProxyMetrics } from "../metrics/proxy-metrics.ts";
 import { startServer } from "../server/server.ts";
+import { earlyHandlers, lazily } from "./early-calls.ts";
 import { paceCollections } from "./gc-pacer.ts";
 import { MetricsEndpoint } from "./metrics-endpoint.ts";
 import { serializedReloads, type Reload } from "./reloads.ts";
@@ -32,18 +35,18 @@ export interface Daemon {
 export async function startDaemon(config: Config, log: Logger): Promise<Daemon> {
   let current = config;
   let stopping = false;
-  let routing: Routing | undefined;
   const budget = new ByteBudget(config.maxBufferedBytes);
   const stopPacing = paceCollections(budget);
   // Probing starts now, while the socket is bound and the routing loads: the first call finds the primary ready.
   const early = config.backends.map((s) => new Backend({ name: s.name, socket: s.socket, api: s.api, connectTimeoutMs: config.connectTimeoutMs }));
-  const backends = () => routing?.runtimes.backends ?? early;
-  const metrics = new ProxyMetrics({ backends, staleServed: () => routing?.runtimes.lastKnown.served ?? 0, budget, server: () => server?.stats() });
+  const backends = () => routing.value?.runtimes.backends ?? early;
+  const metrics = new ProxyMetrics({ backends, staleServed: () => routing.value?.runtimes.lastKnown.served ?? 0, budget, server: () => server?.stats() });
   for (const b of early) (metrics.track(b), b.start());
   const endpoint = new MetricsEndpoint(log, { metrics: () => metrics.registry.render(), healthy: () => !stopping, notReady: () => notReady(backends()[0]) });
-  // Loaded once the socket is bound: evaluating the generated CRI API takes longer than binding.
-  const { promise: loaded, resolve: load, reject: failLoad } = Promise.withResolvers<Routing>();
-  const deferred: Handlers = { unary: (c) => loaded.then((r) => r.handlers.unary(c)), stream: (c, send) => loaded.then((r) => r.handlers.stream(c, send)) };
+  // Loaded after the socket is bound (evaluating the generated CRI API takes longer than binding),
+  // when a call first needs it or a moment later: kubelet's first Version is answered meanwhile.
+  const routing = lazily<Routing>(() => import("./routing.ts").then((m) => m.startRouting(config, log, metrics, early)));
+  const deferred = earlyHandlers(early[0], config, () => routing.get().then((r) => r.handlers), (h) => intercept(h, [callMetrics(metrics), callLog(log)]));
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
   try {
     endpoint.apply(config.metricsAddr);
@@ -56,13 +59,13 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     for (const b of early) b.close();
     throw e;
   }
-  import("./routing.ts").then((m) => load((routing = m.startRouting(config, log, metrics, early))), failLoad);
-  void loaded.then((r) => server!.swap(r.handlers)); // no extra hop once loaded
+  routing.start();
+  void routing.get().then((r) => server!.swap(r.handlers)); // no extra hop once loaded
   const [primary, ...named] = early;
   log.log(0, "I", "daemon.ts", `criproxy serving on ${config.listen}, primary unix://${primary.socket}${named.map((b) => `, ${b.name} unix://${b.socket}`).join("")}`);
 
   const reload = serializedReloads(metrics, async (next) => {
-    const r = await loaded;
+    const r = await routing.get();
     const changes = configChanges(current, next);
     r.check(next); // a configuration that cannot route is rejected before anything changes
     endpoint.apply(next.metricsAddr);
@@ -92,7 +95,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     async stop() {
       stopping = true;
       await server!.close(current.shutdownGraceMs);
-      (await loaded).close();
+      (await routing.get()).close();
       endpoint.stop();
       stopPacing();
       log.flush();

@@ -1,5 +1,6 @@
 // A gRPC call as the server hands it on, the handlers that answer it, and interceptors
 // (logging, metrics) that wrap handlers: `(next) => handlers`, composed in one loop.
+import { methodKinds } from "../core/method-kinds.ts";
 import type { MethodRow } from "../core/methods.ts";
 import type { Answer } from "./answer.ts";
 import type { Ledger } from "./byte-budget.ts";
@@ -42,7 +43,8 @@ export function intercept(handlers: Handlers, interceptors: readonly Interceptor
 
 /** The rpc name; a path this build does not know is "unknown" (a client must not grow our label sets). */
 export function methodOf(call: Call): string {
-  return call.row?.method.name ?? "unknown";
+  if (call.row) return call.row.method.name;
+  return methodKinds.has(call.path) ? call.path.slice(call.path.lastIndexOf("/") + 1) : "unknown";
 }
 
 /** The runtimes a call went to, as logs name them. */
