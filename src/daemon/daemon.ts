@@ -39,13 +39,13 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   const stopPacing = paceCollections(budget);
   // Probing starts now, while the socket is bound and the routing loads: the first call finds the primary ready.
   const early = config.backends.map((s) => new Backend({ name: s.name, socket: s.socket, api: s.api, connectTimeoutMs: config.connectTimeoutMs }));
+  // Loaded after the socket is bound (evaluating the generated CRI API takes longer than binding),
+  // when a call first needs it or a moment later: kubelet's first Version is answered meanwhile.
+  const routing = lazily<Routing>(() => import("./routing.ts").then((m) => m.startRouting(config, log, metrics, early)));
   const backends = () => routing.value?.runtimes.backends ?? early;
   const metrics = new ProxyMetrics({ backends, staleServed: () => routing.value?.runtimes.lastKnown.served ?? 0, budget, server: () => server?.stats() });
   for (const b of early) (metrics.track(b), b.start());
   const endpoint = new MetricsEndpoint(log, { metrics: () => metrics.registry.render(), healthy: () => !stopping, notReady: () => notReady(backends()[0]) });
-  // Loaded after the socket is bound (evaluating the generated CRI API takes longer than binding),
-  // when a call first needs it or a moment later: kubelet's first Version is answered meanwhile.
-  const routing = lazily<Routing>(() => import("./routing.ts").then((m) => m.startRouting(config, log, metrics, early)));
   const deferred = earlyHandlers(early[0], config, () => routing.get().then((r) => r.handlers), (h) => intercept(h, [callMetrics(metrics), callLog(log)]));
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
   try {
