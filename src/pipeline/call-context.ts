@@ -45,6 +45,12 @@ export interface CallContext extends PipelineOptions {
   callOptions(call: Call, capMs?: number): CallOptions;
   /** Waits (bounded) until `backend` is ready: Unavailable when it does not come, DeadlineExceeded when kubelet's deadline runs out first. */
   whenReady(backend: Backend, callOpts: CallOptions): Promise<void>;
+  /**
+   * Whether a named runtime can take part in a fan-out: ready, or connecting and ready within
+   * the fan-out's budget (right after the proxy starts no runtime has answered yet; leaving one
+   * out then would read to kubelet as all its pods gone). One that is down is not waited for.
+   */
+  joins(backend: Backend, call: Call): Promise<boolean>;
 }
 
 /** Builds the context from the runtimes configured now. */
@@ -66,6 +72,14 @@ export function callContext(opts: PipelineOptions): CallContext {
       if (deadline === undefined && opts.requestTimeoutMs > 0) deadline = Date.now() + opts.requestTimeoutMs;
       if (capMs !== undefined) deadline = Math.min(deadline ?? Infinity, Date.now() + capMs);
       return { deadline, signal: call.signal, ledger: call.ledger };
+    },
+    async joins(backend, call) {
+      if (backend.state === "ready") return true;
+      if (backend.state === "down") return false;
+      return this.whenReady(backend, this.callOptions(call, FANOUT_BUDGET_MS)).then(
+        () => true,
+        () => false,
+      );
     },
     async whenReady(backend, callOpts) {
       if (backend.state === "ready") return;

@@ -94,7 +94,7 @@ export function createFanOut(ctx: CallContext): (call: Call) => Promise<Answer> 
     const answers = await Promise.all(
       backends.map(async (b, i) => {
         try {
-          if (i > 0 && (b.state !== "ready" || !hasMethod(call, b))) return { ok: false as const };
+          if (i > 0 && (!(await ctx.joins(b, call)) || !hasMethod(call, b))) return { ok: false as const };
           const opts = ctx.callOptions(call, i === 0 ? undefined : FANOUT_BUDGET_MS);
           call.routedTo.push(b.label);
           if (i === 0) await ctx.whenReady(b, opts);

@@ -20,6 +20,7 @@ export type Fetch = (backend: Backend, opts: CallOptions) => Promise<Buffer[]>;
 export async function namedPart(ctx: CallContext, call: Call, b: Backend, fetch: Fetch): Promise<readonly Uint8Array[] | undefined> {
   const key = REMEMBERED.has(call.row?.method.name ?? "") ? `${call.path}\0${call.request.toString("latin1")}` : undefined;
   let result: PartResult;
+  await ctx.joins(b, call);
   if (b.state === "ready" && !hasMethod(call, b)) {
     // Its API has no such method (a v1alpha2 runtime asked for events or metrics): it has nothing to add.
     ctx.log.log(5, "I", "fan-out.ts", `${call.path}: runtime ${b.label} left out: it speaks CRI ${apiOf(b)}, which has no such method`);

@@ -77,3 +77,15 @@ test("a runtime removed by SIGHUP stops being served from memory", async () => {
   expect(await reload(d, primary.socket)).toMatchObject({ ok: true });
   expect(await ids()).toEqual([...primary.state.sandboxes.keys()]);
 });
+
+test("right after a (re)start, a merged list waits for a named runtime still connecting: its pods are not reported gone", async () => {
+  const primary = await fake("rs-p4", 1);
+  const vm = await fake("rs-vm4", 2);
+  for (let i = 0; i < 3; i++) {
+    const { d, kubelet } = await daemon(`${primary.socket},vm:${vm.socket}`);
+    const ids = (await kubelet.runtime.listPodSandbox({})).items.map((p) => p.id); // the very first call
+    expect(ids.filter((id) => id.startsWith("vm__")).length).toBe(2);
+    kubelet.close();
+    await d.stop();
+  }
+});
