@@ -27,7 +27,7 @@ export const serveArgs = {
   "socket-group": { type: "string", description: "Group owning the socket (0660), a name or gid. Example: --socket-group kubelet", valueHint: "NAME|GID" },
   "rewrite-authority": {
     type: "boolean",
-    description: "Serve grpc-go 1.33-era clients, which send the raw socket path as :authority (Bun's HTTP/2 would reset them): set it to localhost first. Costs ~0.3 ms CPU per MB answered. Example: --rewrite-authority",
+    description: "Accepted for units written for earlier releases; no effect: every :authority (the raw socket path that grpc-go before 1.58 sends, too) is served",
   },
   "max-buffered-bytes": {
     type: "string",

@@ -31,9 +31,8 @@ export interface Config {
   readonly socketGroup: string | undefined;
   readonly logFormat: LogFormat;
   /**
-   * Set every request's :authority to "localhost" before Bun's HTTP/2 server parses it
-   * (src/server/authority-filter.ts): grpc-go 1.33-era clients send the raw socket path there,
-   * which Bun resets with PROTOCOL_ERROR. Off by default: it costs ~0.3 ms CPU per MB answered.
+   * `--rewrite-authority`, accepted for units and config files written for earlier releases.
+   * It has no effect: criproxy's own HTTP/2 never reads :authority, so every one is served.
    */
   readonly rewriteAuthority: boolean;
   /** The most bytes the proxy holds for calls at once (request bodies, answers in flight); past it, ResourceExhausted. */
