@@ -9,6 +9,8 @@ export interface Sink {
 }
 
 const BLOCK = 128 * 1024;
+/** Below this a queue is written at the end of the current task, above it at the end of the loop turn. */
+const SMALL = 16 * 1024;
 /** Written blocks kept for reuse (the rest are let go). */
 const SPARE = 8;
 
@@ -106,10 +108,14 @@ export class Output {
     }
   }
 
+  // A small queue (a unary call's headers and answer) goes out at the end of this task: a call
+  // waits no loop turn. A larger one (a list arriving frame by frame) waits for the turn's end,
+  // so its frames leave in a few large writes rather than one per frame.
   private schedule(): void {
     if (this.scheduled || this.blocked) return;
     this.scheduled = true;
-    setImmediate(this.flushNow);
+    if (this.queued < SMALL) queueMicrotask(this.flushNow);
+    else setImmediate(this.flushNow);
   }
 
   private readonly flushNow = (): void => {
