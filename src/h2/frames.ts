@@ -66,27 +66,20 @@ export class ConnectionError extends Error {
   }
 }
 
-/** The 9-byte frame header. */
-export function frameHeader(length: number, type: number, flags: number, stream: number): Buffer {
-  const h = Buffer.allocUnsafe(FRAME_HEADER);
-  h[0] = length >>> 16;
-  h[1] = (length >>> 8) & 0xff;
-  h[2] = length & 0xff;
-  h[3] = type;
-  h[4] = flags;
-  h.writeUInt32BE(stream, 5);
-  return h;
+/** Writes a 9-byte frame header into `b` at `at`. */
+export function putFrameHeader(b: Buffer, at: number, length: number, type: number, flags: number, stream: number): void {
+  b[at] = length >>> 16;
+  b[at + 1] = (length >>> 8) & 0xff;
+  b[at + 2] = length & 0xff;
+  b[at + 3] = type;
+  b[at + 4] = flags;
+  b.writeUInt32BE(stream, at + 5);
 }
 
 /** A whole frame in one buffer (small frames). */
 export function frame(type: number, flags: number, stream: number, payload: Uint8Array = EMPTY): Buffer {
   const f = Buffer.allocUnsafe(FRAME_HEADER + payload.length);
-  f[0] = payload.length >>> 16;
-  f[1] = (payload.length >>> 8) & 0xff;
-  f[2] = payload.length & 0xff;
-  f[3] = type;
-  f[4] = flags;
-  f.writeUInt32BE(stream, 5);
+  putFrameHeader(f, 0, payload.length, type, flags, stream);
   f.set(payload, FRAME_HEADER);
   return f;
 }

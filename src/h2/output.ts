@@ -3,6 +3,8 @@
 // block per system call; written blocks are kept for reuse, so a busy connection allocates
 // nothing and never moves bytes it has queued.
 
+import { putFrameHeader } from "./frames.ts";
+
 /** Where bytes go: returns how many it took (a Bun socket's write), negative once closed. */
 export interface Sink {
   write(data: Uint8Array): number;
@@ -57,14 +59,8 @@ export class Output {
   /** Queues a frame: its 9-byte header, then its payload copied after it. */
   pushFrame(type: number, flags: number, stream: number, payload: Uint8Array): void {
     if (this.dead) return;
-    const h = HEADER;
-    h[0] = payload.length >>> 16;
-    h[1] = (payload.length >>> 8) & 0xff;
-    h[2] = payload.length & 0xff;
-    h[3] = type;
-    h[4] = flags;
-    h.writeUInt32BE(stream, 5);
-    this.copyIn(h, 0);
+    putFrameHeader(HEADER, 0, payload.length, type, flags, stream);
+    this.copyIn(HEADER, 0);
     if (payload.length > 0) this.copyIn(payload, 0);
     this.schedule();
   }
