@@ -224,3 +224,30 @@ describe("server streams", () => {
     expect(statusOf(seen)).toBe(String(Code.Unavailable));
   });
 });
+
+describe("every :authority is served (it is never read)", () => {
+  test.each([
+    ["absent", undefined],
+    ["empty", ""],
+    ["localhost", "localhost"],
+    ["the raw socket path (grpc-go before 1.58)", "/run/criproxy.sock"],
+    ["the percent-encoded path (grpc-go 1.58+)", "%2Frun%2Fcriproxy.sock"],
+    ["anything else", 'a b@c"{}|\\'],
+  ])("%s", async (_, authority) => {
+    const t = server({ unary: async () => Buffer.from("ok") });
+    const headers: [string, string][] = [[":method", "POST"], [":scheme", "http"], [":path", UNARY], ["content-type", "application/grpc"]];
+    if (authority !== undefined) headers.push([":authority", authority]);
+    const s = t.pair.client.request(headers);
+    let status: string | undefined;
+    let trailers: string | undefined;
+    s.onHeaders = (h) => {
+      const f = Object.fromEntries(h);
+      if (f["grpc-status"] !== undefined) trailers = f["grpc-status"];
+      else status = f[":status"];
+    };
+    void s.write(frame(Buffer.from("req"))).catch(() => {});
+    s.end();
+    await settle();
+    expect([status, trailers]).toEqual(["200", "0"]);
+  });
+});
