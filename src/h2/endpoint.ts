@@ -58,6 +58,9 @@ export async function connectH2(path: string, opts: Omit<ConnectionOptions, "ser
       error: (_socket, e) => conn?.destroy(e.message),
       connectError: () => {},
     },
+  }).catch((e: Error & { code?: string; syscall?: string }) => {
+    // Bun says only "Failed to connect": the code says why (ENOENT: no socket there; ECONNREFUSED: nobody listening).
+    throw new Error(`${e.syscall ?? "connect"} ${e.code ?? e.message} ${path}`, { cause: e });
   });
   return conn!;
 }
