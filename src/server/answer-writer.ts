@@ -1,6 +1,6 @@
-// Writing answers: the gRPC prefix and message(s), copying as little as possible. Bun's
-// node:http2 joins buffered writes into one new buffer (_writev), so each buffer is written
-// after the previous one is taken, and a runtime's answer flows on as its chunks arrive.
+// Writing answers: the gRPC prefix and message(s), copying as little as possible: a small
+// answer in one write, a runtime's answer passed on chunk by chunk as it arrives (each taken
+// before the next is written, so a slow kubelet holds the runtime back).
 import type { Answer } from "../grpc/answer.ts";
 import { envelopeHeader } from "../grpc/envelope.ts";
 import { RawAnswer } from "../grpc/raw-answer.ts";
