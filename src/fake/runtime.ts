@@ -67,12 +67,17 @@ export interface FakeRuntime {
   stop(): Promise<void>;
 }
 
-// grpc-go and crictl send a percent-encoded socket path as :authority; connect-node builds
-// `new URL(path, "http://" + authority)` from it and throws "Invalid URL" outside any handler.
-// The fake answers such clients the way containerd does: it ignores the authority.
-function withUsableAuthority(handler: (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void) {
+const TIMEOUT_UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 1e-3, n: 1e-6 };
+
+// Requests as containerd takes them. grpc-go and crictl send a percent-encoded socket path as
+// :authority; connect-node builds `new URL(path, "http://" + authority)` from it and throws
+// "Invalid URL" outside any handler, so the authority is ignored. A grpc-timeout past
+// setTimeout's 2^31-1 ms (connect-node's timer would fire at once) is a deadline weeks away: none.
+function asContainerdWould(handler: (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void) {
   return (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
     if (!URL.canParse(`http://${req.authority}`)) Object.defineProperty(req, "authority", { value: "localhost" });
+    const timeout = /^(\d{1,8})([HMSmun])$/.exec(String(req.headers["grpc-timeout"] ?? ""));
+    if (timeout && Number(timeout[1]) * TIMEOUT_UNIT_MS[timeout[2]] > 2 ** 31 - 1) delete req.headers["grpc-timeout"];
     handler(req, res);
   };
 }
@@ -117,7 +122,7 @@ export async function startFakeRuntime(opts: FakeRuntimeOptions): Promise<FakeRu
   });
   // Bun's node:http2 counts queued response bytes against maxSessionMemory (default 10 MB)
   // and resets streams beyond it; a 1000-container list would trip it.
-  const server = http2.createServer({ maxSessionMemory: 256 }, withUsableAuthority(handler));
+  const server = http2.createServer({ maxSessionMemory: 256 }, asContainerdWould(handler));
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on("session", (session) => {
     sessions.add(session);

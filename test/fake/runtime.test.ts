@@ -10,6 +10,7 @@ import {
   type ContainerEventResponse,
 } from "../../src/gen/runtime/v1/api_pb.ts";
 import { connectClients, type CriConnectClients } from "../support/connect-client.ts";
+import { rawCall } from "../support/raw-http2.ts";
 import { tempSocket } from "../support/temp-socket.ts";
 import { startFakeRuntime, type FakeRuntime } from "../../src/fake/runtime.ts";
 
@@ -180,6 +181,13 @@ describe("fake runtime, lifecycle and controls", () => {
     await cri.image.listImages({});
     expect(performance.now() - started).toBeGreaterThan(50);
     fake.setDelay("ListImages", 0);
+  });
+
+  test("a grpc-timeout past setTimeout's range (99999999S, a fuzz input) is no deadline, not an instant one", async () => {
+    fake.setDelay("ListImages", 30);
+    const answer = await rawCall(fake.socket, "/runtime.v1.ImageService/ListImages", new Uint8Array(0), { headers: { "grpc-timeout": "99999999S" } });
+    fake.setDelay("ListImages", 0);
+    expect([answer.status, answer.message]).toEqual(["0", ""]);
   });
 });
 
