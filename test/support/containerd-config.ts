@@ -13,8 +13,22 @@ export function containerdPaths(dir: string): ContainerdPaths {
   return { dir, root: `${dir}/root`, state: `${dir}/state`, socket: `${dir}/containerd.sock` };
 }
 
+/** CRI settings a test may change from the defaults below. */
+export interface CriOptions {
+  /** The image every pod sandbox runs (default registry.k8s.io/pause:3.9, which this machine cannot pull). */
+  readonly sandboxImage?: string;
+  /**
+   * The sandbox asks for oom_score_adj -998, which a process without CAP_SYS_RESOURCE (a CI
+   * container) may not set; runc then dies with "can't get final child's PID from pipe: EOF".
+   * This makes containerd clamp the value to its own instead: pods need it on such machines.
+   */
+  readonly restrictOomScoreAdj?: boolean;
+  /** HOST:PORT serving containerd's own /v1/metrics (grpc_server_handled_total counts calls by service); default none. */
+  readonly metricsAddress?: string;
+}
+
 /** The TOML config: root, state, sockets, CRI, CNI and runc dirs all inside `p.dir`; nothing on the host. */
-export function containerdConfig(p: ContainerdPaths, snapshotter: string): string {
+export function containerdConfig(p: ContainerdPaths, snapshotter: string, cri: CriOptions = {}): string {
   const q = JSON.stringify; // TOML basic strings accept JSON string escapes for plain paths
   return `version = 2
 root = ${q(p.root)}
@@ -34,7 +48,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
   address = ${q(`${p.dir}/debug.sock`)}
 
 [metrics]
-  address = ""
+  address = ${q(cri.metricsAddress ?? "")}
 
 [plugins]
   [plugins."io.containerd.internal.v1.opt"]
@@ -44,7 +58,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
     # Port 0: the streaming server takes a free port, never the host containerd's.
     stream_server_address = "127.0.0.1"
     stream_server_port = "0"
-    sandbox_image = "registry.k8s.io/pause:3.9"
+    sandbox_image = ${q(cri.sandboxImage ?? "registry.k8s.io/pause:3.9")}${cri.restrictOomScoreAdj ? "\n    restrict_oom_score_adj = true" : ""}
     [plugins."io.containerd.grpc.v1.cri".cni]
       bin_dir = ${q(`${p.dir}/cni/bin`)}
       conf_dir = ${q(`${p.dir}/cni/net.d`)}

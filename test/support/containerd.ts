@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { readFileSync, statfsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { containerdConfig, containerdPaths } from "./containerd-config.ts";
+import { containerdConfig, containerdPaths, type CriOptions } from "./containerd-config.ts";
 import { criClient } from "./grpc-client.ts";
 import { killProcessesMentioning } from "./process-tree.ts";
 
@@ -57,16 +57,16 @@ function tailOf(stream: ReadableStream<Uint8Array>, keep = 40): { text: () => st
   return { text: () => [...lines, partial].join("\n").trim(), done };
 }
 
-/** Start a private containerd with the CRI plugin (callers skip first: `missing("containerd")`). */
-export async function startContainerd(): Promise<Containerd> {
+/** Start a private containerd with the CRI plugin, `cri` set in its config (callers skip first: `missing("containerd")`). */
+export async function startContainerd(cri: CriOptions = {}): Promise<Containerd> {
   const binary = Bun.which("containerd");
-  if (!binary || !Bun.which("ctr")) throw new Error("containerd (and ctr) not installed: apt-get install containerd runc");
+  if (!binary || !Bun.which("ctr") || !Bun.which("runc")) throw new Error("containerd, ctr and runc are needed: apt-get install containerd runc");
   const version = spawnSync([binary, "--version"]).stdout.toString().trim().split(" ")[2] ?? "unknown";
   const dir = await mkdtemp(join(tmpdir(), "criproxy-ctrd-"));
   const paths = containerdPaths(dir);
   await mkdir(`${dir}/cni/bin`, { recursive: true });
   await mkdir(`${dir}/cni/net.d`, { recursive: true });
-  await writeFile(`${dir}/config.toml`, containerdConfig(paths, pickSnapshotter(dir)));
+  await writeFile(`${dir}/config.toml`, containerdConfig(paths, pickSnapshotter(dir), cri));
 
   const proc: Subprocess<"ignore", "ignore", "pipe"> = spawn([binary, "--config", `${dir}/config.toml`, "--log-level", "info"], {
     stdin: "ignore",
