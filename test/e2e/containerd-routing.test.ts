@@ -13,7 +13,7 @@ import { startProxy, type ProxyProcess } from "../support/proxy-process.ts";
 import { missing } from "../support/requires.ts";
 import { tempSocket } from "../support/temp-socket.ts";
 
-const skip = missing("containerd");
+const skip = missing("containerd") || missing("gcc"); // gcc builds the pause image
 const NODE = 2; // NamespaceMode.NODE: host network, so no CNI is needed
 
 let ctrd: PodContainerd | undefined;

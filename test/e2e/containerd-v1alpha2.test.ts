@@ -19,7 +19,7 @@ import { tempSocket } from "../support/temp-socket.ts";
 import { serveImage, type TinyRegistry } from "../support/tiny-registry.ts";
 import { waitFor } from "../support/wait.ts";
 
-const skip = missing("containerd");
+const skip = missing("containerd") || missing("gcc"); // gcc builds the pause image
 const NODE = 2; // NamespaceMode.NODE: host network, so no CNI is needed
 
 let ctrd: PodContainerd | undefined;
