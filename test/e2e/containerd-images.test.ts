@@ -30,7 +30,9 @@ const pods: string[] = [];
 
 beforeAll(async () => {
   if (skip) return;
-  [primary, alt] = await Promise.all([startPodContainerd(), startPodContainerd()]);
+  // One after the other, so a failing second start leaves the first for afterAll to stop.
+  primary = await startPodContainerd();
+  alt = await startPodContainerd();
   await Promise.all([importPauseImage(primary.ctr, TEST_PAUSE_IMAGE), importPauseImage(alt.ctr, TEST_PAUSE_IMAGE)]);
   await alt.ctr(["-n", "k8s.io", "images", "tag", TEST_PAUSE_IMAGE, APP]);
   proxy = await startProxy(["--connect", `unix://${primary.socket}`, "--connect", `alt:unix://${alt.socket}`]);

@@ -77,8 +77,9 @@ describe.skipIf(skip)("answers up to 16 MiB pass intact", () => {
 describe.skipIf(skip)("the built-in fake runtime past the old 4 MiB stall", () => {
   test("a 5 MB ListContainers (1400 pods), from one fake and merged with a second, 16 at a time", async () => {
     const primary = await spawnFakeProcess({ socket: tempSocket("lim-fake"), pods: 1400 });
+    started.push({ stop: () => primary.kill() });
     const vm = await spawnFakeProcess({ socket: tempSocket("lim-fake-vm"), pods: 300, name: "vm" });
-    started.push({ stop: () => primary.kill() }, { stop: () => vm.kill() });
+    started.push({ stop: () => vm.kill() });
     const single = await proxy(primary.socket);
     const merged = await proxy(`${primary.socket},vm:${vm.socket}`);
     const [one] = await client(single.socket, [{ method: LIST, parallel: 16, repeat: 1 }]);

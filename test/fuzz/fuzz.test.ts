@@ -11,7 +11,10 @@ import { tempSocket } from "../support/temp-socket.ts";
 
 test("the fuzzer's own frames make a call the proxy answers with a status", async () => {
   const fake = await spawnFakeProcess({ socket: tempSocket("fuzz-self") });
-  const proxy = await startProxy(["--connect", fake.socket]);
+  const proxy = await startProxy(["--connect", fake.socket]).catch(async (e) => {
+    await fake.kill();
+    throw e;
+  });
   try {
     const bytes = Buffer.concat([
       PREFACE,
