@@ -11,13 +11,12 @@ import { join } from "node:path";
 import { status as grpcStatus } from "@grpc/grpc-js";
 import { criClient, type CriClient } from "../support/grpc-client.ts";
 import { importPauseImage } from "../support/pause-image.ts";
-import { startPodContainerd, TEST_PAUSE_IMAGE, type PodContainerd } from "../support/pod-containerd.ts";
+import { hostNetworkPod, removePods, startPodContainerd, TEST_PAUSE_IMAGE, type PodContainerd } from "../support/pod-containerd.ts";
 import { startProxy, type ProxyProcess } from "../support/proxy-process.ts";
 import { missing } from "../support/requires.ts";
 import { codeOf } from "../support/wait.ts";
 
 const skip = missing("containerd") || missing("gcc");
-const NODE = 2; // NamespaceMode.NODE: host network, so no CNI is needed
 const APP = "localhost/criproxy-test-app:1"; // on alt only
 const CONTAINER_RUNNING = 1;
 
@@ -41,25 +40,15 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  for (const id of pods) {
-    await kubelet.call("StopPodSandbox", { podSandboxId: id }).catch(() => {});
-    await kubelet.call("RemovePodSandbox", { podSandboxId: id }).catch(() => {});
-  }
+  await removePods(kubelet, pods);
   kubelet?.close();
   await proxy?.stop();
   await Promise.all([primary?.stop(), alt?.stop()]);
   if (logs) rmSync(logs, { recursive: true, force: true });
 }, 60_000);
 
-const podConfig = (name: string, annotations: Record<string, string>) => ({
-  metadata: { name, namespace: "default", uid: `uid-${name}`, attempt: 0 },
-  logDirectory: logs,
-  annotations,
-  linux: { securityContext: { namespaceOptions: { network: NODE } } },
-});
-
 async function runPod(name: string, annotations: Record<string, string>) {
-  const config = podConfig(name, annotations);
+  const config = hostNetworkPod(name, logs, annotations);
   // RuntimeClass handler "alt": the runtime's name, so it goes to alt, which sees its default.
   const { podSandboxId } = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", { config, runtimeHandler: "alt" });
   pods.push(podSandboxId);

@@ -8,13 +8,12 @@ import { join } from "node:path";
 import { startFakeRuntime, type FakeRuntime } from "../../src/fake/runtime.ts";
 import { criClient, type CriClient } from "../support/grpc-client.ts";
 import { importPauseImage } from "../support/pause-image.ts";
-import { startPodContainerd, TEST_PAUSE_IMAGE, type PodContainerd } from "../support/pod-containerd.ts";
+import { hostNetworkPod, removePods, startPodContainerd, TEST_PAUSE_IMAGE, type PodContainerd } from "../support/pod-containerd.ts";
 import { startProxy, type ProxyProcess } from "../support/proxy-process.ts";
 import { missing } from "../support/requires.ts";
 import { tempSocket } from "../support/temp-socket.ts";
 
 const skip = missing("containerd") || missing("gcc"); // gcc builds the pause image
-const NODE = 2; // NamespaceMode.NODE: host network, so no CNI is needed
 
 let ctrd: PodContainerd | undefined;
 let vm: FakeRuntime;
@@ -34,10 +33,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const id of pods) {
-    await kubelet.call("StopPodSandbox", { podSandboxId: id }).catch(() => {});
-    await kubelet.call("RemovePodSandbox", { podSandboxId: id }).catch(() => {});
-  }
+  await removePods(kubelet, pods);
   kubelet?.close();
   await proxy?.stop();
   await vm?.stop();
@@ -47,15 +43,9 @@ afterAll(async () => {
 
 test.skipIf(skip)("annotated pod on the fake, plain pod on containerd, both in one merged ListPodSandbox", async () => {
   if (!ctrd) throw new Error("containerd did not start");
-  const config = (name: string, annotations: Record<string, string> = {}) => ({
-    metadata: { name, namespace: "default", uid: `uid-${name}`, attempt: 0 },
-    logDirectory: logs,
-    annotations,
-    linux: { securityContext: { namespaceOptions: { network: NODE } } },
-  });
-  const plain = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", { config: config("plain") });
+  const plain = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", { config: hostNetworkPod("plain", logs) });
   pods.push(plain.podSandboxId);
-  const special = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", { config: config("special", { "kubernetes.io/target-runtime": "vm" }) });
+  const special = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", { config: hostNetworkPod("special", logs, { "kubernetes.io/target-runtime": "vm" }) });
   pods.push(special.podSandboxId);
 
   expect(plain.podSandboxId).not.toContain("__");

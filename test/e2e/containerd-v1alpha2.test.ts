@@ -12,7 +12,7 @@ import { startFakeRuntime, type FakeRuntime } from "../../src/fake/runtime.ts";
 import { ContainerState } from "../../src/gen/runtime/v1/api_pb.ts";
 import { criClient, type CriClient } from "../support/grpc-client.ts";
 import { buildPauseImage, importPauseImage } from "../support/pause-image.ts";
-import { startPodContainerd, TEST_PAUSE_IMAGE, type PodContainerd } from "../support/pod-containerd.ts";
+import { hostNetworkPod, startPodContainerd, TEST_PAUSE_IMAGE, type PodContainerd } from "../support/pod-containerd.ts";
 import { startProxy, type ProxyProcess } from "../support/proxy-process.ts";
 import { missing } from "../support/requires.ts";
 import { tempSocket } from "../support/temp-socket.ts";
@@ -20,7 +20,6 @@ import { serveImage, type TinyRegistry } from "../support/tiny-registry.ts";
 import { waitFor } from "../support/wait.ts";
 
 const skip = missing("containerd") || missing("gcc"); // gcc builds the pause image
-const NODE = 2; // NamespaceMode.NODE: host network, so no CNI is needed
 
 let ctrd: PodContainerd | undefined;
 let metrics = "";
@@ -71,12 +70,7 @@ test.skipIf(skip)("a pod's whole life and an image pull on containerd spoken to 
   if (!ctrd || !registry) throw new Error("containerd did not start");
   expect(proxy.log()).toMatch(/runtime ctrd \(unix:\/\/\S+\): connecting -> ready \(CRI v1alpha2, as configured\)/);
   const image = `ctrd/${registry.ref}`;
-  const sandboxConfig = {
-    metadata: { name: "a2-pod", namespace: "default", uid: "uid-a2-pod", attempt: 0 },
-    logDirectory: join(dir, "logs"),
-    annotations: { "kubernetes.io/target-runtime": "ctrd" },
-    linux: { securityContext: { namespaceOptions: { network: NODE } } },
-  };
+  const sandboxConfig = hostNetworkPod("a2-pod", join(dir, "logs"), { "kubernetes.io/target-runtime": "ctrd" });
 
   const pulled = await kubelet.call<{ imageRef: string }>("PullImage", { image: { image, userSpecifiedImage: image }, sandboxConfig });
   expect(pulled.imageRef).toStartWith("sha256:"); // an image id is a digest: never prefixed
