@@ -14,7 +14,7 @@ import { tempSocket } from "./temp-socket.ts";
 const available = !missing("grpc-go");
 const MiB = 1024 * 1024;
 const SIZED = Math.round(15.9 * MiB);
-let client: NonNullable<Awaited<ReturnType<typeof grpcGoClient>>>;
+let client: Awaited<ReturnType<typeof grpcGoClient>>;
 let primary: GrpcGoRuntime;
 let vm: GrpcGoRuntime;
 
@@ -26,7 +26,7 @@ const answer = async (rt: GrpcGoRuntime, method: string) => {
 
 describe.skipIf(!available)("grpc-go runtime", () => {
   beforeAll(async () => {
-    client = (await grpcGoClient())!;
+    client = await grpcGoClient();
     // One after the other, so a failing second start leaves the first for afterAll to stop.
     primary = await startGrpcGoRuntime({ socket: tempSocket("gort-p"), containers: 10 });
     vm = await startGrpcGoRuntime({ socket: tempSocket("gort-vm"), name: "vm", containers: 50, listContainersBytes: SIZED });

@@ -1,6 +1,7 @@
 // A bare HTTP/2 gRPC call for tests that need what no well-behaved client sends.
 import { connect as h2connect } from "node:http2";
 import { connect } from "node:net";
+import { frame } from "./grpc-frame.ts";
 
 export interface RawAnswer {
   /** grpc-status from trailers or a trailers-only answer ("" if none). */
@@ -41,12 +42,6 @@ export function rawCall(socket: string, path: string, message: Uint8Array, opts:
       session.close();
       resolve({ status, message: text, rawMessage, httpStatus, body: Buffer.concat(chunks) });
     });
-    if (opts.rawBody) {
-      stream.end(Buffer.from(message));
-    } else {
-      const head = Buffer.alloc(5);
-      head.writeUInt32BE(message.length, 1);
-      stream.end(Buffer.concat([head, Buffer.from(message)]));
-    }
+    stream.end(opts.rawBody ? Buffer.from(message) : frame(message));
   });
 }
