@@ -16,7 +16,7 @@ import { cpus, freemem, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startGrpcGoRuntime } from "../test/support/grpc-go-runtime.ts";
-import { goMissing } from "../test/support/go-build.ts";
+import { whyMissing } from "../test/support/requires.ts";
 import type { CellResult } from "./cells.ts";
 import type { ClientKind } from "./client.ts";
 import { FAKE_LABELS, runFakeBaseline } from "./fake-baseline.ts";
@@ -97,7 +97,7 @@ let built: Awaited<ReturnType<typeof buildArtifacts>> | undefined;
 
 try {
   if (goBase) {
-    const why = await goMissing();
+    const why = whyMissing("grpc-go");
     if (why) throw new Error(`${why} (or run the fake baseline: bun run bench --baseline fake)`);
   }
   log(`building ${forms.join(", ")}${goBase ? " and the grpc-go load client and runtime" : ""} into ${dir}`);

@@ -3,20 +3,14 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { whyMissing } from "./requires.ts";
 
 const GOPATH = "/usr/share/gocode";
-const WHY = "grpc-go is needed: apt-get install golang-go golang-google-grpc-dev";
 const built = new Map<string, Promise<string>>();
 const outDirs: string[] = [];
 process.on("exit", () => {
   for (const d of outDirs) rmSync(d, { recursive: true, force: true });
 });
-
-/** Why Go programs cannot be built here, or undefined when `go` and Debian's grpc-go are installed. */
-export async function goMissing(): Promise<string | undefined> {
-  const present = Bun.which("go") && (await Bun.file(`${GOPATH}/src/google.golang.org/grpc/clientconn.go`).exists());
-  return present ? undefined : WHY;
-}
 
 /** Builds the Go `main` package in `dir` once per process; resolves with the binary's path. */
 export function goBuild(dir: string, name: string): Promise<string> {
@@ -30,7 +24,7 @@ export function goBuild(dir: string, name: string): Promise<string> {
 }
 
 async function build(dir: string, name: string): Promise<string> {
-  const why = await goMissing();
+  const why = whyMissing("grpc-go");
   if (why) throw new Error(why);
   const outDir = mkdtempSync(join(tmpdir(), "criproxy-go-"));
   outDirs.push(outDir);

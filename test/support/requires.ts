@@ -17,11 +17,16 @@ export type Dependency = keyof typeof deps;
 
 const warned = new Set<string>();
 
+/** Why `dep` is missing, with how to install it; undefined when it is here. */
+export function whyMissing(dep: Dependency): string | undefined {
+  const d = deps[dep];
+  return d.here() ? undefined : `${dep} is not installed: ${d.install}`;
+}
+
 /** True when `dep` is missing (the caller skips, with a line saying why); throws under CI=true. */
 export function missing(dep: Dependency): boolean {
-  const d = deps[dep];
-  if (d.here()) return false;
-  const why = `${dep} is not installed: ${d.install}`;
+  const why = whyMissing(dep);
+  if (!why) return false;
   if (process.env.CI === "true") throw new Error(`CI=true requires it: ${why}`);
   if (!warned.has(dep)) console.warn(`SKIP tests that need ${why}`);
   warned.add(dep);
