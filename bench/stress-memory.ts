@@ -6,28 +6,24 @@
 //   - 100 stuck readers: one connection opens 100 such calls and never reads (its windows stay
 //     shut); resident size while they hang, and once they are gone.
 //   bun bench/stress-memory.ts
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectH2 } from "../src/h2/endpoint.ts";
 import { grpcGoClient } from "../test/support/grpc-go.ts";
 import { startGrpcGoRuntime } from "../test/support/grpc-go-runtime.ts";
-import { buildArtifacts, installCleanup, proxyCommand, startProxy, stop, stopAll } from "./procs.ts";
+import { buildArtifacts, installCleanup, memoryMB as mem, proxyCommand, startProxy, stop, stopAll, track } from "./procs.ts";
 
 const MiB = 1024 * 1024;
 const LIST = "/runtime.v1.RuntimeService/ListContainers";
-const mem = (pid: number) => {
-  const s = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(s)![1]) / 1024;
-  return { rss: kb("VmRSS"), hwm: kb("VmHWM") };
-};
 const mb = (n: number) => `${n.toFixed(1)} MB`;
 
 installCleanup();
 const dir = mkdtempSync(join(tmpdir(), "criproxy-stress-"));
 try {
   const artifacts = await buildArtifacts(dir);
-  const runtime = await startGrpcGoRuntime({ socket: join(dir, "rt.sock"), containers: 200, listContainersBytes: 8 * MiB });
+  // Tracked, so stopAll stops it too when a step below throws.
+  const runtime = await startGrpcGoRuntime({ socket: join(dir, "rt.sock"), containers: 200, listContainersBytes: 8 * MiB, onSpawn: track });
   const client = await grpcGoClient();
 
   // 64 concurrent 8 MiB answers.
@@ -41,7 +37,7 @@ try {
   await Bun.sleep(5000);
   const later = mem(a.proc.pid);
   console.log(`64 concurrent 8 MiB answers: ${r.calls - r.failed}/${r.calls} OK${r.failed ? ` (${r.failed} failed: code ${r.code} ${r.message})` : ""} in ${(took / 1000).toFixed(2)} s`);
-  console.log(`  RSS before ${mb(before.rss)}, after ${mb(after.rss)}, 5 s later ${mb(later.rss)}; high-water ${mb(after.hwm)}`);
+  console.log(`  RSS before ${mb(before.rss)}, after ${mb(after.rss)}, 5 s later ${mb(later.rss)}; high-water ${mb(after.peak)}`);
   await stop(a.proc);
 
   // 100 stuck readers on one connection.
@@ -62,7 +58,7 @@ try {
   conn.destroy();
   await Bun.sleep(3000);
   const gone = mem(b.proc.pid);
-  console.log(`100 stuck readers of 8 MiB answers: RSS before ${mb(start.rss)}, while stuck ${mb(stuck.rss)} (high-water ${mb(stuck.hwm)}), 3 s after they left ${mb(gone.rss)}; Version meanwhile: code ${version[0].code}`);
+  console.log(`100 stuck readers of 8 MiB answers: RSS before ${mb(start.rss)}, while stuck ${mb(stuck.rss)} (high-water ${mb(stuck.peak)}), 3 s after they left ${mb(gone.rss)}; Version meanwhile: code ${version[0].code}`);
   await stop(b.proc);
   await runtime.stop();
 } finally {
