@@ -28,7 +28,7 @@ import type { MemoryResult, StartupResult } from "./results.ts";
 import { bunFloor, measureStartup } from "./startup.ts";
 import { round } from "./stats.ts";
 import { ratioChart } from "./svg.ts";
-import { judge, targetLines } from "./targets.ts";
+import { judge, ratioGoals, targetLines } from "./targets.ts";
 
 const { values } = parseArgs({
   options: {
@@ -154,8 +154,7 @@ const settings = { baseline, quick, forms, loadForm, ns: goBase ? undefined : ns
 writeFileSync(outFile, JSON.stringify({ stamp, machine: { ...machine, loadavgAfter }, settings, build: built, cells, startup, memory, targets: ts, summary: line }, null, 2) + "\n");
 if (values.svg) {
   const bars = cells.map((c) => ({ group: `${c.label} c${c.concurrency}`, series: `N=${c.n}`, ratio: c.ratio }));
-  const goals = new Map<string, number>([["Version c1", 0.5], ["Version c16", 0.4], ["ListContainers c1", 0.7], ["ListContainers c16", 0.6], ["merged ListContainers c1", 0.6], ["merged ListContainers c16", 0.6]]);
-  writeFileSync(values.svg, ratioChart(bars, goals, `criproxy: proxied/direct calls/s (${baseline}, ${machine.nproc} cores, ${stamp})`));
+  writeFileSync(values.svg, ratioChart(bars, ratioGoals(), `criproxy: proxied/direct calls/s (${baseline}, ${machine.nproc} cores, ${stamp})`));
   console.log(`chart: ${values.svg}`);
 }
 console.log(`results: ${outFile}\n${line}`);

@@ -25,6 +25,9 @@ const RATIOS: [label: string, c: number, goal: number][] = [
   ["merged ListContainers", 1, 0.6],
   ["merged ListContainers", 16, 0.6],
 ];
+/** The ratio goals by chart group (`LABEL cN`), for the SVG's goal marks. */
+export const ratioGoals = (): Map<string, number> => new Map(RATIOS.map(([label, c, goal]) => [`${label} c${c}`, goal]));
+
 const CPU: [label: string, c: number, goalMs: number][] = [
   ["Version", 1, 0.2],
   ["Version", 16, 0.2],
