@@ -60,7 +60,7 @@ export async function runCell(spec: CellSpec, rounds: number, roundMs: number, w
   const size = (side: Side) => side.client.call(spec.call).then((b) => b.length, () => 0);
   const answerBytes = { direct: await size(spec.direct), proxy: await size(spec.proxy) };
   const done: Record<"direct" | "proxy", { round: RoundResult; cpu: number }[]> = { direct: [], proxy: [] };
-  // A proxy that refuses the call (a raw-path :authority) answers only errors: its timed warm-up
+  // A proxy that refuses the call (as a raw-path :authority once was) answers only errors: its timed warm-up
   // is the result, and its rounds are not spent hammering it.
   let refused = false;
   if (warmMs > 0 || answerBytes.proxy === 0) {

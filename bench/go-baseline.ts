@@ -22,7 +22,7 @@ export interface GoBaselineOptions {
   /** How the proxy is started (the load form). */
   readonly command: { cmd: string[]; env?: Record<string, string> };
   readonly proxyBunFlags: string[];
-  /** Extra criproxy flags for every proxy (e.g. --rewrite-authority). */
+  /** Extra criproxy flags for every proxy (e.g. --stale-grace 30s). */
   readonly proxyFlags: string[];
   readonly concs: number[];
   readonly rounds: number;

@@ -2,7 +2,7 @@
 //
 //   bun bench/main.ts [--quick] [--baseline grpc-go|fake] [--form compiled|bundle|source[,...]]
 //                     [--only Version,ListContainers,merged-ListContainers,...] [--conc 1,16]
-//                     [--rounds 10] [--round-ms 1200] [--proxy-flags="--rewrite-authority"]
+//                     [--rounds 10] [--round-ms 1200] [--proxy-flags="-v 1"]
 //                     [--proxy-bun-flags="..."] [--skip startup,memory] [--svg out.svg] [--out FILE]
 //                     fake baseline only: [--n 110,250,500] [--client http2|grpc-js] [--smol]
 //

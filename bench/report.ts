@@ -6,7 +6,7 @@ import { pick, size, type Target } from "./targets.ts";
 const pad = (s: string | number, w: number) => String(s).padStart(w);
 const padEnd = (s: string | number, w: number) => String(s).padEnd(w);
 const f = (x: number | undefined, d = 0) => (x !== undefined && Number.isFinite(x) ? x.toFixed(d) : "-");
-/** A cell whose target answered nothing but errors (a raw-path :authority without rewriting). */
+/** A cell whose target answered nothing but errors (as a raw-path :authority once did). */
 const refused = (c: CellResult) => c.proxy.calls === 0 && c.proxy.errors > 0;
 
 /** The ratio table, one line per cell. */
