@@ -149,7 +149,7 @@ async function exchange<T>(backend: CallTarget, path: string, message: Uint8Arra
   return new Promise<T>((resolve, reject) => {
     let status: ConnectError | null | undefined = undefined; // undefined: none yet; null: OK
     let answered = false;
-    let failed: unknown;
+    let failed: ConnectError | undefined; // ours: a deadline, a cancel, a bad answer, an HTTP status
     let timer: ReturnType<typeof setTimeout> | undefined;
     const stop = (err: ConnectError) => {
       failed ??= err;
@@ -178,13 +178,13 @@ async function exchange<T>(backend: CallTarget, path: string, message: Uint8Arra
       try {
         sink.data(chunk, stream, stop);
       } catch (e) {
-        stop(e instanceof ConnectError ? e : ConnectError.from(e));
+        stop(ConnectError.from(e));
       }
     };
     stream.onClose = (code, cause) => {
       clearTimeout(timer);
       opts.signal?.removeEventListener("abort", onAbort);
-      if (failed instanceof ConnectError) return reject(failed);
+      if (failed) return reject(failed);
       if (status === null) {
         try {
           return resolve(sink.end());
@@ -197,7 +197,6 @@ async function exchange<T>(backend: CallTarget, path: string, message: Uint8Arra
       // have acted (RunPodSandbox) must not run twice.
       if (!answered && (cause === "refused" || (cause === "reset-by-peer" && code === ErrorCode.REFUSED_STREAM))) return reject(new Refused());
       if (cause === "connection-lost") return reject(new ConnectError(`runtime ${backend.label} is unavailable: its connection closed during the call`, Code.Unavailable));
-      if (failed) return reject(failed);
       reject(code !== ErrorCode.NO_ERROR ? resetError(code, backend.label) : new ConnectError(`runtime ${backend.label} closed the stream without a status`, Code.Unavailable));
     };
     if (opts.signal?.aborted) return onAbort();
