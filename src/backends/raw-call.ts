@@ -2,7 +2,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeFromHttpStatus } from "@connectrpc/connect/protocol-grpc";
 import type { Ledger } from "../grpc/byte-budget.ts";
-import { envelopeHeader, EnvelopeReader } from "../grpc/envelope.ts";
+import { EnvelopeReader, framedMessage } from "../grpc/envelope.ts";
 import { RawAnswer } from "../grpc/raw-answer.ts";
 import { errorFromFields, field, hasStatus, isWireStatus, type Fields } from "../grpc/status.ts";
 import { formatGrpcTimeout } from "../grpc/timeout.ts";
@@ -200,8 +200,7 @@ async function exchange<T>(backend: CallTarget, path: string, message: Uint8Arra
       reject(code !== ErrorCode.NO_ERROR ? resetError(code, backend.label) : new ConnectError(`runtime ${backend.label} closed the stream without a status`, Code.Unavailable));
     };
     if (opts.signal?.aborted) return onAbort();
-    const body = message.length ? Buffer.concat([envelopeHeader(message.length), message]) : envelopeHeader(0);
-    stream.write(body).catch(() => {}); // a stream closed before its request went out reports through onClose
+    stream.write(framedMessage(message)).catch(() => {}); // a stream closed before its request went out reports through onClose
     stream.end();
   });
 }
