@@ -7,7 +7,7 @@ import { RawAnswer } from "../grpc/raw-answer.ts";
 import { errorFromFields, field, hasStatus, isWireStatus, type Fields } from "../grpc/status.ts";
 import { formatGrpcTimeout } from "../grpc/timeout.ts";
 import { resetError, transportError } from "../grpc/transport-error.ts";
-import { ErrorCode } from "../h2/frames.ts";
+import { ErrorCode, errorName } from "../h2/frames.ts";
 import type { H2Stream } from "../h2/stream.ts";
 import { VERSION } from "../version.ts";
 
@@ -197,7 +197,7 @@ async function exchange<T>(backend: CallTarget, path: string, message: Uint8Arra
       // have acted (RunPodSandbox) must not run twice.
       if (!answered && (cause === "refused" || (cause === "reset-by-peer" && code === ErrorCode.REFUSED_STREAM))) return reject(new Refused());
       if (cause === "connection-lost") return reject(new ConnectError(`runtime ${backend.label} is unavailable: its connection closed during the call`, Code.Unavailable));
-      reject(code !== ErrorCode.NO_ERROR ? resetError(code, backend.label) : new ConnectError(`runtime ${backend.label} closed the stream without a status`, Code.Unavailable));
+      reject(code !== ErrorCode.NO_ERROR ? resetError(errorName(code), backend.label) : new ConnectError(`runtime ${backend.label} closed the stream without a status`, Code.Unavailable));
     };
     if (opts.signal?.aborted) return onAbort();
     stream.write(framedMessage(message)).catch(() => {}); // a stream closed before its request went out reports through onClose

@@ -1,5 +1,6 @@
 // One HTTP/2 stream as its user sees it: callbacks for what the peer sends, and headers,
 // data (flow-controlled; a write resolves once framed), trailers and resets to send.
+import { ErrorCode } from "./frames.ts";
 import type { HeaderList, HeadersOut } from "./hpack.ts";
 
 /** Why a stream closed: both sides ended, a reset (theirs or ours), or the connection went away. */
@@ -87,7 +88,7 @@ export class H2Stream {
   }
 
   /** Resets the stream (CANCEL by default); pending writes reject. */
-  reset(code = 8): void {
+  reset(code: number = ErrorCode.CANCEL): void {
     if (this.closed) return;
     this.host.resetStream(this, code);
   }
