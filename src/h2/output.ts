@@ -39,11 +39,6 @@ export class Output {
     readonly highWater = 1024 * 1024,
   ) {}
 
-  /** Bytes waiting for the socket. */
-  get pending(): number {
-    return this.queued;
-  }
-
   /** True while the queue is above its high-water mark. */
   get full(): boolean {
     return this.queued >= this.highWater;

@@ -106,11 +106,6 @@ export class H2Stream {
     if (n > 0 && !this.closed && !this.remoteEnded) this.host.credit(this, n);
   }
 
-  /** True while the user holds back the peer (backpressure). */
-  get isPaused(): boolean {
-    return this.paused;
-  }
-
   /** Called by the connection after delivering `bytes`: credits the peer unless paused (in batches of a quarter window). */
   consumed(bytes: number): void {
     this.uncredited += bytes;
