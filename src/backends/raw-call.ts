@@ -2,12 +2,12 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeFromHttpStatus } from "@connectrpc/connect/protocol-grpc";
 import type { Ledger } from "../grpc/byte-budget.ts";
-import { envelopeHeader, EnvelopeReader } from "../grpc/envelope.ts";
+import { EnvelopeReader, framedMessage } from "../grpc/envelope.ts";
 import { RawAnswer } from "../grpc/raw-answer.ts";
 import { errorFromFields, field, hasStatus, isWireStatus, type Fields } from "../grpc/status.ts";
 import { formatGrpcTimeout } from "../grpc/timeout.ts";
 import { resetError, transportError } from "../grpc/transport-error.ts";
-import { ErrorCode } from "../h2/frames.ts";
+import { ErrorCode, errorName } from "../h2/frames.ts";
 import type { H2Stream } from "../h2/stream.ts";
 import { VERSION } from "../version.ts";
 
@@ -149,7 +149,7 @@ async function exchange<T>(backend: CallTarget, path: string, message: Uint8Arra
   return new Promise<T>((resolve, reject) => {
     let status: ConnectError | null | undefined = undefined; // undefined: none yet; null: OK
     let answered = false;
-    let failed: unknown;
+    let failed: ConnectError | undefined; // ours: a deadline, a cancel, a bad answer, an HTTP status
     let timer: ReturnType<typeof setTimeout> | undefined;
     const stop = (err: ConnectError) => {
       failed ??= err;
@@ -178,13 +178,13 @@ async function exchange<T>(backend: CallTarget, path: string, message: Uint8Arra
       try {
         sink.data(chunk, stream, stop);
       } catch (e) {
-        stop(e instanceof ConnectError ? e : ConnectError.from(e));
+        stop(ConnectError.from(e));
       }
     };
     stream.onClose = (code, cause) => {
       clearTimeout(timer);
       opts.signal?.removeEventListener("abort", onAbort);
-      if (failed instanceof ConnectError) return reject(failed);
+      if (failed) return reject(failed);
       if (status === null) {
         try {
           return resolve(sink.end());
@@ -197,12 +197,10 @@ async function exchange<T>(backend: CallTarget, path: string, message: Uint8Arra
       // have acted (RunPodSandbox) must not run twice.
       if (!answered && (cause === "refused" || (cause === "reset-by-peer" && code === ErrorCode.REFUSED_STREAM))) return reject(new Refused());
       if (cause === "connection-lost") return reject(new ConnectError(`runtime ${backend.label} is unavailable: its connection closed during the call`, Code.Unavailable));
-      if (failed) return reject(failed);
-      reject(code !== ErrorCode.NO_ERROR ? resetError(code, backend.label) : new ConnectError(`runtime ${backend.label} closed the stream without a status`, Code.Unavailable));
+      reject(code !== ErrorCode.NO_ERROR ? resetError(errorName(code), backend.label) : new ConnectError(`runtime ${backend.label} closed the stream without a status`, Code.Unavailable));
     };
     if (opts.signal?.aborted) return onAbort();
-    const body = message.length ? Buffer.concat([envelopeHeader(message.length), message]) : envelopeHeader(0);
-    stream.write(body).catch(() => {}); // a stream closed before its request went out reports through onClose
+    stream.write(framedMessage(message)).catch(() => {}); // a stream closed before its request went out reports through onClose
     stream.end();
   });
 }

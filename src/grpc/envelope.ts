@@ -12,6 +12,11 @@ export function envelopeHeader(length: number): Buffer {
   return head;
 }
 
+/** One message with its prefix, in one buffer. */
+export function framedMessage(message: Uint8Array): Buffer {
+  return Buffer.concat([envelopeHeader(message.length), message]);
+}
+
 /** Joins chunks into one buffer without copying when there is only one. */
 export function joinChunks(chunks: Buffer[], total: number): Buffer {
   if (chunks.length === 1) return chunks[0];

@@ -50,7 +50,7 @@ export class RawAnswer {
   push(chunk: Buffer): void {
     const before = this.received;
     this.received += chunk.length;
-    if (before < 5 && this.received >= 5) this.expected = 5 + this.header(chunk).length;
+    if (before < 5 && this.received >= 5) this.expected = 5 + this.prefixLength(chunk);
     if (this.expected !== undefined && this.received > this.expected) throw this.invalid(`more than the one message a unary answer holds (${this.received - 5} bytes after a prefix of ${this.expected - 5})`);
     this.ledger?.take(chunk.length, this.what);
     this.chunks.push(chunk);
@@ -142,21 +142,18 @@ export class RawAnswer {
     this.whole = true;
     if (this.held) this.release();
     for await (const _ of this.framedChunks()); // wait for the end, or its error
-    if (this.received === 0) return (this.joined = Buffer.alloc(0));
-    const { length } = this.header();
-    if (this.received !== length + 5) throw this.invalid(`gRPC message length ${length} does not match the ${this.received - 5} bytes sent`);
-    this.joined = joinChunks(this.chunks, this.received).subarray(5);
+    // Ended well, so checked already: a prefix (push) and exactly its message (push, end).
+    this.joined = this.received === 0 ? Buffer.alloc(0) : joinChunks(this.chunks, this.received).subarray(5);
     return this.joined;
   }
 
-  // The prefix, read from the first chunk when it holds it (the usual case), else joined.
-  private header(chunk?: Buffer): { length: number } {
-    const all = chunk ? [...this.chunks, chunk] : this.chunks;
-    const head = all[0].length >= 5 ? all[0] : Buffer.concat(all.slice(0, 5), 5);
+  // The message's length from the prefix `chunk` completes: all in it (the usual case), or begun in the chunks before.
+  private prefixLength(chunk: Buffer): number {
+    const head = this.chunks.length === 0 ? chunk : Buffer.concat([...this.chunks, chunk], 5);
     if (head[0] & 1) throw new ConnectError(`${this.what}: compressed messages are not supported`, Code.Unimplemented);
     const length = head.readUInt32BE(1);
     if (length > MAX_MESSAGE_BYTES) throw tooLarge(this.what, length);
-    return { length };
+    return length;
   }
 
   private release(): void {

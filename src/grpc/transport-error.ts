@@ -19,17 +19,14 @@ export function transportError(reason: unknown, runtime: string): ConnectError {
   return new ConnectError(`runtime ${runtime} is unavailable: ${detail}`, Code.Unavailable);
 }
 
-/** RST_STREAM error codes (RFC 9113, section 7), by number. */
-const RST_NAMES = ["NO_ERROR", "PROTOCOL_ERROR", "INTERNAL_ERROR", "FLOW_CONTROL_ERROR", "SETTINGS_TIMEOUT", "STREAM_CLOSED", "FRAME_SIZE_ERROR", "REFUSED_STREAM", "CANCEL", "COMPRESSION_ERROR", "CONNECT_ERROR", "ENHANCE_YOUR_CALM", "INADEQUATE_SECURITY", "HTTP_1_1_REQUIRED"];
-
 /**
- * The error for a stream the runtime reset. Whatever the RST code, it says nothing about
- * kubelet's request, so kubelet gets Unavailable (retry later) with the code named; grpc-go
- * would read some codes as Internal, Canceled or ResourceExhausted, which from a proxy would
- * look like kubelet's own fault or its own cancel.
+ * The error for a stream the runtime reset, `rstName` naming its RST code (h2's errorName).
+ * Whatever the code, it says nothing about kubelet's request, so kubelet gets Unavailable
+ * (retry later) with the code named; grpc-go would read some codes as Internal, Canceled or
+ * ResourceExhausted, which from a proxy would look like kubelet's own fault or its own cancel.
  */
-export function resetError(rstCode: number, runtime: string): ConnectError {
-  return new ConnectError(`runtime ${runtime} reset the stream (${RST_NAMES[rstCode] ? `NGHTTP2_${RST_NAMES[rstCode]}` : rstCode})`, Code.Unavailable);
+export function resetError(rstName: string, runtime: string): ConnectError {
+  return new ConnectError(`runtime ${runtime} reset the stream (${rstName})`, Code.Unavailable);
 }
 
 function hasCode(e: unknown): boolean {

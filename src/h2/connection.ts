@@ -21,8 +21,6 @@ export interface ConnectionOptions {
   readonly maxHeaderListSize: number;
   /** A new stream the peer opened (server), with its request headers. */
   readonly onStream?: (stream: H2Stream, headers: HeaderList, endStream: boolean) => void;
-  /** The peer sent GOAWAY. */
-  readonly onGoaway?: (lastStream: number, code: number, reason: string) => void;
   /** The connection is gone; `reason` when it failed. */
   readonly onClose?: (reason: string | undefined) => void;
   /** A stream the peer opened was refused here, before anyone saw it (server). */
@@ -35,9 +33,8 @@ export class H2Connection implements StreamHost, FrameHandler {
   readonly output: Output;
   private readonly sender: Sender;
   private readonly receiver: Receiver;
-  /** Peer settings that shape what we send. */
+  /** The peer's SETTINGS_INITIAL_WINDOW_SIZE: each new stream's send window. */
   peerInitialWindow = DEFAULT_WINDOW;
-  peerMaxStreams = Infinity;
   /** Our connection receive window, and bytes delivered but not yet returned to it. */
   private recvWindow = DEFAULT_WINDOW;
   private recvUncredited = 0;
@@ -214,8 +211,6 @@ export class H2Connection implements StreamHost, FrameHandler {
       } else if (key === S.MAX_FRAME_SIZE) {
         if (value < DEFAULT_MAX_FRAME || value > 16777215) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "SETTINGS_MAX_FRAME_SIZE out of range");
         this.sender.maxFrame = value;
-      } else if (key === S.MAX_CONCURRENT_STREAMS) {
-        this.peerMaxStreams = value;
       }
     }
     this.output.push(frame(T.SETTINGS, F.ACK, 0));
@@ -225,9 +220,7 @@ export class H2Connection implements StreamHost, FrameHandler {
   private goawayFrom(payload: Buffer): void {
     if (payload.length < 8) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "GOAWAY too short");
     const last = payload.readUInt32BE(0) & 0x7fffffff;
-    const code = payload.readUInt32BE(4);
     this.goawayReceived = true;
-    this.opts.onGoaway?.(last, code, payload.subarray(8).toString("utf8"));
     // Streams the peer never processed are safe to send again.
     for (const s of [...this.streams.values()]) if (!this.opts.server && s.id > last) this.closeStream(s.id, ErrorCode.REFUSED_STREAM, "refused");
     if (this.streams.size === 0) this.end();

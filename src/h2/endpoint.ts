@@ -4,7 +4,7 @@
 import type { Socket } from "bun";
 import { H2Connection, type ConnectionOptions } from "./connection.ts";
 
-export type H2Settings = Omit<ConnectionOptions, "server" | "onStream" | "onGoaway" | "onClose">;
+export type H2Settings = Omit<ConnectionOptions, "server" | "onStream" | "onClose">;
 
 /** What a listener does with one accepted connection. */
 export interface ConnectionHandlers extends Pick<ConnectionOptions, "onStream" | "onClose" | "onRefused"> {

@@ -45,6 +45,8 @@ export const ErrorCode = {
   COMPRESSION_ERROR: 9,
   CONNECT_ERROR: 10,
   ENHANCE_YOUR_CALM: 11,
+  INADEQUATE_SECURITY: 12,
+  HTTP_1_1_REQUIRED: 13,
 } as const;
 
 export const S = {

@@ -1,7 +1,7 @@
 // A connection's outgoing bytes: frames copied once into fixed-size blocks and written to the
-// socket once per turn of the event loop (after every read of this turn has been handled), a
-// block per system call; written blocks are kept for reuse, so a busy connection allocates
-// nothing and never moves bytes it has queued.
+// socket in batches (a small queue at the end of the task, a larger one at the end of the loop
+// turn), a block per system call; written blocks are kept for reuse, so a busy connection
+// allocates nothing and never moves bytes it has queued.
 
 import { putFrameHeader } from "./frames.ts";
 
@@ -39,17 +39,12 @@ export class Output {
     readonly highWater = 1024 * 1024,
   ) {}
 
-  /** Bytes waiting for the socket. */
-  get pending(): number {
-    return this.queued;
-  }
-
   /** True while the queue is above its high-water mark. */
   get full(): boolean {
     return this.queued >= this.highWater;
   }
 
-  /** Queues bytes (copied); they are written at the end of this turn. */
+  /** Queues bytes (copied); they are written at the end of this task or turn (schedule). */
   push(b: Uint8Array): void {
     if (this.dead || b.length === 0) return;
     this.copyIn(b, 0);

@@ -1,5 +1,6 @@
 // One HTTP/2 stream as its user sees it: callbacks for what the peer sends, and headers,
 // data (flow-controlled; a write resolves once framed), trailers and resets to send.
+import { ErrorCode } from "./frames.ts";
 import type { HeaderList, HeadersOut } from "./hpack.ts";
 
 /** Why a stream closed: both sides ended, a reset (theirs or ours), or the connection went away. */
@@ -87,7 +88,7 @@ export class H2Stream {
   }
 
   /** Resets the stream (CANCEL by default); pending writes reject. */
-  reset(code = 8): void {
+  reset(code: number = ErrorCode.CANCEL): void {
     if (this.closed) return;
     this.host.resetStream(this, code);
   }
@@ -103,11 +104,6 @@ export class H2Stream {
     const n = this.uncredited;
     this.uncredited = 0;
     if (n > 0 && !this.closed && !this.remoteEnded) this.host.credit(this, n);
-  }
-
-  /** True while the user holds back the peer (backpressure). */
-  get isPaused(): boolean {
-    return this.paused;
   }
 
   /** Called by the connection after delivering `bytes`: credits the peer unless paused (in batches of a quarter window). */

@@ -13,11 +13,6 @@ export interface Writable {
   write(b: Uint8Array): Promise<void>;
 }
 
-/** One stream message with its prefix, in one buffer. */
-export function framedMessage(message: Uint8Array): Buffer {
-  return Buffer.concat([envelopeHeader(message.length), message]);
-}
-
 /** The whole framed answer in one buffer when that needs no waiting and no large copy, else undefined. */
 export function settledBuffer(answer: Answer): Uint8Array | undefined {
   if (answer instanceof RawAnswer) {

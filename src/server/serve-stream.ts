@@ -5,13 +5,13 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { methodKinds } from "../core/method-kinds.ts";
 import type { ByteBudget } from "../grpc/byte-budget.ts";
 import type { Call, Handlers } from "../grpc/call.ts";
-import { joinChunks, MAX_MESSAGE_BYTES, tooLarge, unwrapUnary } from "../grpc/envelope.ts";
+import { framedMessage, joinChunks, MAX_MESSAGE_BYTES, tooLarge, unwrapUnary } from "../grpc/envelope.ts";
 import { field, statusFields, type Fields } from "../grpc/status.ts";
 import { parseGrpcTimeout } from "../grpc/timeout.ts";
 import { ErrorCode } from "../h2/frames.ts";
 import { encodeHeaders } from "../h2/hpack.ts";
 import type { H2Stream } from "../h2/stream.ts";
-import { framedMessage, settledBuffer, writeAnswer } from "./answer-writer.ts";
+import { settledBuffer, writeAnswer } from "./answer-writer.ts";
 import { watchBody } from "./body-watch.ts";
 import { whenTaken } from "./when-taken.ts";
 

@@ -6,6 +6,7 @@ import type { ByteBudget } from "../grpc/byte-budget.ts";
 import type { Handlers } from "../grpc/call.ts";
 import type { H2Connection } from "../h2/connection.ts";
 import { listenH2, type H2Listener } from "../h2/endpoint.ts";
+import { ErrorCode } from "../h2/frames.ts";
 import { connectionHandlers, type ConnectionContext } from "./client-connection.ts";
 import { serveStream } from "./serve-stream.ts";
 import { bindPrivately, prepareSocketPath } from "./socket.ts";
@@ -60,7 +61,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         serveStream(stream, headers, { handlers, budget: opts.budget, stuckReaderMs, onFault: opts.onFault, onStuck, onRefused });
       } catch (e) {
         opts.onFault(e);
-        stream.reset(2);
+        stream.reset(ErrorCode.INTERNAL_ERROR);
       }
     },
   };
