@@ -143,18 +143,22 @@ export class Backend implements CallTarget {
 
   private connect(): Promise<H2Connection> {
     if (this.closed) return Promise.reject(this.unavailable("it is being removed"));
+    let mine: H2Connection | undefined;
     this.connecting ??= connectH2(this.socket, {
       ...H2_SETTINGS,
       // The connection's end is noticed at once, even with no call running, so lists stop
       // asking a vanished runtime and its last-known answers take over.
-      onClose: (reason) => this.lost(reason),
+      onClose: (reason) => this.lost(mine, reason),
     })
-      .then((c) => (this.conn = c))
+      .then((c) => (this.conn = mine = c))
       .finally(() => (this.connecting = undefined));
     return this.connecting;
   }
 
-  private lost(reason: string | undefined): void {
+  private lost(conn: H2Connection | undefined, reason: string | undefined): void {
+    // A connection the runtime sent GOAWAY on ends after its last call, when a newer one may
+    // already be serving: only the current connection's end is the runtime's.
+    if (conn !== this.conn) return;
     this.conn = undefined;
     if (this.closed || this.state !== "ready") return;
     this.lastError = new ConnectError(`runtime ${this.label} is unavailable: its connection closed${reason ? `: ${reason}` : ""}`, Code.Unavailable);
