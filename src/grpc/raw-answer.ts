@@ -23,6 +23,8 @@ export class RawAnswer {
   private received = 0;
   /** The body's whole length, once its prefix has arrived. */
   private expected: number | undefined;
+  /** The bytes before the prefix was whole (kept apart: a streaming reader may let the chunks go). */
+  private head: Buffer | undefined;
   private state: "open" | "ok" | ConnectError = "open";
   // Every waiter awaits the same promise; each change settles it and makes a new one.
   private changed = Promise.withResolvers<void>();
@@ -50,7 +52,10 @@ export class RawAnswer {
   push(chunk: Buffer): void {
     const before = this.received;
     this.received += chunk.length;
-    if (before < 5 && this.received >= 5) this.expected = 5 + this.prefixLength(chunk);
+    if (before < 5) {
+      this.head = this.head ? Buffer.concat([this.head, chunk]) : chunk;
+      if (this.received >= 5) this.expected = 5 + this.prefixLength(this.head);
+    }
     if (this.expected !== undefined && this.received > this.expected) throw this.invalid(`more than the one message a unary answer holds (${this.received - 5} bytes after a prefix of ${this.expected - 5})`);
     this.ledger?.take(chunk.length, this.what);
     this.chunks.push(chunk);
@@ -147,9 +152,9 @@ export class RawAnswer {
     return this.joined;
   }
 
-  // The message's length from the prefix `chunk` completes: all in it (the usual case), or begun in the chunks before.
-  private prefixLength(chunk: Buffer): number {
-    const head = this.chunks.length === 0 ? chunk : Buffer.concat([...this.chunks, chunk], 5);
+  // The message's length from the first bytes of the body (at least 5).
+  private prefixLength(head: Buffer): number {
+    this.head = undefined;
     if (head[0] & 1) throw new ConnectError(`${this.what}: compressed messages are not supported`, Code.Unimplemented);
     const length = head.readUInt32BE(1);
     if (length > MAX_MESSAGE_BYTES) throw tooLarge(this.what, length);

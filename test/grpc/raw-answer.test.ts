@@ -56,4 +56,17 @@ describe("checked as it arrives", () => {
     const answer = new RawAnswer("answer of runtime vm to /x");
     expect(() => answer.push(Buffer.concat([frame(Buffer.from("a")), frame(Buffer.from("b"))]))).toThrow(expect.objectContaining({ code: Code.Internal }));
   });
+
+  test("a prefix split across chunks, its first part passed on before the rest arrives: the answer is intact", async () => {
+    const answer = new RawAnswer("answer of runtime vm to /x");
+    const body = frame(Buffer.from("abc"));
+    answer.push(body.subarray(0, 2));
+    const reader = answer.framedChunks();
+    const got: Buffer[] = [Buffer.from((await reader.next()).value!)];
+    const next = reader.next();
+    answer.push(body.subarray(2));
+    answer.end();
+    for (let r = await next; !r.done; r = await reader.next()) got.push(Buffer.from(r.value));
+    expect(Buffer.concat(got).toString("hex")).toBe(body.toString("hex"));
+  });
 });
