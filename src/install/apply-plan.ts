@@ -39,7 +39,7 @@ function unwritable(root: string, dir: string): string | undefined {
 }
 
 /** What in `changes` cannot be carried out on the host at `root`, found before any change is made. */
-export function checkPlan(root: string, changes: Change[]): Error | undefined {
+function checkPlan(root: string, changes: Change[]): Error | undefined {
   for (const c of changes) {
     const t = target(root, c);
     const st = lstatOrNone(t.at);
@@ -77,7 +77,7 @@ function atomically(at: string, mode: number, fill: (tmp: string) => void): void
 }
 
 /** Applies one change under `root`; an error names the path (and the link it went through). */
-export function applyChange(root: string, c: Change): void {
+function applyChange(root: string, c: Change): void {
   const t = target(root, c);
   try {
     switch (c.kind) {
