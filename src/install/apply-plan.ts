@@ -6,13 +6,13 @@
 import { accessSync, chmodSync, chownSync, constants, copyFileSync, lstatSync, mkdirSync, renameSync, rmdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Change } from "./plan.ts";
-import { resolveInHost } from "./host-path.ts";
+import { resolveHostPath, resolveInHost } from "./host-path.ts";
 
-/** Where a change lands: the host path named, the host path written (links followed), and how to say it. */
-function target(root: string, c: Change): { named: string; real: string; at: string; say: string } {
-  const follow = c.kind === "write" || c.kind === "backup" || c.kind === "copy";
-  const real = resolveInHost(root, c.path, follow);
-  return { named: c.path, real, at: join(root, real), say: real === c.path ? c.path : `${c.path} (a link to ${real})` };
+/** Where a change lands: whether it writes a file (through links), the host path written, and how to say it. */
+function target(root: string, c: Change): { writesFile: boolean; real: string; at: string; say: string } {
+  const writesFile = c.kind === "write" || c.kind === "backup" || c.kind === "copy";
+  const real = resolveInHost(root, c.path, writesFile);
+  return { writesFile, real, at: join(root, real), say: real === c.path ? c.path : `${c.path} (a link to ${real})` };
 }
 
 /** lstat, or undefined when nothing is there. */
@@ -39,11 +39,11 @@ function unwritable(root: string, dir: string): string | undefined {
 }
 
 /** What in `changes` cannot be carried out on the host at `root`, found before any change is made. */
-export function checkPlan(root: string, changes: Change[]): Error | undefined {
+function checkPlan(root: string, changes: Change[]): Error | undefined {
   for (const c of changes) {
     const t = target(root, c);
     const st = lstatOrNone(t.at);
-    if (c.kind === "write" || c.kind === "backup" || c.kind === "copy") {
+    if (t.writesFile) {
       if (st !== undefined && !st.isFile()) return new Error(`cannot write ${t.say}: it is not a regular file`);
       if (st === undefined && resolveInHost(root, c.path, false) !== t.real) {
         return new Error(`cannot write ${c.path}: it is a symbolic link to ${t.real}, which does not exist; criproxy writes through a link only to an existing file`);
@@ -77,7 +77,7 @@ function atomically(at: string, mode: number, fill: (tmp: string) => void): void
 }
 
 /** Applies one change under `root`; an error names the path (and the link it went through). */
-export function applyChange(root: string, c: Change): void {
+function applyChange(root: string, c: Change): void {
   const t = target(root, c);
   try {
     switch (c.kind) {
@@ -92,7 +92,7 @@ export function applyChange(root: string, c: Change): void {
         return atomically(t.at, c.mode, (tmp) => writeFileSync(tmp, c.after, { flag: "wx", mode: 0o600 }));
       case "backup": {
         // The backup keeps the original's mode: a 0600 kubelet config stays private.
-        const mode = statSync(join(root, resolveInHost(root, c.of))).mode & 0o7777;
+        const mode = statSync(resolveHostPath(root, c.of)).mode & 0o7777;
         return atomically(t.at, mode, (tmp) => writeFileSync(tmp, c.content, { flag: "wx", mode: 0o600 }));
       }
       case "copy":

@@ -1,14 +1,13 @@
 // A HostView over a real host root (`/` on the node, `/host` in the DaemonSet pod). Every path
 // is resolved by host-path.ts's rule, the same one apply-plan.ts writes by.
-import { createHash } from "node:crypto";
-import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
-import { join } from "node:path";
-import type { HostView } from "./host-view.ts";
-import { resolveInHost } from "./host-path.ts";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { sha256, type HostView } from "./host-view.ts";
+import { resolveHostPath, resolveInHost, rootLinkReader } from "./host-path.ts";
 
 /** Reads the host's files under `root` on demand. */
 export function fsHostView(root: string): HostView {
-  const at = (p: string) => join(root, resolveInHost(root, p));
+  const at = (p: string) => resolveHostPath(root, p);
+  const link = rootLinkReader(root);
   const isFile = (p: string) => {
     try {
       return statSync(p).isFile();
@@ -25,15 +24,8 @@ export function fsHostView(root: string): HostView {
         return undefined;
       }
     },
-    digest: (path) => (isFile(at(path)) ? createHash("sha256").update(readFileSync(at(path))).digest("hex") : undefined),
-    readlink(path) {
-      const p = join(root, resolveInHost(root, path, false));
-      try {
-        return lstatSync(p).isSymbolicLink() ? readlinkSync(p) : undefined;
-      } catch {
-        return undefined;
-      }
-    },
+    digest: (path) => (isFile(at(path)) ? sha256(readFileSync(at(path))) : undefined),
+    readlink: (path) => link(resolveInHost(root, path, false)),
     resolve: (path) => resolveInHost(root, path),
   };
 }

@@ -31,7 +31,7 @@ export interface InstallRecord {
 }
 
 /** The only files install creates. */
-export const CREATED_FILES = [BINARY_PATH, UNIT_PATH, UNIT_WANTS_LINK, RECORD_PATH];
+const CREATED_FILES = [BINARY_PATH, UNIT_PATH, UNIT_WANTS_LINK, RECORD_PATH];
 
 /** The directories install may create outside the backup tree (a node always has /etc/systemd/system). */
 const CREATED_DIRS = ["/opt", "/opt/criproxy", "/opt/criproxy/bin", "/etc/systemd/system/multi-user.target.wants"];
@@ -87,7 +87,7 @@ function checkEdited(e: unknown, i: number): EditedFile {
 }
 
 /** Parses and checks a record's text (pure); throws an error saying what is wrong. */
-export function parseRecord(text: string): InstallRecord {
+function parseRecord(text: string): InstallRecord {
   let r: unknown;
   try {
     r = JSON.parse(text);

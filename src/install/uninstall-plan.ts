@@ -65,15 +65,16 @@ export function planUninstall(view: HostView): Plan | Error {
     }
   }
   for (const path of record.created) {
-    if (view.read(path) === undefined && view.readlink(path) === undefined && view.digest(path) === undefined) continue;
+    if (view.read(path) === undefined && view.readlink(path) === undefined) continue;
     const text = path !== BINARY_PATH && view.readlink(path) === undefined ? view.read(path) : undefined;
     changes.push({ kind: "remove", path, before: text });
     removed.add(path);
   }
   // Deepest first; a directory that holds anything install did not put there stays.
   for (const dir of [...record.createdDirs].sort((a, b) => b.length - a.length)) {
-    const left = (view.list(dir) ?? []).filter((n) => !removed.has(`${dir}/${n}`));
-    if (view.list(dir) === undefined) continue;
+    const names = view.list(dir);
+    if (names === undefined) continue;
+    const left = names.filter((n) => !removed.has(`${dir}/${n}`));
     if (left.length > 0) {
       notes.push(`${dir} is kept: it holds ${left.join(", ")}`);
       continue;

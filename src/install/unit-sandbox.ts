@@ -5,7 +5,7 @@
 // remaining item is needed).
 
 /** True when criproxy may give its socket a group (`--socket-group`, or a --config file that may set it). */
-export function mayChownSocket(serveArgs: string[]): boolean {
+function mayChownSocket(serveArgs: string[]): boolean {
   return serveArgs.some((a) => /^--?(socket-group|config)(=|$)/.test(a));
 }
 
