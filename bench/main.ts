@@ -4,7 +4,8 @@
 //                     [--only Version,ListContainers,merged-ListContainers,...] [--conc 1,16]
 //                     [--rounds 10] [--round-ms 1200] [--proxy-flags="-v 1"]
 //                     [--proxy-bun-flags="..."] [--skip startup,memory] [--svg out.svg] [--out FILE]
-//                     fake baseline only: [--n 110,250,500] [--client http2|grpc-js] [--smol]
+//                     [--smol] (the compiled binary has it built in; this adds it to every form)
+//                     fake baseline only: [--n 110,250,500] [--client http2|grpc-js]
 //
 // grpc-go (default): grpc-go runtimes answering pre-encoded bytes and a grpc-go load client, as
 // on a node (bench/go-baseline.ts); fake: the in-tree fakes and a JS client (bench/fake-baseline.ts).

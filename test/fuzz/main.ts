@@ -4,15 +4,27 @@
 import { parseArgs } from "node:util";
 import { runFuzz } from "./fuzz-run.ts";
 
-const { values } = parseArgs({
-  options: {
-    seconds: { type: "string", default: "60" },
-    seed: { type: "string" },
-    concurrency: { type: "string", default: "4" },
-    only: { type: "string" },
-  },
-  strict: true,
-});
+const USAGE = "usage: bun run fuzz [--seconds N] [--seed S] [--concurrency C] [--only INPUT-KIND]";
+let values: { seconds: string; seed?: string; concurrency: string; only?: string; help?: boolean };
+try {
+  ({ values } = parseArgs({
+    options: {
+      seconds: { type: "string", default: "60" },
+      seed: { type: "string" },
+      concurrency: { type: "string", default: "4" },
+      only: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  }));
+} catch (e) {
+  console.error(`fuzz: ${(e as Error).message}\n${USAGE}`);
+  process.exit(2);
+}
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const number = (flag: string, v: string | undefined, min: number): number => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < min) {
