@@ -1,9 +1,6 @@
 // Flags that may be given more than once. citty (node's parseArgs underneath) keeps only the
 // last value of a repeated string flag, so these are read from the raw arguments instead.
 
-/** The repeatable flags: each occurrence adds entries (`--connect` entries join as one comma list). */
-export const REPEATABLE = ["connect", "runtime-handler"] as const;
-
 /** Every value given for flag `name` in rawArgs, in order: `--name V`, `--name=V` (and one dash). */
 export function flagValues(rawArgs: readonly string[], name: string): string[] {
   const out: string[] = [];
@@ -18,7 +15,7 @@ export function flagValues(rawArgs: readonly string[], name: string): string[] {
   return out;
 }
 
-/** The repeatable flags' values as the config expects them; a flag not given is left out. */
+/** The repeatable flags' values as the config expects them (`--connect` entries join as one comma list); a flag not given is left out. */
 export function repeatedFlags(rawArgs: readonly string[]): { connect?: string; "runtime-handler"?: string[] } {
   const out: { connect?: string; "runtime-handler"?: string[] } = {};
   const connect = flagValues(rawArgs, "connect");

@@ -9,14 +9,15 @@ export function proxyKey(c: Config): string {
 /** One phrase per changed setting; settings a running process cannot change say so. */
 export function configChanges(from: Config, to: Config): string[] {
   const out: string[] = [];
-  const names = (c: Config) => new Map(c.backends.map((b) => [b.name, b.socket]));
-  const apis = (c: Config) => new Map(c.backends.map((b) => [b.name, b.api ?? "probed"]));
-  const [before, after] = [names(from), names(to)];
+  const byName = (c: Config) => new Map(c.backends.map((b) => [b.name, b]));
+  const [before, after] = [byName(from), byName(to)];
   const label = (n: string) => (n === "" ? "primary" : n);
-  for (const [n, socket] of after) {
-    if (!before.has(n)) out.push(`runtime ${label(n)} added (unix://${socket})`);
-    else if (before.get(n) !== socket) out.push(`runtime ${label(n)} moved to unix://${socket}`);
-    else if (apis(from).get(n) !== apis(to).get(n)) out.push(`runtime ${label(n)} API: ${apis(from).get(n)} -> ${apis(to).get(n)}`);
+  const api = (b: { api?: string }) => b.api ?? "probed";
+  for (const [n, b] of after) {
+    const was = before.get(n);
+    if (!was) out.push(`runtime ${label(n)} added (unix://${b.socket})`);
+    else if (was.socket !== b.socket) out.push(`runtime ${label(n)} moved to unix://${b.socket}`);
+    else if (api(was) !== api(b)) out.push(`runtime ${label(n)} API: ${api(was)} -> ${api(b)}`);
   }
   for (const n of before.keys()) if (!after.has(n)) out.push(`runtime ${label(n)} removed`);
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);

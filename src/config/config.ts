@@ -4,7 +4,6 @@ import { parseConnect, type BackendSpec } from "./endpoints.ts";
 import { parseMetricsAddr, type MetricsAddr } from "./metrics-addr.ts";
 import type { LogFormat } from "../log/logger.ts";
 
-
 export interface HandlerClaim {
   /** The RuntimeClass handler kubelet sends. */
   readonly handler: string;
@@ -141,7 +140,7 @@ function streamBase(url: string | undefined, port: string | undefined): string |
   return `http://127.0.0.1:${n}`;
 }
 
-/** A byte count: `536870912`, `512Mi`, `2Gi`, `500M`; at least 16 MiB and a bit, so one kubelet answer always fits. */
+/** A byte count: `536870912`, `512Mi`, `2Gi`, `500M`; at least 32Mi, so a 16 MiB kubelet answer always fits, twice. */
 export function parseBytes(text: string): number {
   const m = /^(\d+)(Ki|Mi|Gi|K|M|G)?$/.exec(text.trim());
   if (!m) throw new Error(`${JSON.stringify(text)} is not a byte count (e.g. 512Mi)`);

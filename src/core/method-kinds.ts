@@ -47,10 +47,10 @@ export interface MethodKind {
 }
 
 /** A method's kind and log level. */
-export type Spec = readonly [RouteKind, LogLevel];
+type Spec = readonly [RouteKind, LogLevel];
 
 /** RuntimeService's rows, by method name. */
-export const runtimeRows: Record<string, Spec> = {
+const runtimeRows: Record<string, Spec> = {
   Version: ["primary", 4],
   RunPodSandbox: ["run-sandbox", 3],
   StopPodSandbox: ["sandbox", 3],
@@ -89,7 +89,7 @@ export const runtimeRows: Record<string, Spec> = {
 };
 
 /** ImageService's rows, by method name. */
-export const imageRows: Record<string, Spec> = {
+const imageRows: Record<string, Spec> = {
   ListImages: ["list", 5],
   StreamImages: ["list-stream", 5],
   ImageStatus: ["image", 4],
@@ -99,7 +99,7 @@ export const imageRows: Record<string, Spec> = {
 };
 
 /** The services and their rows. */
-export const SERVICE_ROWS = { "runtime.v1.RuntimeService": runtimeRows, "runtime.v1.ImageService": imageRows } as const;
+const SERVICE_ROWS = { "runtime.v1.RuntimeService": runtimeRows, "runtime.v1.ImageService": imageRows } as const;
 
 /** Every method's kind, keyed by HTTP/2 path (no descriptors needed). */
 export const methodKinds: ReadonlyMap<string, MethodKind> = new Map(

@@ -1,8 +1,8 @@
 // The method table: every CRI v1 method's row (method-kinds.ts) with its generated descriptor.
 // Adding a CRI method is one row there; a generated method without a row is a start-up error.
-import type { DescMethod } from "@bufbuild/protobuf";
+import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { ImageService, RuntimeService } from "../gen/runtime/v1/api_pb.ts";
-import { imageRows, runtimeRows, type MethodKind, type Spec } from "./method-kinds.ts";
+import { methodKinds, type MethodKind } from "./method-kinds.ts";
 
 export type { LogLevel, RouteKind } from "./method-kinds.ts";
 
@@ -12,26 +12,19 @@ export interface MethodRow extends MethodKind {
 }
 
 /** Every row, keyed by HTTP/2 path. A generated method without a row is a startup error. */
-export const methodTable: ReadonlyMap<string, MethodRow> = buildTable([
-  [RuntimeService.methods, runtimeRows],
-  [ImageService.methods, imageRows],
-]);
+export const methodTable: ReadonlyMap<string, MethodRow> = buildTable([RuntimeService, ImageService]);
 
-function buildTable(groups: [readonly DescMethod[], Record<string, Spec>][]): Map<string, MethodRow> {
+function buildTable(services: readonly DescService[]): Map<string, MethodRow> {
   const table = new Map<string, MethodRow>();
-  for (const [methods, rows] of groups) {
-    for (const method of methods) {
-      const spec = rows[method.name];
-      if (!spec) throw new Error(`method table has no row for ${method.parent.typeName}/${method.name}`);
-      const path = `/${method.parent.typeName}/${method.name}`;
-      const streaming = method.methodKind === "server_streaming";
-      if (streaming !== (spec[0] === "list-stream" || spec[0] === "events")) throw new Error(`method table row ${method.name}: its kind ${spec[0]} does not match a ${method.methodKind} method`);
-      table.set(path, { method, path, kind: spec[0], log: spec[1], streaming });
-    }
-    const known = new Set(methods.map((m) => m.name));
-    for (const name of Object.keys(rows)) {
-      if (!known.has(name)) throw new Error(`method table row ${name} names no generated method`);
-    }
+  for (const method of services.flatMap((s) => s.methods)) {
+    const path = `/${method.parent.typeName}/${method.name}`;
+    const row = methodKinds.get(path);
+    if (!row) throw new Error(`method table has no row for ${method.parent.typeName}/${method.name}`);
+    if (row.streaming !== (method.methodKind === "server_streaming")) throw new Error(`method table row ${method.name}: its kind ${row.kind} does not match a ${method.methodKind} method`);
+    table.set(path, { ...row, method });
+  }
+  for (const path of methodKinds.keys()) {
+    if (!table.has(path)) throw new Error(`method table row ${path.slice(path.lastIndexOf("/") + 1)} names no generated method`);
   }
   return table;
 }

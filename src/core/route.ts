@@ -71,7 +71,7 @@ function routeById(row: MethodRow, request: Message, table: RoutingTable): Plan 
   if (own === "") return invalid(`${row.method.name}: ${field.name} "${id}" names ${runtimeLabel(backend)} but no object`);
   const found = claims(schema, request, table);
   const unknown = unknownTarget(found);
-  if (unknown) return invalid(unknownTargetMessage(row, unknown, table));
+  if (unknown) return unknownRuntime(row, unknown.value, table);
   for (const c of found) {
     if (c.backend === undefined || c.backend === backend) continue;
     const noun = field.name === "pod_sandbox_id" ? "pod sandbox" : "container";
@@ -88,9 +88,10 @@ function howToName(c: Claim, backend: string): string {
   return `; to run the pod's images on ${runtimeLabel(backend)}, give the pod the annotation ${TARGET_RUNTIME_ANNOTATION}: ${backend} (a RuntimeClass alone does not reach CreateContainer) or name the image "${backend}/${c.value}"`;
 }
 
-function unknownTargetMessage(row: MethodRow, c: Claim, table: RoutingTable): string {
+// A target-runtime annotation naming no configured runtime (`pod`: RunPodSandbox names its pod).
+function unknownRuntime(row: MethodRow, target: string, table: RoutingTable, pod?: string): Plan {
   const known = table.names.length > 0 ? table.names.join(", ") : "none";
-  return `${row.method.name}: unknown runtime ${JSON.stringify(c.value)} in annotation ${TARGET_RUNTIME_ANNOTATION} (configured: ${known})`;
+  return invalid(`${row.method.name}: ${pod ? `${pod}: ` : ""}unknown runtime ${JSON.stringify(target)} in annotation ${TARGET_RUNTIME_ANNOTATION} (configured: ${known})`);
 }
 
 // By ImageSpec: a `NAME/REF` image, a claimed runtime_handler, or the target-runtime annotation
@@ -101,7 +102,7 @@ function unknownTargetMessage(row: MethodRow, c: Claim, table: RoutingTable): st
 function routeImage(row: MethodRow, request: Message, table: RoutingTable): Plan {
   const found = claims(row.method.input, request, table);
   const unknown = unknownTarget(found);
-  if (unknown) return invalid(unknownTargetMessage(row, unknown, table));
+  if (unknown) return unknownRuntime(row, unknown.value, table);
   const backends = claimedBackends(found);
   if (backends.length === 0 && found.some((c) => c.cls === "image" && isDigest(c.value))) return { kind: "fan-out", backends: "all" };
   if (backends.length > 1) {
@@ -116,7 +117,7 @@ function routeImage(row: MethodRow, request: Message, table: RoutingTable): Plan
 function routeList(row: MethodRow, request: Message, table: RoutingTable): Plan {
   const found = claims(row.method.input, request, table);
   const unknown = unknownTarget(found);
-  if (unknown) return invalid(unknownTargetMessage(row, unknown, table));
+  if (unknown) return unknownRuntime(row, unknown.value, table);
   // `vm__` names a runtime but no object: it matches nothing (unprefixed, it would match all).
   if (found.some((c) => (c.cls === "sandbox-id" || c.cls === "container-id") && c.backend && splitId(c.value, table.nameSet).id === "")) return { kind: "empty" };
   const backends = claimedBackends(found);
@@ -132,10 +133,7 @@ function routeRunSandbox(row: MethodRow, request: Message, table: RoutingTable):
   const claim = table.handlers.get(req.runtimeHandler);
   if (target === "") return planOne(row.method.input, request, claim?.backend ?? "", table);
   const pod = `pod "${req.config?.metadata?.namespace ?? ""}/${req.config?.metadata?.name ?? ""}"`;
-  if (!table.nameSet.has(target)) {
-    const known = table.names.length > 0 ? table.names.join(", ") : "none";
-    return invalid(`${row.method.name}: ${pod}: unknown runtime ${JSON.stringify(target)} in annotation ${TARGET_RUNTIME_ANNOTATION} (configured: ${known})`);
-  }
+  if (!table.nameSet.has(target)) return unknownRuntime(row, target, table, pod);
   if (claim && claim.backend !== target) {
     return invalid(`${row.method.name}: ${pod}: annotation ${TARGET_RUNTIME_ANNOTATION} names ${runtimeLabel(target)} but runtime handler "${req.runtimeHandler}" belongs to ${runtimeLabel(claim.backend)}`);
   }

@@ -44,13 +44,12 @@ export function answerRewriter(table: () => RoutingTable, streamUrl: string | un
         throw new ConnectError(`runtime ${backend.label} answered an invalid ${schema.typeName}: ${(e as Error).message}`, Code.Internal);
       }
     }
+    // Exec, Attach, PortForward: their url is completed as well.
     const msg = decodeAnswer(schema, answer, backend.label);
     toKubelet(schema, msg, backend.name, table());
-    if (fixUrl) {
-      const r = reflect(schema, msg);
-      const field = schema.fields.find((f) => f.name === "url")!;
-      r.set(field, absoluteStreamUrl(r.get(field) as string, streamUrl));
-    }
+    const r = reflect(schema, msg);
+    const field = schema.fields.find((f) => f.name === "url")!;
+    r.set(field, absoluteStreamUrl(r.get(field) as string, streamUrl));
     return toBinary(schema, msg);
   }
 }

@@ -42,8 +42,11 @@ export function createFanOut(ctx: CallContext): (call: Call) => Promise<Answer> 
       return [await (await unaryRaw(b, t.path, t.message, opts)).message()];
     };
 
+  /** The primary's answer and each named runtime's part (undefined: left out), in --connect order. */
+  const everyone = (call: Call) => Promise.all([fromPrimary(call), ...named.map((b) => namedPart(ctx, call, b, whole(call)))]);
+
   async function merged(call: Call): Promise<Answer> {
-    const [first, ...rest] = await Promise.all([fromPrimary(call), ...named.map((b) => namedPart(ctx, call, b, whole(call)))]);
+    const [first, ...rest] = await everyone(call);
     const present = rest.flatMap((p) => p ?? []);
     if (present.length === 0) return first;
     const schema = call.row!.method.output;
@@ -68,23 +71,25 @@ export function createFanOut(ctx: CallContext): (call: Call) => Promise<Answer> 
   // Every Status answer updates what each runtime reports (the routing table's discovered
   // part) before kubelet's view is merged from it: runtime_handlers match the routing.
   async function status(call: Call): Promise<Answer> {
-    const [first, ...rest] = await Promise.all([fromPrimary(call), ...named.map((b) => namedPart(ctx, call, b, whole(call)))]);
+    const [first, ...rest] = await everyone(call);
     if (named.length === 0) return first;
-    const primaryStatus = await first.message();
-    ctx.runtimes.handlers.noteStatus("", primaryStatus);
+    // Each answer is decoded once, for both the reports and the merge.
+    const primaryStatus = fromBinary(StatusResponseSchema, await first.message());
+    ctx.runtimes.handlers.noteDecoded("", primaryStatus);
     const others = [];
     for (const [i, part] of rest.entries()) {
       if (part === undefined) continue;
-      ctx.runtimes.handlers.noteStatus(named[i].name, part[0]);
-      others.push({ backend: named[i].name, answer: decodeStatus(part[0]) });
+      const answer = decodeStatus(part[0]);
+      if (answer !== undefined) ctx.runtimes.handlers.noteDecoded(named[i].name, answer);
+      others.push({ backend: named[i].name, answer: answer ?? create(StatusResponseSchema) });
     }
-    return toBinary(StatusResponseSchema, mergeStatus(fromBinary(StatusResponseSchema, primaryStatus), others, ctx.table));
+    return toBinary(StatusResponseSchema, mergeStatus(primaryStatus, others, ctx.table));
   }
 
   // UpdateRuntimeConfig reaches every runtime; the runtime set gives it to those that connect later.
   async function all(call: Call): Promise<Answer> {
     ctx.runtimes.rememberConfig(call.path, call.request);
-    const [first] = await Promise.all([fromPrimary(call), ...named.map((b) => namedPart(ctx, call, b, whole(call)))]);
+    const [first] = await everyone(call);
     return first;
   }
 
@@ -114,10 +119,11 @@ export function createFanOut(ctx: CallContext): (call: Call) => Promise<Answer> 
   return (call) => kinds[call.row!.kind as FanOutKind](call);
 }
 
+// A named runtime's garbled Status adds nothing: no handlers recorded, an empty answer merged.
 function decodeStatus(bytes: Uint8Array) {
   try {
     return fromBinary(StatusResponseSchema, bytes);
   } catch {
-    return create(StatusResponseSchema);
+    return undefined;
   }
 }

@@ -3,7 +3,7 @@
 // goes away keeps its handlers, so a pod for it fails fast instead of landing on the primary;
 // a runtime removed from the configuration loses them.
 import { fromBinary } from "@bufbuild/protobuf";
-import { StatusResponseSchema } from "../gen/runtime/v1/api_pb.ts";
+import { StatusResponseSchema, type StatusResponse } from "../gen/runtime/v1/api_pb.ts";
 
 /** The most handlers remembered per runtime: a runtime cannot grow the routing table without bound. */
 export const MAX_HANDLERS = 256;
@@ -36,13 +36,18 @@ export class HandlerReports {
 
   /** Records the handlers in an encoded StatusResponse; a garbled answer records nothing. */
   noteStatus(name: string, status: Uint8Array): boolean {
-    let names: string[];
+    let decoded: StatusResponse;
     try {
-      names = fromBinary(StatusResponseSchema, status).runtimeHandlers.map((h) => h.name);
+      decoded = fromBinary(StatusResponseSchema, status);
     } catch {
       return false;
     }
-    return this.note(name, names);
+    return this.noteDecoded(name, decoded);
+  }
+
+  /** Records the handlers in a StatusResponse already decoded (a Status fan-out merges it too). */
+  noteDecoded(name: string, status: StatusResponse): boolean {
+    return this.note(name, status.runtimeHandlers.map((h) => h.name));
   }
 
   /** Forgets runtimes no longer configured. */

@@ -10,6 +10,7 @@ import { pathOn } from "../core/api-version.ts";
 import { replaysConfig } from "../core/fan-out-policy.ts";
 import { RuntimeService } from "../gen/runtime/v1/api_pb.ts";
 import type { Logger } from "../log/logger.ts";
+import { apiOf } from "./api-target.ts";
 import { HandlerReports } from "./handler-reports.ts";
 import { LastKnown } from "./last-known.ts";
 
@@ -122,7 +123,7 @@ export class RuntimeSet {
     if (b.state === "ready" && previous !== "ready") this.askHandlers(b);
     if (!replaysConfig(previous, b.state, this.lastConfig !== undefined)) return;
     const { path: v1Path, request } = this.lastConfig!;
-    const path = pathOn(b.api ?? "v1", v1Path);
+    const path = pathOn(apiOf(b), v1Path);
     if (path === undefined) return; // every CRI API has UpdateRuntimeConfig; a method it lacks has nothing to replay
     unaryRaw(b, path, request, { deadline: Date.now() + REPLAY_TIMEOUT_MS })
       .then((answer) => answer.ended())
@@ -134,7 +135,7 @@ export class RuntimeSet {
 
   // A runtime that becomes ready is asked its handlers once; Status fan-outs keep them current.
   private askHandlers(b: Backend): void {
-    unaryRaw(b, pathOn(b.api ?? "v1", STATUS_PATH) ?? STATUS_PATH, new Uint8Array(0), { deadline: Date.now() + REPLAY_TIMEOUT_MS })
+    unaryRaw(b, pathOn(apiOf(b), STATUS_PATH) ?? STATUS_PATH, new Uint8Array(0), { deadline: Date.now() + REPLAY_TIMEOUT_MS })
       .then((answer) => answer.message())
       .then(
         (status) => {
