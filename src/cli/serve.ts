@@ -53,19 +53,15 @@ export default defineCommand({
       process.exit(2);
     }
     const log = createLogger({ v: config.verbosity, format: config.logFormat });
-    let daemon;
-    try {
-      daemon = await startDaemon(config, log);
-    } catch (e) {
-      process.stderr.write(`criproxy: ${(e as Error).message}\n`);
-      process.exit(1);
-    }
-    process.on("uncaughtException", (e) => log.log(0, "E", "serve.ts", `uncaught: ${e?.stack ?? e}`));
-    process.on("unhandledRejection", (e) => log.log(0, "E", "serve.ts", `unhandled rejection: ${(e as Error)?.stack ?? e}`));
+    const started = startDaemon(config, log);
+    // Signals are ours from the start: the socket accepts connections before startDaemon's
+    // promise settles, and a SIGHUP or SIGTERM sent then must not meet the default (exit).
+    const running = () => started.catch(() => new Promise<never>(() => {}));
     let stopping = false;
     const stop = async (signal: string) => {
       if (stopping) return;
       stopping = true;
+      const daemon = await running();
       log.log(0, "I", "serve.ts", `${signal}: stopping`);
       await daemon.stop();
       process.exit(0);
@@ -73,6 +69,7 @@ export default defineCommand({
     process.on("SIGTERM", () => void stop("SIGTERM"));
     process.on("SIGINT", () => void stop("SIGINT"));
     process.on("SIGHUP", async () => {
+      const daemon = await running();
       if (!cli.config) {
         log.log(0, "W", "serve.ts", "SIGHUP: no --config file to re-read; nothing changes");
         return;
@@ -81,6 +78,14 @@ export default defineCommand({
       if (result.ok) log.log(0, "I", "serve.ts", `SIGHUP: ${cli.config} applied${result.changes.length ? `: ${result.changes.join("; ")}` : " (no change)"}`);
       else log.log(0, "E", "serve.ts", `SIGHUP: ${cli.config} rejected, the running configuration stays: ${result.reason}`);
     });
+    try {
+      await started;
+    } catch (e) {
+      process.stderr.write(`criproxy: ${(e as Error).message}\n`);
+      process.exit(1);
+    }
+    process.on("uncaughtException", (e) => log.log(0, "E", "serve.ts", `uncaught: ${e?.stack ?? e}`));
+    process.on("unhandledRejection", (e) => log.log(0, "E", "serve.ts", `unhandled rejection: ${(e as Error)?.stack ?? e}`));
   },
 });
 
