@@ -6,7 +6,7 @@ import { create, toBinary, type DescMessage, type MessageInitShape } from "@bufb
 import * as grpc from "@grpc/grpc-js";
 import { connect as http2Connect, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from "node:http2";
 import { connect as netConnect } from "node:net";
-import { RuntimeService } from "../src/gen/runtime/v1/api_pb.ts";
+import { ImageService, RuntimeService } from "../src/gen/runtime/v1/api_pb.ts";
 
 const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 /** kubelet's runtime request timeout: every call carries a deadline this far out. */
@@ -21,14 +21,15 @@ export interface PreparedCall {
   readonly request: Buffer;
 }
 
-/** Encodes `request` for RuntimeService `method` once, for every call of a run. */
+/** Encodes `request` for the RuntimeService or ImageService `method` once, for every call of a run. */
 export function prepare(method: string, request: object = {}): PreparedCall {
-  const desc = RuntimeService.methods.find((m) => m.name === method);
-  if (!desc) throw new Error(`unknown RuntimeService method ${method}`);
+  const service = RuntimeService.methods.some((m) => m.name === method) ? RuntimeService : ImageService;
+  const desc = service.methods.find((m) => m.name === method);
+  if (!desc) throw new Error(`unknown CRI method ${method}`);
   const input = desc.input as DescMessage;
   return {
     method,
-    path: `/${RuntimeService.typeName}/${method}`,
+    path: `/${service.typeName}/${method}`,
     request: Buffer.from(toBinary(input, create(input, request as MessageInitShape<DescMessage>))),
   };
 }

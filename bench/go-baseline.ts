@@ -47,6 +47,9 @@ const CALLS = {
   Version: prepare("Version", { version: "0.1.0" }),
   ListPodSandbox: prepare("ListPodSandbox", {}),
   ListContainers: prepare("ListContainers", {}),
+  // kubelet's image-user lookup (getImageUser): a bare name, no pod hint; with a named runtime
+  // configured it is decoded to be routed, and must still cost the primary's pods no round trip.
+  ImageStatus: prepare("ImageStatus", { image: { image: "docker.io/library/busybox:1.36" } }),
 };
 
 /** The cells in run order; each target's cells are contiguous, so its memory is read right after its load. */
@@ -59,6 +62,7 @@ export function plan(concs: number[], only?: string[]): Plan[] {
     { label: "raw-authority Version", call: CALLS.Version, concs: [1], target: "singleRaw" },
     { label: "raw-authority ListContainers", call: CALLS.ListContainers, concs: [1], target: "singleRaw" },
     { label: "merged ListContainers", call: CALLS.ListContainers, concs, target: "merging" },
+    { label: "merged ImageStatus", call: CALLS.ImageStatus, concs: [1], target: "merging" },
     { label: "floor Version", call: CALLS.Version, concs, target: "floor" },
     { label: "floor ListContainers", call: CALLS.ListContainers, concs, target: "floor" },
   ];

@@ -4,12 +4,16 @@ import type { DescMessage, Message } from "@bufbuild/protobuf";
 import type { ReflectMessage } from "@bufbuild/protobuf/reflect";
 import { fieldPlan, type FieldClass } from "./fields.ts";
 import { isDigest, splitId, splitImage } from "./names.ts";
+import { podKey, type PodView } from "./pod-placement.ts";
 import { rewriteStrings } from "./rewrite.ts";
 import type { RoutingTable } from "./routing-table.ts";
-import { imageSpecTarget, sandboxConfigTarget, TARGET_RUNTIME_ANNOTATION } from "./target-runtime.ts";
+import { imageSpecTarget, sandboxConfig, sandboxConfigTarget, TARGET_RUNTIME_ANNOTATION } from "./target-runtime.ts";
 
-/** What a claim is: a classified field, or a `kubernetes.io/target-runtime` annotation (in an ImageSpec or the sandbox config). */
-export type ClaimClass = FieldClass | "annotation";
+/**
+ * What a claim is: a classified field, a `kubernetes.io/target-runtime` annotation (in an ImageSpec
+ * or the sandbox config), or the pod a `sandbox_config` names, placed on a named runtime.
+ */
+export type ClaimClass = FieldClass | "annotation" | "pod";
 
 /** A non-empty classified value in a request and the backend it names (undefined: names none, e.g. a digest or an unknown runtime). */
 export interface Claim {
@@ -18,11 +22,19 @@ export interface Claim {
   readonly backend: string | undefined;
 }
 
-/** Every non-empty id, image, handler and target-runtime annotation in msg, with the backend each names. */
-export function claims(schema: DescMessage, msg: Message, table: RoutingTable): Claim[] {
+/**
+ * Every non-empty id, image, handler and target-runtime annotation in msg, with the backend each
+ * names; with `pods`, also the pod its sandbox config names when that pod runs on a named runtime
+ * (PullImage: a pod's images follow it however it chose its runtime).
+ */
+export function claims(schema: DescMessage, msg: Message, table: RoutingTable, pods?: PodView): Claim[] {
   const found: Claim[] = [];
   const pod = sandboxConfigTarget(schema, msg);
   if (pod !== "") found.push(annotation(pod, table));
+  const config = pods === undefined ? undefined : sandboxConfig(schema, msg);
+  const placed = config === undefined ? undefined : pods!.runtimeOf(podKey(config.metadata));
+  const podRuntime = placed !== undefined && table.nameSet.has(placed) ? placed : "";
+  if (podRuntime !== "") found.push({ cls: "pod", value: `${config!.metadata?.namespace ?? ""}/${config!.metadata?.name ?? ""}`, backend: podRuntime });
   let specs: Set<Message> | undefined; // ImageSpecs whose annotation is counted (once each)
   rewriteStrings(
     schema,
@@ -34,7 +46,7 @@ export function claims(schema: DescMessage, msg: Message, table: RoutingTable): 
         specs.add(parent.message);
         found.push(annotation(target, table));
       }
-      if (value !== "") found.push({ cls, value, backend: owner(cls, value, parent, table, pod) });
+      if (value !== "") found.push({ cls, value, backend: owner(cls, value, parent, table, pod, podRuntime) });
       return value;
     },
     false,
@@ -56,7 +68,7 @@ export function unknownTarget(found: readonly Claim[]): Claim | undefined {
 
 /** How an error message names a claimed value: `image "vm/x"`, `container "vm__4f1c"`. */
 export function describeClaim(c: Claim): string {
-  const noun = { "sandbox-id": "pod sandbox", "container-id": "container", image: "image", handler: "runtime handler", annotation: `annotation ${TARGET_RUNTIME_ANNOTATION}` }[c.cls];
+  const noun = { "sandbox-id": "pod sandbox", "container-id": "container", image: "image", handler: "runtime handler", annotation: `annotation ${TARGET_RUNTIME_ANNOTATION}`, pod: "pod" }[c.cls];
   return `${noun} "${c.value}"`;
 }
 
@@ -64,7 +76,7 @@ function annotation(value: string, table: RoutingTable): Claim {
   return { cls: "annotation", value, backend: table.nameSet.has(value) ? value : undefined };
 }
 
-function owner(cls: FieldClass, value: string, parent: ReflectMessage, table: RoutingTable, pod: string): string | undefined {
+function owner(cls: FieldClass, value: string, parent: ReflectMessage, table: RoutingTable, pod: string, podRuntime: string): string | undefined {
   // An unclaimed handler is the primary's own or its default: it does not pick a runtime by itself.
   if (cls === "handler") return table.handlers.get(value)?.backend;
   if (cls !== "image") return splitId(value, table.nameSet).backend;
@@ -76,8 +88,9 @@ function owner(cls: FieldClass, value: string, parent: ReflectMessage, table: Ro
   if (claimed !== undefined) return claimed;
   // A digest names no runtime: it belongs to whichever runtime the rest of the request names.
   if (isDigest(value)) return undefined;
-  // A bare name follows its pod: the ImageSpec's annotation, then the sandbox config's; else the primary's.
-  for (const target of [imageSpecTarget(parent), pod]) if (table.nameSet.has(target)) return target;
+  // A bare name follows its pod: the ImageSpec's annotation, then the sandbox config's, then where
+  // the pod runs; else it names nobody in particular ("": the primary, unless a sandbox id says otherwise).
+  for (const target of [imageSpecTarget(parent), pod, podRuntime]) if (table.nameSet.has(target)) return target;
   return "";
 }
 

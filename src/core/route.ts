@@ -2,27 +2,42 @@
 import { clone, type DescField, type DescMessage, type Message } from "@bufbuild/protobuf";
 import { reflect } from "@bufbuild/protobuf/reflect";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { RunPodSandboxRequest } from "../gen/runtime/v1/api_pb.ts";
-import { claimedBackends, claims, describeClaim, unknownTarget, type Claim } from "./claims.ts";
+import type { ImageSpec, RunPodSandboxRequest } from "../gen/runtime/v1/api_pb.ts";
+import { claimedBackends, claims, describeClaim, unknownTarget } from "./claims.ts";
 import { fieldPlan } from "./fields.ts";
+import { lookupRuntimes } from "./image-lookup.ts";
 import type { MethodRow, RouteKind } from "./methods.ts";
-import { isDigest, runtimeLabel, splitId } from "./names.ts";
+import { isDigest, prefixId, runtimeLabel, splitId, splitImage } from "./names.ts";
+import { NO_PODS, podKey, type PodView } from "./pod-placement.ts";
 import { backendChanges, toBackend } from "./rewrite.ts";
 import type { RoutingTable } from "./routing-table.ts";
 import { TARGET_RUNTIME_ANNOTATION } from "./target-runtime.ts";
 
 export { TARGET_RUNTIME_ANNOTATION };
 
+/** What the pipeline learns from a call it carries out for one runtime (pipeline/pod-follow.ts). */
+export type Follow =
+  /** RunPodSandbox on a named runtime: the pod (podKey) runs there; unhinted: no target-runtime annotation placed it. */
+  | { kind: "pod-placed"; key: string; unhinted: boolean }
+  /** RemovePodSandbox of a named runtime's sandbox (as kubelet names it): forget it once removed. */
+  | { kind: "pod-removed"; id: string }
+  /** A bare image name resolved for a pod: ImageStatus that named its runtime, or PullImage (wherever it goes). */
+  | { kind: "image-found" | "image-pulled"; image: string }
+  /** A bare image looked up with no pod hint, which the primary alone answers (nothing else in play). */
+  | { kind: "image-asked"; image: string };
+
 export type Plan =
   /** request undefined: forward the original request bytes unchanged. */
-  | { kind: "one"; backend: string; request?: Message }
+  | { kind: "one"; backend: string; request?: Message; follow?: Follow }
+  /** A bare image with no pod hint (ImageStatus, ListImages by image): ask these runtimes (the primary first), core/image-lookup.ts decides. */
+  | { kind: "lookup"; backends: readonly string[]; image: string }
   /** Every ready backend, the same request to each. */
   | { kind: "fan-out"; backends: "all"; request?: Message }
   /** Answer the method's empty response without calling anyone. */
   | { kind: "empty" }
   | { kind: "error"; error: ConnectError };
 
-type Planner = (row: MethodRow, request: Message, table: RoutingTable) => Plan;
+type Planner = (row: MethodRow, request: Message, table: RoutingTable, pods: PodView) => Plan;
 
 const fanOut: Planner = () => ({ kind: "fan-out", backends: "all" });
 
@@ -41,9 +56,9 @@ const planners: Readonly<Record<RouteKind, Planner>> = {
   events: fanOut,
 };
 
-/** Decides where a request goes and what the backend sees; pure, never throws for bad input. */
-export function route(row: MethodRow, request: Message, table: RoutingTable): Plan {
-  return planners[row.kind](row, request, table);
+/** Decides where a request goes and what the backend sees; pure, never throws for bad input. `pods`: what is known of pods (none by default). */
+export function route(row: MethodRow, request: Message, table: RoutingTable, pods: PodView = NO_PODS): Plan {
+  return planners[row.kind](row, request, table, pods);
 }
 
 /** A plan for one backend; the request is rewritten (on a copy) only when something in it changes. */
@@ -58,9 +73,9 @@ function invalid(message: string): Plan {
 
 // By the request's sandbox or container id; every other id, image, handler and target-runtime
 // annotation in it (CreateContainer's image, a target container id) must name the same runtime.
-// A bare image names the primary unless the request names the sandbox's runtime for it (an
-// ImageSpec's annotation or handler, or the sandbox config's annotation): kubelet's
-// CreateContainer carries the pod's sandbox config, and the image_ref PullImage answered.
+// A bare image or an image id names no runtime of its own: a pod's containers follow its sandbox
+// (kubelet's CreateContainer carries the image_ref PullImage or ImageStatus answered, critest's a
+// bare name), unless a NAME/ prefix, an annotation or a handler in the request names another.
 function routeById(row: MethodRow, request: Message, table: RoutingTable): Plan {
   const schema = row.method.input;
   const field = idField(schema);
@@ -74,18 +89,14 @@ function routeById(row: MethodRow, request: Message, table: RoutingTable): Plan 
   if (unknown) return unknownRuntime(row, unknown.value, table);
   for (const c of found) {
     if (c.backend === undefined || c.backend === backend) continue;
+    if (c.cls === "image" && c.backend === "" && splitImage(c.value, table.nameSet).backend === "") continue; // bare: follows the sandbox
     const noun = field.name === "pod_sandbox_id" ? "pod sandbox" : "container";
-    return invalid(`${row.method.name}: ${describeClaim(c)} belongs to ${runtimeLabel(c.backend)} but ${noun} "${id}" runs on ${runtimeLabel(backend)}${howToName(c, backend)}`);
+    return invalid(`${row.method.name}: ${describeClaim(c)} belongs to ${runtimeLabel(c.backend)} but ${noun} "${id}" runs on ${runtimeLabel(backend)}`);
   }
-  return planOne(schema, request, backend, table);
-}
-
-// A bare image in a named runtime's sandbox: what the pod needs so that its images follow it.
-// kubelet sends the pod's RuntimeClass handler with image calls only with the feature gate
-// RuntimeClassInImageCriAPI, and with CreateContainer never; the annotation always reaches both.
-function howToName(c: Claim, backend: string): string {
-  if (c.cls !== "image" || c.backend !== "" || backend === "") return "";
-  return `; to run the pod's images on ${runtimeLabel(backend)}, give the pod the annotation ${TARGET_RUNTIME_ANNOTATION}: ${backend} (a RuntimeClass alone does not reach CreateContainer) or name the image "${backend}/${c.value}"`;
+  const plan = planOne(schema, request, backend, table);
+  // A named runtime's sandbox, removed: the pod no longer runs there.
+  if (row.method.name === "RemovePodSandbox" && backend !== "" && plan.kind === "one") return { ...plan, follow: { kind: "pod-removed", id: prefixId(backend, own) } };
+  return plan;
 }
 
 // A target-runtime annotation naming no configured runtime (`pod`: RunPodSandbox names its pod).
@@ -99,8 +110,13 @@ function unknownRuntime(row: MethodRow, target: string, table: RoutingTable, pod
 // digest names no runtime: image ids come back unprefixed from every runtime, so kubelet's image
 // GC (RemoveImage by id) and ImageStatus by id go to every runtime and the server keeps the
 // answer of the one that has it.
-function routeImage(row: MethodRow, request: Message, table: RoutingTable): Plan {
-  const found = claims(row.method.input, request, table);
+//
+// A bare name follows its pod too: PullImage's sandbox config names the pod, and a pod placed on a
+// named runtime (by annotation, handler or RuntimeClass) pulls there. ImageStatus of a bare name
+// with no pod hint (kubelet's image-user lookup; the presence check of a pod a RuntimeClass alone
+// placed) is a lookup when named runtimes are in play for that name (core/image-lookup.ts).
+function routeImage(row: MethodRow, request: Message, table: RoutingTable, pods: PodView): Plan {
+  const found = claims(row.method.input, request, table, pods);
   const unknown = unknownTarget(found);
   if (unknown) return unknownRuntime(row, unknown.value, table);
   const backends = claimedBackends(found);
@@ -109,12 +125,35 @@ function routeImage(row: MethodRow, request: Message, table: RoutingTable): Plan
     const [a, b] = [found.find((c) => c.backend === backends[0])!, found.find((c) => c.backend === backends[1])!];
     return invalid(`${row.method.name}: ${describeClaim(a)} names ${runtimeLabel(backends[0])} but ${describeClaim(b)} names ${runtimeLabel(backends[1])}`);
   }
-  return planOne(row.method.input, request, backends[0] ?? "", table);
+  const backend = backends[0] ?? "";
+  const image = bareImage((request as { image?: ImageSpec }).image, table);
+  if (image === undefined || row.method.name === "RemoveImage") return planOne(row.method.input, request, backend, table);
+  if (row.method.name === "PullImage") return follow(planOne(row.method.input, request, backend, table), { kind: "image-pulled", image });
+  if (backend !== "") return follow(planOne(row.method.input, request, backend, table), { kind: "image-found", image });
+  return lookup(image, request, row, table, pods) ?? follow(planOne(row.method.input, request, "", table), { kind: "image-asked", image });
+}
+
+// A lookup of a bare name with no pod hint, when named runtimes are in play for it; else undefined.
+function lookup(image: string, request: Message, row: MethodRow, table: RoutingTable, pods: PodView): Plan | undefined {
+  const named = lookupRuntimes(image, pods).filter((b) => table.nameSet.has(b));
+  // The request carries nothing a backend sees differently (no prefix, no claimed handler): each gets kubelet's bytes.
+  if (named.length === 0 || backendChanges(row.method.input, request, "", table) !== 0) return undefined;
+  return { kind: "lookup", backends: ["", ...named], image };
+}
+
+/** The image of an ImageSpec if it is a bare name: no NAME/ prefix, not a digest, not empty. */
+function bareImage(spec: ImageSpec | undefined, table: RoutingTable): string | undefined {
+  const image = spec?.image ?? "";
+  return image === "" || isDigest(image) || splitImage(image, table.nameSet).backend !== "" ? undefined : image;
+}
+
+function follow(plan: Plan, f: Follow): Plan {
+  return plan.kind === "one" ? { ...plan, follow: f } : plan;
 }
 
 // Unfiltered: every backend. A filter naming one runtime (an unprefixed id names the
 // primary): only that one. Filters naming two runtimes can match nothing.
-function routeList(row: MethodRow, request: Message, table: RoutingTable): Plan {
+function routeList(row: MethodRow, request: Message, table: RoutingTable, pods: PodView): Plan {
   const found = claims(row.method.input, request, table);
   const unknown = unknownTarget(found);
   if (unknown) return unknownRuntime(row, unknown.value, table);
@@ -123,7 +162,9 @@ function routeList(row: MethodRow, request: Message, table: RoutingTable): Plan 
   const backends = claimedBackends(found);
   if (backends.length === 0) return { kind: "fan-out", backends: "all" };
   if (backends.length > 1) return { kind: "empty" };
-  return planOne(row.method.input, request, backends[0], table);
+  // ListImages by a bare name is a presence check too (critest's, before it pulls with the pod's config).
+  const image = row.kind === "list" && backends[0] === "" ? bareImage((request as { filter?: { image?: ImageSpec } }).filter?.image, table) : undefined;
+  return (image !== undefined && lookup(image, request, row, table, pods)) || planOne(row.method.input, request, backends[0], table);
 }
 
 // The annotation wins; then a claimed RuntimeClass handler; else the primary.
@@ -131,13 +172,19 @@ function routeRunSandbox(row: MethodRow, request: Message, table: RoutingTable):
   const req = request as RunPodSandboxRequest;
   const target = req.config?.annotations[TARGET_RUNTIME_ANNOTATION] ?? "";
   const claim = table.handlers.get(req.runtimeHandler);
-  if (target === "") return planOne(row.method.input, request, claim?.backend ?? "", table);
+  if (target === "") return placed(planOne(row.method.input, request, claim?.backend ?? "", table), req, true);
   const pod = `pod "${req.config?.metadata?.namespace ?? ""}/${req.config?.metadata?.name ?? ""}"`;
   if (!table.nameSet.has(target)) return unknownRuntime(row, target, table, pod);
   if (claim && claim.backend !== target) {
     return invalid(`${row.method.name}: ${pod}: annotation ${TARGET_RUNTIME_ANNOTATION} names ${runtimeLabel(target)} but runtime handler "${req.runtimeHandler}" belongs to ${runtimeLabel(claim.backend)}`);
   }
-  return planOne(row.method.input, request, target, table);
+  return placed(planOne(row.method.input, request, target, table), req, false);
+}
+
+// A sandbox on a named runtime: the pipeline remembers where the pod runs (its pulls follow it).
+function placed(plan: Plan, req: RunPodSandboxRequest, unhinted: boolean): Plan {
+  if (plan.kind !== "one" || plan.backend === "") return plan;
+  return follow(plan, { kind: "pod-placed", key: podKey(req.config?.metadata), unhinted });
 }
 
 const idFields = new Map<string, DescField | undefined>();

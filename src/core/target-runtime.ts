@@ -17,10 +17,14 @@ export function imageSpecTarget(spec: ReflectMessage): string {
 
 /** The runtime the annotations of a request's `sandbox_config` name, or "" (none, or no such field). */
 export function sandboxConfigTarget(schema: DescMessage, msg: Message): string {
+  return sandboxConfig(schema, msg)?.annotations[TARGET_RUNTIME_ANNOTATION] ?? "";
+}
+
+/** A request's `sandbox_config` (PullImage, CreateContainer), if it has one. */
+export function sandboxConfig(schema: DescMessage, msg: Message): PodSandboxConfig | undefined {
   const field = sandboxConfigField(schema);
-  if (field === undefined) return "";
-  const config = (msg as unknown as Record<string, PodSandboxConfig | undefined>)[field.localName];
-  return config?.annotations[TARGET_RUNTIME_ANNOTATION] ?? "";
+  if (field === undefined) return undefined;
+  return (msg as unknown as Record<string, PodSandboxConfig | undefined>)[field.localName];
 }
 
 const fields = new Map<string, DescField | undefined>();

@@ -22,9 +22,14 @@ export function hasMethod(call: Call, backend: Backend): boolean {
 
 /** The path and request for `backend` (`message`: the request as routed for it); throws Unimplemented when its API lacks the method. */
 export function targetOf(call: Call, backend: Backend, message: Uint8Array = call.request): Target {
+  return targetAt(call.path, backend, message);
+}
+
+/** The same for a v1 method path of the proxy's own choosing (v1 request bytes). */
+export function targetAt(v1Path: string, backend: Backend, message: Uint8Array): Target {
   const api = apiOf(backend);
-  if (api === "v1") return { path: call.path, message };
-  const path = pathOn(api, call.path);
-  if (path === undefined) throw missingMethod(call.path, backend.label, api);
-  return { path, message: toV1alpha2Request(v1alpha2RequestType(call.path)!, message, backend.label) };
+  if (api === "v1") return { path: v1Path, message };
+  const path = pathOn(api, v1Path);
+  if (path === undefined) throw missingMethod(v1Path, backend.label, api);
+  return { path, message: toV1alpha2Request(v1alpha2RequestType(v1Path)!, message, backend.label) };
 }

@@ -8,10 +8,11 @@ import { route, type Plan } from "../core/route.ts";
 import type { Answer } from "../grpc/answer.ts";
 import type { Call, Handlers } from "../grpc/call.ts";
 import { targetOf } from "./api-target.ts";
-import { callContext, type PipelineOptions } from "./call-context.ts";
+import { callContext, FANOUT_BUDGET_MS, type PipelineOptions } from "./call-context.ts";
 import { decodeRequest } from "./codec.ts";
 import { createEvents } from "./events.ts";
 import { createFanOut } from "./fan-out.ts";
+import { createPodFollow } from "./pod-follow.ts";
 import { createStreamCalls } from "./stream-calls.ts";
 
 /** The handlers the server dispatches to, for one configuration. */
@@ -21,6 +22,7 @@ export function createPipeline(opts: PipelineOptions): Handlers {
   const fanOut = createFanOut(ctx);
   const streams = createStreamCalls(ctx);
   const events = createEvents(ctx);
+  const follow = createPodFollow(ctx);
 
   /** Calls one runtime and returns its answer as kubelet must see it. */
   async function one(call: Call, backend: Backend, message: Uint8Array): Promise<Answer> {
@@ -32,14 +34,17 @@ export function createPipeline(opts: PipelineOptions): Handlers {
   }
 
   /** The plan for a call; undefined when it goes to the primary untouched (no decode at all). */
-  function plan(call: Call): Plan | undefined {
+  function plan(call: Call): Plan | undefined | Promise<Plan> {
     const row = call.row;
     // Unknown methods (a newer kubelet) and primary-only methods go through as bytes; with no
     // named runtime configured, everything does but UpdateRuntimeConfig, which a runtime
     // added later by a reload must still get. The table is read per call: reports change it.
     const table = ctx.table;
     if (!row || row.kind === "primary" || (table.names.length === 0 && table.handlers.size === 0 && row.kind !== "all")) return undefined;
-    return route(row, decodeRequest(row.method.input, call.request, call.path), table);
+    // Image calls read where pods run: right after a start, the named runtimes' pods are listed first.
+    const planned = () => route(row, decodeRequest(row.method.input, call.request, call.path), ctx.table, follow.view);
+    if ((row.kind === "image" || row.method.name === "ListImages") && ctx.runtimes.podsUnknown()) return ctx.runtimes.podsKnown(FANOUT_BUDGET_MS).then(planned);
+    return planned();
   }
 
   function backendOf(name: string): Backend {
@@ -52,21 +57,27 @@ export function createPipeline(opts: PipelineOptions): Handlers {
 
   return {
     async unary(call) {
-      const p = plan(call);
+      const planned = plan(call);
+      const p = planned instanceof Promise ? await planned : planned;
       if (p === undefined) return one(call, primary, call.request);
       switch (p.kind) {
         case "error":
           throw p.error;
         case "empty":
           return new Uint8Array(0); // every field unset: the empty answer
-        case "one":
-          return one(call, backendOf(p.backend), requestFor(call, p.request));
+        case "one": {
+          const b = backendOf(p.backend);
+          return follow.one(call, p, b, () => one(call, b, requestFor(call, p.request)));
+        }
+        case "lookup":
+          return follow.lookup(call, p);
         case "fan-out":
           return fanOut(call);
       }
     },
     async stream(call, send) {
-      const p = plan(call);
+      const planned = plan(call);
+      const p = planned instanceof Promise ? await planned : planned;
       if (p === undefined) return streams.one(call, primary, call.request, send);
       switch (p.kind) {
         case "error":
@@ -75,6 +86,7 @@ export function createPipeline(opts: PipelineOptions): Handlers {
           return;
         case "one":
           return streams.one(call, backendOf(p.backend), requestFor(call, p.request), send);
+        case "lookup": // only unary image calls are lookups
         case "fan-out":
           return call.row!.kind === "events" ? events(call, send) : streams.fanIn(call, send);
       }

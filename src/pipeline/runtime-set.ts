@@ -1,18 +1,22 @@
 // The runtimes behind the proxy, as they outlive reloads: their connections, their
 // last-known lists, the RuntimeClass handlers they report (asked once when a runtime becomes
-// ready), and kubelet's last UpdateRuntimeConfig, which every runtime that becomes ready gets
-// (kubelet sends it essentially once, at start; a runtime added by SIGHUP, or one that
-// restarts, must still learn the pod CIDR).
+// ready), which named runtime runs each pod (listed when a runtime becomes ready), where bare
+// image names were just resolved, and kubelet's last UpdateRuntimeConfig, which every runtime
+// that becomes ready gets (kubelet sends it essentially once, at start; a runtime added by
+// SIGHUP, or one that restarts, must still learn the pod CIDR).
+import { fromBinary } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
 import { Backend, type BackendApi, type BackendState } from "../backends/backend.ts";
 import { unaryRaw } from "../backends/raw-call.ts";
 import { pathOn } from "../core/api-version.ts";
 import { replaysConfig } from "../core/fan-out-policy.ts";
-import { RuntimeService } from "../gen/runtime/v1/api_pb.ts";
+import { ListPodSandboxResponseSchema, RuntimeService } from "../gen/runtime/v1/api_pb.ts";
 import type { Logger } from "../log/logger.ts";
 import { apiOf } from "./api-target.ts";
 import { HandlerReports } from "./handler-reports.ts";
+import { ImageLookups } from "./image-lookups.ts";
 import { LastKnown } from "./last-known.ts";
+import { PodPlacements } from "./pod-placements.ts";
 
 /** One configured runtime: "" names the primary. */
 export interface RuntimeSpec {
@@ -27,12 +31,20 @@ const REPLAY_TIMEOUT_MS = 5000;
 
 /** Status, v1 path: its runtime_handlers are what a runtime can run. */
 const STATUS_PATH = `/${RuntimeService.typeName}/${RuntimeService.method.status.name}`;
+/** ListPodSandbox, v1 path: a named runtime's pods, for the pod placements. */
+const LIST_PODS_PATH = `/${RuntimeService.typeName}/${RuntimeService.method.listPodSandbox.name}`;
 
 /** The configured runtimes, primary first, and what the proxy remembers of them. */
 export class RuntimeSet {
   readonly lastKnown = new LastKnown();
   /** Status.runtime_handlers of each runtime, for the routing table's discovered part. */
   readonly handlers = new HandlerReports();
+  /** Which named runtime runs each pod. */
+  readonly placements = new PodPlacements();
+  /** Where bare image names were just resolved for pods. */
+  readonly lookups = new ImageLookups();
+  /** Listings of a named runtime's pods in flight, and who waits for them. */
+  private readonly listings = new Map<Backend, Promise<void>>();
   private active: Backend[] = [];
   /** Removed by a reload, still finishing their calls. */
   private readonly draining = new Set<Backend>();
@@ -75,9 +87,35 @@ export class RuntimeSet {
     // Memory of a runtime no longer configured must not stand in for it (a new one of that name starts clean).
     for (const b of removed) if (!next.some((n) => n.name === b.name)) this.lastKnown.drop(b.name);
     this.handlers.keepOnly(new Set(next.map((b) => b.name)));
+    this.placements.setOrder(next.slice(1).map((b) => b.name));
+    for (const b of removed) if (!next.some((n) => n.name === b.name)) this.placements.drop(b.name);
     for (const b of added) b.start();
     for (const b of removed) this.draining.add(b);
     return { added, removed };
+  }
+
+  /**
+   * Resolves once every named runtime that is not down has had its pods listed since it became
+   * ready, or after `ms`: right after a restart, a pod's pull must not go to the primary only
+   * because its runtime's pods are not known yet.
+   */
+  async podsKnown(ms: number): Promise<void> {
+    const waits = this.unlisted();
+    if (waits.length === 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+    const listed = Promise.all(waits.map((b) => this.listings.get(b) ?? b.ready(ms).then(() => this.listings.get(b), () => undefined)));
+    await Promise.race([listed, limit]);
+    clearTimeout(timer);
+  }
+
+  /** Whether a named runtime that is not down has not had its pods listed yet (podsKnown would wait). */
+  podsUnknown(): boolean {
+    return this.unlisted().length > 0;
+  }
+
+  private unlisted(): Backend[] {
+    return this.active.slice(1).filter((b) => b.state !== "down" && !this.placements.isListed(b.name));
   }
 
   /** Closes runtimes a reload removed, once their calls have drained. */
@@ -120,7 +158,10 @@ export class RuntimeSet {
   private stateChanged(b: Backend, previous: BackendState): void {
     const why = b.state === "down" && b.lastError ? `: ${b.lastError.rawMessage}` : b.state === "ready" ? ` (CRI ${b.api}${b.forcedApi ? ", as configured" : ""})` : "";
     this.log.log(b.state === "down" ? 0 : 1, b.state === "down" ? "W" : "I", "backend.ts", `runtime ${b.label} (unix://${b.socket}): ${previous} -> ${b.state}${why}`);
-    if (b.state === "ready" && previous !== "ready") this.askHandlers(b);
+    if (b.state === "ready" && previous !== "ready") {
+      this.askHandlers(b);
+      if (b.name !== "") this.listPods(b);
+    }
     if (!replaysConfig(previous, b.state, this.lastConfig !== undefined)) return;
     const { path: v1Path, request } = this.lastConfig!;
     const path = pathOn(apiOf(b), v1Path);
@@ -131,6 +172,24 @@ export class RuntimeSet {
         () => this.log.log(1, "I", "runtime-set.ts", `sent kubelet's last UpdateRuntimeConfig to runtime ${b.label}`),
         (e) => this.log.log(0, "W", "runtime-set.ts", `sending kubelet's last UpdateRuntimeConfig to runtime ${b.label}: ${ConnectError.from(e).message}`),
       );
+  }
+
+  // A named runtime that becomes ready is asked its pods: where they run is its word, not ours.
+  private listPods(b: Backend): void {
+    const listing = unaryRaw(b, pathOn(apiOf(b), LIST_PODS_PATH) ?? LIST_PODS_PATH, new Uint8Array(0), { deadline: Date.now() + REPLAY_TIMEOUT_MS })
+      .then((answer) => answer.message())
+      .then(
+        (list) => {
+          if (!this.active.includes(b)) return; // removed meanwhile
+          const items = fromBinary(ListPodSandboxResponseSchema, list).items;
+          this.placements.replace(b.name, items);
+          this.log.log(2, "I", "runtime-set.ts", `runtime ${b.label} runs ${items.length} pod sandboxes`);
+        },
+        (e) => this.log.log(0, "W", "runtime-set.ts", `listing the pods of runtime ${b.label}: ${ConnectError.from(e).message}`),
+      )
+      .catch((e) => this.log.log(0, "W", "runtime-set.ts", `runtime ${b.label} answered an unreadable ListPodSandbox: ${(e as Error).message}`))
+      .finally(() => this.listings.delete(b));
+    this.listings.set(b, listing);
   }
 
   // A runtime that becomes ready is asked its handlers once; Status fan-outs keep them current.

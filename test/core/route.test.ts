@@ -81,12 +81,7 @@ describe("CreateContainer: by sandbox; the image must be of the same runtime", (
       request: create1("s1", "vm/cirros"),
       expect: { kind: "error", code: Code.InvalidArgument, says: ['image "vm/cirros"', 'runtime "vm"', '"s1"', "primary runtime"] },
     },
-    {
-      desc: "unprefixed image, named sandbox",
-      method: "CreateContainer",
-      request: create1("vm__s1", "nginx"),
-      expect: { kind: "error", code: Code.InvalidArgument, says: ['image "nginx"', "primary runtime", '"vm__s1"', 'runtime "vm"'] },
-    },
+    { desc: "unprefixed image, named sandbox: follows the sandbox", method: "CreateContainer", request: create1("vm__s1", "nginx"), expect: { kind: "one", backend: "vm", request: create1("s1", "nginx") } },
     {
       desc: "image of another named runtime",
       method: "CreateContainer",
@@ -196,7 +191,7 @@ describe("image calls follow their pod: the ImageSpec's or the sandbox config's 
   ])("$desc", run);
 });
 
-describe("CreateContainer: a bare image in a named runtime's sandbox is that runtime's when the request names it", () => {
+describe("CreateContainer: a bare image or an image id in a named runtime's sandbox follows the sandbox, unless the request names another runtime", () => {
   // kubelet's request: image = the image_ref PullImage or ImageStatus answered (a digest, or NAME/ref),
   // user_specified_image = what the pod spec says, sandbox_config = the pod's config; no handler.
   const create2 = (podSandboxId: string, image: { image: string; userSpecifiedImage?: string; annotations?: Record<string, string>; runtimeHandler?: string }, sandbox?: Record<string, string>) =>
@@ -234,11 +229,25 @@ describe("CreateContainer: a bare image in a named runtime's sandbox is that run
       expect: { kind: "one", backend: "vm", request: create2("s1", { image: "busybox", runtimeHandler: "kata-qemu" }) },
     },
     {
-      desc: "a RuntimeClass alone: refused, saying what the pod needs",
+      desc: "a RuntimeClass alone (kubelet's: an image id, the bare user image, no annotation): the sandbox's runtime",
       method: "CreateContainer",
       request: create2("vm__s1", { image: DIGEST, userSpecifiedImage: "busybox" }, { "io.kubernetes.pod.uid": "u1" }),
       table: found,
-      expect: { kind: "error", code: Code.InvalidArgument, says: ['image "busybox"', "primary runtime", '"vm__s1"', `${TARGET_RUNTIME_ANNOTATION}: vm`, '"vm/busybox"'] },
+      expect: { kind: "one", backend: "vm", request: create2("s1", { image: DIGEST, userSpecifiedImage: "busybox" }, { "io.kubernetes.pod.uid": "u1" }) },
+    },
+    {
+      desc: "a RuntimeClass alone (critest's: a bare name, a sandbox config without annotations): the sandbox's runtime",
+      method: "CreateContainer",
+      request: create2("vm__s1", { image: "registry.k8s.io/e2e-test-images/busybox:1.29-2" }, {}),
+      table: found,
+      expect: { kind: "one", backend: "vm", request: create2("s1", { image: "registry.k8s.io/e2e-test-images/busybox:1.29-2" }, {}) },
+    },
+    {
+      desc: "the ImageSpec's handler names another runtime than the sandbox's",
+      method: "CreateContainer",
+      request: create2("vm__s1", { image: "busybox", runtimeHandler: "nvidia-cdi" }),
+      table: found,
+      expect: { kind: "error", code: Code.InvalidArgument, says: ['image "busybox"', 'runtime "gpu.example"', '"vm__s1"', 'runtime "vm"'] },
     },
     {
       desc: "the annotation names another runtime than the sandbox's",

@@ -2,13 +2,13 @@
 // proxy process (started with repeated --connect and --runtime-handler flags), driven by grpc-js
 // as kubelet would. vm reports kata-qemu, gvisor and runc; gpu reports gvisor and nvidia.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { status as grpcStatus } from "@grpc/grpc-js";
+import { imageFor } from "../../src/fake/fixtures.ts";
 import { startFakeRuntime, type FakeRuntime } from "../../src/fake/runtime.ts";
 import { ContainerState } from "../../src/gen/runtime/v1/api_pb.ts";
 import { criClient, type CriClient } from "../support/grpc-client.ts";
 import { startProxy, type ProxyProcess } from "../support/proxy-process.ts";
 import { tempSocket } from "../support/temp-socket.ts";
-import { codeOf, waitFor } from "../support/wait.ts";
+import { waitFor } from "../support/wait.ts";
 
 let primary: FakeRuntime;
 let vm: FakeRuntime;
@@ -94,9 +94,11 @@ describe("images follow their pod", () => {
     expect(after.image.id).toBe(imageRef);
     expect(after.image.repoTags).toEqual([`vm/${image}`]);
 
-    // kubelet's getImageUser asks by the bare name without annotations: nothing names vm, so the
-    // primary answers "no such image" and kubelet assumes uid 0 (see the README).
-    expect((await kubelet.call<{ image?: object }>("ImageStatus", { image: { image } })).image).toBeUndefined();
+    // kubelet's getImageUser asks by the bare name without annotations: the pod's runtime answers
+    // (its pull a moment ago resolved the name there), so the image user is vm's.
+    const user = await kubelet.call<{ image?: { id: string; repoTags: string[] } }>("ImageStatus", { image: { image } });
+    expect(user.image?.id).toBe(imageRef);
+    expect(user.image?.repoTags).toEqual([`vm/${image}`]);
 
     const { containerId } = await kubelet.call<{ containerId: string }>("CreateContainer", {
       podSandboxId,
@@ -121,19 +123,51 @@ describe("images follow their pod", () => {
     expect(vm.state.sandboxes.has(podSandboxId.slice(4))).toBe(false);
   });
 
+  // kubelet's calls for one container of a pod with no target-runtime annotation: the presence
+  // check and the image-user lookup name no pod; the pull's sandbox config and CreateContainer's
+  // sandbox id do.
   test.each([
-    { gate: "on", handler: "kata", pulledInto: "vm" },
-    { gate: "off", handler: "", pulledInto: "the primary" },
-  ])("a pod for vm by RuntimeClass alone, gate $gate: the image goes to $pulledInto; CreateContainer says what the pod needs", async ({ handler, pulledInto }) => {
+    { gate: "on", handler: "kata", image: "docker.io/library/alpine:3.20" },
+    { gate: "off", handler: "", image: "docker.io/library/alpine:3.21" },
+  ])("a pod for vm by RuntimeClass alone, gate $gate: its image checked, pulled and run on vm, its user vm's", async ({ handler, image }) => {
     const config = podConfig(`alone-${handler || "nogate"}`, { "example.com/team": "b" });
     const { podSandboxId } = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", { config, runtimeHandler: "kata" });
-    const bare = "docker.io/library/alpine:3.20";
-    const { imageRef } = await kubelet.call<{ imageRef: string }>("PullImage", { image: { image: bare, annotations: config.annotations, runtimeHandler: handler }, sandboxConfig: config });
-    expect((pulledInto === "vm" ? vm : primary).state.images.has(imageRef)).toBe(true);
-    const r = await codeOf(kubelet.call("CreateContainer", { podSandboxId, config: { metadata: { name: "app" }, image: { image: imageRef, userSpecifiedImage: bare } }, sandboxConfig: config }));
-    expect(r.code).toBe(grpcStatus.INVALID_ARGUMENT);
-    expect(r.details).toContain("kubernetes.io/target-runtime: vm");
-    expect(r.details).toContain(`"vm/${bare}"`);
+    expect(podSandboxId).toStartWith("vm__");
+    const spec = { image, annotations: config.annotations, runtimeHandler: handler };
+    expect((await kubelet.call<{ image?: object }>("ImageStatus", { image: spec })).image).toBeUndefined();
+    const { imageRef } = await kubelet.call<{ imageRef: string }>("PullImage", { image: spec, sandboxConfig: config });
+    expect(vm.state.images.has(imageRef)).toBe(true);
+    expect(primary.state.images.has(imageRef)).toBe(false);
+    const user = await kubelet.call<{ image?: { id: string; repoTags: string[] } }>("ImageStatus", { image: { image } });
+    expect(user.image?.repoTags).toEqual([`vm/${image}`]);
+    const { containerId } = await kubelet.call<{ containerId: string }>("CreateContainer", {
+      podSandboxId,
+      config: { metadata: { name: "app" }, image: { image: imageRef, userSpecifiedImage: image } },
+      sandboxConfig: config,
+    });
+    expect(containerId).toStartWith("vm__");
+    expect(lastCall(vm, "CreateContainer").config.image.image).toBe(imageRef);
+    await kubelet.call("RemovePodSandbox", { podSandboxId });
+  });
+
+  test("while a RuntimeClass pod runs on vm, a primary pod whose image vm lacks: told to pull, and the pull is answered from the primary's image, no registry", async () => {
+    const rc = podConfig("rc-holder", {});
+    const { podSandboxId: rcSandbox } = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", { config: rc, runtimeHandler: "kata" });
+    const image = "docker.io/library/redis:7.9";
+    const held = imageFor(image);
+    primary.state.images.set(held.id, held);
+    const config = podConfig("plain", { "example.com/team": "c" });
+    const { podSandboxId } = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", { config });
+    expect((await kubelet.call<{ image?: object }>("ImageStatus", { image: { image, annotations: config.annotations } })).image).toBeUndefined();
+    const pulls = primary.calls.filter((c) => c.method === "PullImage").length;
+    const { imageRef } = await kubelet.call<{ imageRef: string }>("PullImage", { image: { image, annotations: config.annotations }, sandboxConfig: config });
+    expect(imageRef).toBe(held.id);
+    expect(primary.calls.filter((c) => c.method === "PullImage").length).toBe(pulls); // answered from what it holds
+    expect(vm.state.images.has(held.id)).toBe(false);
+    expect((await kubelet.call<{ image?: { id: string } }>("ImageStatus", { image: { image } })).image?.id).toBe(held.id);
+    const { containerId } = await kubelet.call<{ containerId: string }>("CreateContainer", { podSandboxId, config: { metadata: { name: "app" }, image: { image: imageRef, userSpecifiedImage: image } }, sandboxConfig: config });
+    expect(containerId.startsWith("vm__")).toBe(false);
+    for (const id of [rcSandbox, podSandboxId]) await kubelet.call("RemovePodSandbox", { podSandboxId: id });
   });
 
   test("a pod for vm by RuntimeClass alone with NAME/ image names runs", async () => {

@@ -6,6 +6,7 @@ import { nowNanos } from "../../src/fake/ids.ts";
 import {
   ContainerSchema,
   ListContainersResponseSchema,
+  ImageStatusResponseSchema,
   ListImagesResponseSchema,
   ListPodSandboxResponseSchema,
   StatusResponseSchema,
@@ -28,7 +29,7 @@ const RUNTIME = "/runtime.v1.RuntimeService/";
 const IMAGE = "/runtime.v1.ImageService/";
 const PAD_KEY = "criproxy.test/padding";
 
-/** Answer bytes by gRPC path: Version, Status, ListPodSandbox, ListContainers, ListImages. */
+/** Answer bytes by gRPC path: Version, Status, ListPodSandbox, ListContainers, ListImages, ImageStatus (busybox, whatever is asked). */
 export function runtimeAnswers(opts: RuntimeAnswersOptions = {}): Map<string, Uint8Array> {
   const name = opts.name ?? "grpc-go";
   const count = opts.containers ?? 1000;
@@ -46,6 +47,7 @@ export function runtimeAnswers(opts: RuntimeAnswersOptions = {}): Map<string, Ui
     [`${RUNTIME}ListPodSandbox`, toBinary(ListPodSandboxResponseSchema, create(ListPodSandboxResponseSchema, { items: pods.map((p) => p.sandbox) }))],
     [`${RUNTIME}ListContainers`, list],
     [`${IMAGE}ListImages`, toBinary(ListImagesResponseSchema, create(ListImagesResponseSchema, { images: IMAGE_CATALOG.map((ref, k) => imageFor(ref, k)) }))],
+    [`${IMAGE}ImageStatus`, toBinary(ImageStatusResponseSchema, create(ImageStatusResponseSchema, { image: imageFor("docker.io/library/busybox:1.36") }))],
   ]);
 }
 
