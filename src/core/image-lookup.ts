@@ -1,17 +1,30 @@
-// kubelet's image calls that name no pod: which runtime's answer kubelet gets. kubelet asks
-// ImageStatus with a bare name and no pod hint twice per container start: the presence check of a
-// pod whose annotations name no runtime (a RuntimeClass alone), and, for every pod, the image-user
-// lookup (getImageUser) whose uid becomes the container's runAsUser and decides runAsNonRoot.
-// Neither says which pod asks, so the answer must be right for whichever pod it is, or make
-// kubelet ask again; it must never hand one runtime's image user to a container of another image.
+// kubelet's image calls that name no pod: which runtime's answer kubelet gets. For each container
+// kubelet asks ImageStatus of a bare name twice (kubelet >= 1.26, pkg/kubelet/images/image_manager.go
+// and kuberuntime/kuberuntime_container.go):
+// - the presence check (EnsureImageExists): the ImageSpec carries the pod's annotations, which
+//   kubelet always has (kubernetes.io/config.source, .seen); they name a runtime only when the pod
+//   has the target-runtime annotation, and a RuntimeClass alone leaves them silent;
+// - the image-user lookup (getImageUser), right after the presence check or the pull: no
+//   annotations at all. Its uid becomes the container's runAsUser and decides runAsNonRoot; no
+//   image reads as root.
+// Neither says which pod asks. A presence check may say "absent" (kubelet then pulls, naming its
+// pod); an image-user lookup must never hand one image's user to a container of another image, and
+// never say "absent" for an image a runtime has: where it cannot tell, kubelet is told to retry.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { runtimeLabel } from "./names.ts";
-import type { PodView, Resolution } from "./pod-placement.ts";
+import type { PodView } from "./pod-placement.ts";
+
+/** The name kubelet resolved: a bare name without tag or digest is `:latest` (kubelet's applyDefaultImageTag; getImageUser asks the name unchanged). */
+export function imageKey(image: string): string {
+  if (image.includes("@")) return image;
+  return image.lastIndexOf(":") > image.lastIndexOf("/") ? image : `${image}:latest`;
+}
 
 /** The named runtimes to ask beside the primary; [] = the primary alone answers, as with no named runtime. */
-export function lookupRuntimes(image: string, pods: PodView): string[] {
+export function lookupRuntimes(image: string, presence: boolean, pods: PodView): string[] {
   const named = new Set(pods.unhinted());
-  for (const r of pods.resolved(image)) if (r.runtime !== "") named.add(r.runtime);
+  // An image-user lookup follows the presence checks and pulls still waiting for theirs.
+  if (!presence) for (const r of pods.resolved(imageKey(image))) if (r.runtime !== "") named.add(r.runtime);
   return [...named];
 }
 
@@ -20,45 +33,50 @@ export type Held = { readonly runtime: string; readonly id: string | undefined }
 
 /** Whose answer kubelet gets. */
 export type LookupDecision =
-  /** That runtime's answer, as it is (prefixed for a named runtime). */
-  | { readonly kind: "answer"; readonly runtime: string }
-  /** No such image: kubelet pulls, with the pod's sandbox config, on the pod's runtime; `holders` have the name and may answer that pull from what they hold. */
+  /** That runtime's answer, as it is (prefixed for a named runtime); `id`: the image it names; `settles`: the runtimes whose pending resolution it answers. */
+  | { readonly kind: "answer"; readonly runtime: string; readonly id: string; readonly settles?: readonly string[] }
+  /** No such image: kubelet pulls, naming its pod, on the pod's runtime; `holders` have the name and may answer that pull from what they hold. */
   | { readonly kind: "absent"; readonly holders: readonly string[] }
-  /** Two pods resolved the name to different images a moment ago: kubelet is told to ask again. */
-  | { readonly kind: "ambiguous"; readonly error: ConnectError };
+  /** Which image the call is about cannot be told: kubelet is told to ask again (Aborted); `settles`: pending resolutions given up. */
+  | { readonly kind: "retry"; readonly error: ConnectError; readonly settles?: readonly string[] };
 
 const has = (h: Held): h is { runtime: string; id: string } => !("failed" in h) && h.id !== undefined;
 
+/** A presence check: present only where every asked runtime (the primary, and those running pods a RuntimeClass alone placed) has the same image. */
+export function decidePresence(held: readonly Held[]): LookupDecision {
+  const first = held[0];
+  if (first !== undefined && has(first) && held.every((h) => has(h) && h.id === first.id)) return { kind: "answer", runtime: first.runtime, id: first.id };
+  return { kind: "absent", holders: held.filter(has).map((h) => h.runtime) };
+}
+
 /**
- * Decides a lookup of a bare image name with no pod hint, from what each asked runtime holds
- * (the primary first) and where the name was resolved for a pod a moment ago:
- * 1. resolved to one image: the answer of a runtime holding that image (a pod's image-user lookup
- *    follows its own presence check or pull; a pod of another runtime that gets it fails to create
- *    its container there and is retried, never run with another image's user);
- * 2. resolved to different images (two pods starting at once on runtimes whose images share the
- *    name): Aborted, kubelet asks again;
- * 3. not resolved: present only where every asked runtime has the same image; else absent, and the
- *    pod's pull, which names its pod, goes to its runtime.
+ * An image-user lookup, from what each asked runtime holds (the primary first) and the presence
+ * checks and pulls of that name still waiting for their image-user lookup (`pending`, as runtime
+ * and image id; id undefined: the primary answered unread, so what it holds now):
+ * 1. pending for one image: the answer of a runtime holding that image;
+ * 2. pending for different images (pods starting at once on runtimes whose images share the name): retry;
+ * 3. none pending: every runtime has the same image: it; nobody has it: absent; else retry.
  */
-export function decideLookup(method: string, image: string, held: readonly Held[], recent: readonly Resolution[]): LookupDecision {
+export function decideUser(method: string, image: string, held: readonly Held[], pending: readonly { runtime: string; id: string | undefined }[]): LookupDecision {
   const idOn = (runtime: string) => held.find((h) => h.runtime === runtime && has(h)) as { id: string } | undefined;
   const byId = new Map<string, string[]>();
-  for (const r of recent) {
-    // The primary answered a pod's lookup without reading it: the image it holds now is what that pod got.
+  for (const r of pending) {
     const id = r.id ?? idOn(r.runtime)?.id;
-    if (id === undefined) continue; // it had none: that pod pulls, and its pull is remembered
-    byId.set(id, [...(byId.get(id) ?? []).filter((rt) => rt !== r.runtime), r.runtime]);
+    if (id !== undefined) byId.set(id, [...(byId.get(id) ?? []).filter((rt) => rt !== r.runtime), r.runtime]);
   }
-  if (byId.size > 1) {
-    const which = [...byId].map(([id, rts]) => `${rts.map(runtimeLabel).join(", ")} (${id})`).join(" and ");
-    const why = `${method}: image "${image}" was just resolved to different images for pods on ${which}; this call names no pod, so criproxy cannot tell which image it is about: retry`;
-    return { kind: "ambiguous", error: new ConnectError(why, Code.Aborted) };
-  }
+  const retry = (why: string, settles?: string[]): LookupDecision => ({
+    kind: "retry",
+    error: new ConnectError(`${method}: image "${image}" ${why}; this call names no pod, so criproxy cannot tell which of them it is about: retry`, Code.Aborted),
+    settles,
+  });
+  // Given up, so that the pods' next tries (each its own presence check, then its lookup) are told apart.
+  if (byId.size > 1) return retry(`was just resolved to different images for pods on ${[...byId].map(([id, rts]) => `${rts.map(runtimeLabel).join(", ")} (${id})`).join(" and ")}`, pending.map((r) => r.runtime));
   for (const [id, runtimes] of byId) {
     const holder = [...runtimes].reverse().find((rt) => idOn(rt)?.id === id) ?? held.find((h) => has(h) && h.id === id)?.runtime;
-    if (holder !== undefined) return { kind: "answer", runtime: holder };
+    if (holder !== undefined) return { kind: "answer", runtime: holder, id, settles: runtimes };
   }
-  const first = held[0];
-  if (first !== undefined && has(first) && held.every((h) => has(h) && h.id === first.id)) return { kind: "answer", runtime: first.runtime };
-  return { kind: "absent", holders: held.filter(has).map((h) => h.runtime) };
+  const present = decidePresence(held);
+  if (present.kind === "answer" || (present.kind === "absent" && present.holders.length === 0)) return present;
+  const holders = held.filter(has).map((h) => `${runtimeLabel(h.runtime)} (${h.id})`);
+  return retry(`is held as different images or not everywhere: ${holders.join(", ")}`);
 }

@@ -21,16 +21,22 @@ export type Follow =
   | { kind: "pod-placed"; key: string; unhinted: boolean }
   /** RemovePodSandbox of a named runtime's sandbox (as kubelet names it): forget it once removed. */
   | { kind: "pod-removed"; id: string }
-  /** A bare image name resolved for a pod: ImageStatus that named its runtime, or PullImage (wherever it goes). */
+  /** A bare image name resolved for a pod, whose image-user lookup is to come: ImageStatus that named its runtime, or PullImage. */
   | { kind: "image-found" | "image-pulled"; image: string }
-  /** A bare image looked up with no pod hint, which the primary alone answers (nothing else in play). */
-  | { kind: "image-asked"; image: string };
+  /** A presence check with no pod hint that the primary alone answers (nothing else in play): its lookup is to come. */
+  | { kind: "image-checked"; image: string }
+  /** An image-user lookup that the primary alone answers: a pod's resolution on the primary is settled. */
+  | { kind: "image-user"; image: string };
 
 export type Plan =
   /** request undefined: forward the original request bytes unchanged. */
   | { kind: "one"; backend: string; request?: Message; follow?: Follow }
-  /** A bare image with no pod hint (ImageStatus, ListImages by image): ask these runtimes (the primary first), core/image-lookup.ts decides. */
-  | { kind: "lookup"; backends: readonly string[]; image: string }
+  /**
+   * A bare image with no pod hint (ImageStatus, ListImages by image): ask these runtimes (the
+   * primary first); core/image-lookup.ts decides. presence: a presence check (kubelet's carries the
+   * pod's annotations; critest's is ListImages), else an image-user lookup.
+   */
+  | { kind: "lookup"; backends: readonly string[]; image: string; presence: boolean }
   /** Every ready backend, the same request to each. */
   | { kind: "fan-out"; backends: "all"; request?: Message }
   /** Answer the method's empty response without calling anyone. */
@@ -130,15 +136,18 @@ function routeImage(row: MethodRow, request: Message, table: RoutingTable, pods:
   if (image === undefined || row.method.name === "RemoveImage") return planOne(row.method.input, request, backend, table);
   if (row.method.name === "PullImage") return follow(planOne(row.method.input, request, backend, table), { kind: "image-pulled", image });
   if (backend !== "") return follow(planOne(row.method.input, request, backend, table), { kind: "image-found", image });
-  return lookup(image, request, row, table, pods) ?? follow(planOne(row.method.input, request, "", table), { kind: "image-asked", image });
+  // kubelet's presence check carries the pod's annotations (it always has some); its image-user lookup none.
+  const presence = Object.keys((request as { image?: ImageSpec }).image?.annotations ?? {}).length > 0;
+  const primaryAlone = follow(planOne(row.method.input, request, "", table), { kind: presence ? "image-checked" : "image-user", image });
+  return lookup(image, presence, request, row, table, pods) ?? primaryAlone;
 }
 
 // A lookup of a bare name with no pod hint, when named runtimes are in play for it; else undefined.
-function lookup(image: string, request: Message, row: MethodRow, table: RoutingTable, pods: PodView): Plan | undefined {
-  const named = lookupRuntimes(image, pods).filter((b) => table.nameSet.has(b));
+function lookup(image: string, presence: boolean, request: Message, row: MethodRow, table: RoutingTable, pods: PodView): Plan | undefined {
+  const named = lookupRuntimes(image, presence, pods).filter((b) => table.nameSet.has(b));
   // The request carries nothing a backend sees differently (no prefix, no claimed handler): each gets kubelet's bytes.
   if (named.length === 0 || backendChanges(row.method.input, request, "", table) !== 0) return undefined;
-  return { kind: "lookup", backends: ["", ...named], image };
+  return { kind: "lookup", backends: ["", ...named], image, presence };
 }
 
 /** The image of an ImageSpec if it is a bare name: no NAME/ prefix, not a digest, not empty. */
@@ -164,7 +173,7 @@ function routeList(row: MethodRow, request: Message, table: RoutingTable, pods: 
   if (backends.length > 1) return { kind: "empty" };
   // ListImages by a bare name is a presence check too (critest's, before it pulls with the pod's config).
   const image = row.kind === "list" && backends[0] === "" ? bareImage((request as { filter?: { image?: ImageSpec } }).filter?.image, table) : undefined;
-  return (image !== undefined && lookup(image, request, row, table, pods)) || planOne(row.method.input, request, backends[0], table);
+  return (image !== undefined && lookup(image, true, request, row, table, pods)) || planOne(row.method.input, request, backends[0], table);
 }
 
 // The annotation wins; then a claimed RuntimeClass handler; else the primary.

@@ -7,7 +7,7 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { Backend } from "../backends/backend.ts";
 import { unaryRaw } from "../backends/raw-call.ts";
-import { decideLookup, type Held } from "../core/image-lookup.ts";
+import { decidePresence, decideUser, type Held } from "../core/image-lookup.ts";
 import { splitImage } from "../core/names.ts";
 import type { PodView } from "../core/pod-placement.ts";
 import type { Follow, Plan } from "../core/route.ts";
@@ -33,7 +33,7 @@ export interface PodFollow {
   readonly view: PodView;
   /** Carries out a one-runtime plan (`send` calls the runtime) and learns from it what its `follow` says. */
   one(call: Call, plan: Extract<Plan, { kind: "one" }>, backend: Backend, send: () => Promise<Answer>): Promise<Answer>;
-  /** Carries out a lookup: asks the runtimes, answers as decideLookup says. */
+  /** Carries out a lookup: asks the runtimes, answers as decidePresence or decideUser says. */
   lookup(call: Call, plan: Extract<Plan, { kind: "lookup" }>): Promise<Answer>;
 }
 
@@ -80,8 +80,12 @@ export function createPodFollow(ctx: CallContext): PodFollow {
       if (ref !== "") lookups.note(f.image, b.name, own(ref, b));
       return bytes;
     },
-    async "image-asked"(_call, f, _b, send) {
-      if (f.kind === "image-asked") lookups.note(f.image, "", undefined);
+    async "image-checked"(_call, f, _b, send) {
+      if (f.kind === "image-checked") lookups.note(f.image, "", undefined);
+      return send();
+    },
+    async "image-user"(_call, f, _b, send) {
+      if (f.kind === "image-user") lookups.settle(f.image, [""]);
       return send();
     },
   };
@@ -108,12 +112,19 @@ export function createPodFollow(ctx: CallContext): PodFollow {
       const answers = await Promise.all(backends.map((b, i) => ask(call, b, i === 0)));
       const read = call.row!.method.name === "ListImages" ? (m: Uint8Array) => fromBinary(ListImagesResponseSchema, m).images[0]?.id : (m: Uint8Array) => fromBinary(ImageStatusResponseSchema, m).image?.id;
       const held: Held[] = answers.map((a, i) => (a === undefined ? { runtime: backends[i].name, failed: true } : { runtime: backends[i].name, id: readOr(read, a) }));
-      const decision = decideLookup(call.row!.method.name, plan.image, held, lookups.resolved(plan.image));
-      if (decision.kind === "ambiguous") throw decision.error;
+      const decision = plan.presence ? decidePresence(held) : decideUser(call.row!.method.name, plan.image, held, lookups.resolved(plan.image));
+      if (decision.kind === "retry") {
+        lookups.settle(plan.image, decision.settles ?? [], true);
+        ctx.log.log(2, "W", "pod-follow.ts", decision.error.rawMessage);
+        throw decision.error;
+      }
       if (decision.kind === "absent") {
         lookups.absent(plan.image, decision.holders);
         return new Uint8Array(0); // no image: kubelet pulls, naming its pod
       }
+      // A presence check's pod asks its image user next; an image-user lookup settles the pods it answers.
+      if (plan.presence) lookups.note(plan.image, decision.runtime, decision.id);
+      else lookups.settle(plan.image, decision.settles ?? []);
       const i = backends.findIndex((b) => b.name === decision.runtime);
       return ctx.rewrite.message(call.row, backends[i], answers[i]!);
     },

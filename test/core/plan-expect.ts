@@ -11,7 +11,7 @@ import { row, table } from "./rows.ts";
 export type Want =
   | { kind: "one"; backend: string; request?: Message; follow?: Follow }
   | { kind: "fan-out"; request?: Message }
-  | { kind: "lookup"; backends: string[]; image: string }
+  | { kind: "lookup"; backends: string[]; image: string; presence: boolean }
   | { kind: "empty" }
   | { kind: "error"; code: Code; says: string[] };
 
@@ -30,7 +30,7 @@ export function expectPlan(plan: Plan, want: Want): void {
     expect(plan.backend).toBe(want.backend);
     if (want.follow !== undefined) expect(plan.follow).toEqual(want.follow);
   }
-  if (want.kind === "lookup" && plan.kind === "lookup") expect({ backends: plan.backends, image: plan.image }).toEqual({ backends: want.backends, image: want.image });
+  if (want.kind === "lookup" && plan.kind === "lookup") expect({ backends: plan.backends, image: plan.image, presence: plan.presence }).toEqual({ backends: want.backends, image: want.image, presence: want.presence });
   if ("request" in plan || "request" in want) {
     expect((plan as { request?: Message }).request).toEqual((want as { request?: Message }).request);
   }

@@ -4,7 +4,6 @@ import { create } from "@bufbuild/protobuf";
 import { podKey } from "../../src/core/pod-placement.ts";
 import { TARGET_RUNTIME_ANNOTATION } from "../../src/core/target-runtime.ts";
 import { PodSandboxSchema } from "../../src/gen/runtime/v1/api_pb.ts";
-import { ImageLookups, MAX_NAMES, RESOLVED_MS, ASKED_MS } from "../../src/pipeline/image-lookups.ts";
 import { MAX_PLACEMENTS, PodPlacements } from "../../src/pipeline/pod-placements.ts";
 
 const meta = (name: string, attempt = 0) => ({ namespace: "ns", name, uid: `uid-${name}`, attempt });
@@ -50,41 +49,5 @@ describe("PodPlacements", () => {
     expect(p.runtimeOf(podKey(meta("p0")))).toBeUndefined();
     expect(p.runtimeOf(podKey(meta(`p${MAX_PLACEMENTS}`)))).toBe("vm");
     expect(p.unhinted()).toEqual(["vm"]);
-  });
-});
-
-describe("ImageLookups", () => {
-  test("a resolution counts for RESOLVED_MS, the primary's unread answer for ASKED_MS; one entry per runtime, newest last", () => {
-    let now = 0;
-    const l = new ImageLookups(() => now);
-    l.note("busybox", "vm", "sha256:1");
-    l.note("busybox", "", undefined);
-    l.note("busybox", "vm", "sha256:2");
-    expect(l.resolved("busybox")).toEqual([
-      { runtime: "", id: undefined, at: 0 },
-      { runtime: "vm", id: "sha256:2", at: 0 },
-    ] as never);
-    now = ASKED_MS + 1;
-    expect(l.resolved("busybox").map((r) => r.runtime)).toEqual(["vm"]);
-    now = RESOLVED_MS + 1;
-    expect(l.resolved("busybox")).toEqual([]);
-  });
-
-  test("a pull token: once per holder, within the window", () => {
-    let now = 0;
-    const l = new ImageLookups(() => now);
-    l.absent("busybox", ["", "vm"]);
-    expect(l.takeToken("busybox", "gpu")).toBe(false);
-    expect(l.takeToken("busybox", "vm")).toBe(true);
-    expect(l.takeToken("busybox", "vm")).toBe(false);
-    now = RESOLVED_MS + 1;
-    expect(l.takeToken("busybox", "")).toBe(false);
-  });
-
-  test(`bounded: at most ${MAX_NAMES} names`, () => {
-    const l = new ImageLookups(() => 0);
-    for (let i = 0; i <= MAX_NAMES; i++) l.note(`img-${i}`, "vm", "sha256:1");
-    expect(l.resolved("img-0")).toEqual([]);
-    expect(l.resolved(`img-${MAX_NAMES}`).length).toBe(1);
   });
 });

@@ -26,8 +26,8 @@ int main(void) {
 }
 `;
 
-/** Builds the pause image as an OCI layout tar at `out`; throws when gcc (or static libc) is missing. */
-export function buildPauseImage(out: string, name = PAUSE_IMAGE): void {
+/** Builds the pause image as an OCI layout tar at `out` (its config's User: `user`); throws when gcc (or static libc) is missing. */
+export function buildPauseImage(out: string, name = PAUSE_IMAGE, user = "0:0"): void {
   const dir = mkdtempSync(join(tmpdir(), "criproxy-pause-"));
   try {
     writeFileSync(join(dir, "pause.c"), PAUSE_C);
@@ -39,7 +39,7 @@ export function buildPauseImage(out: string, name = PAUSE_IMAGE): void {
       architecture: arch === "x64" ? "amd64" : arch,
       entrypoint: ["/pause"],
       env: [],
-      user: "0:0",
+      user,
       labels: { "org.opencontainers.image.title": "criproxy test pause" },
       name,
       tag: name.split(":").at(-1)!,
@@ -50,12 +50,12 @@ export function buildPauseImage(out: string, name = PAUSE_IMAGE): void {
   }
 }
 
-/** Builds the pause image and imports it into a containerd's k8s.io namespace via its `ctr`. */
-export async function importPauseImage(ctr: (args: string[]) => Promise<string>, name = PAUSE_IMAGE): Promise<void> {
+/** Builds the pause image and imports it into a containerd's k8s.io namespace via its `ctr` (`user`: its config's User, e.g. "65534:65534"). */
+export async function importPauseImage(ctr: (args: string[]) => Promise<string>, name = PAUSE_IMAGE, user = "0:0"): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "criproxy-pause-tar-"));
   try {
     const tar = join(dir, "pause-oci.tar");
-    buildPauseImage(tar, name);
+    buildPauseImage(tar, name, user);
     await ctr(["-n", "k8s.io", "images", "import", tar]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
