@@ -55,9 +55,11 @@ export function decidePresence(held: readonly Held[]): LookupDecision {
  * and image id; id undefined: the primary answered unread, so what it holds now):
  * 1. pending for one image: the answer of a runtime holding that image;
  * 2. pending for different images (pods starting at once on runtimes whose images share the name): retry;
- * 3. none pending: every runtime has the same image: it; nobody has it: absent; else retry.
+ * 3. none pending: every runtime has the same image: it; else, while the name is `contested` (pods
+ *    were told to retry a moment ago, and one of them may be asking), retry; else the primary's
+ *    answer, as without named runtimes (crictl inspecti, a lookup no presence check came before).
  */
-export function decideUser(method: string, image: string, held: readonly Held[], pending: readonly { runtime: string; id: string | undefined }[]): LookupDecision {
+export function decideUser(method: string, image: string, held: readonly Held[], pending: readonly { runtime: string; id: string | undefined }[], contested = false): LookupDecision {
   const idOn = (runtime: string) => held.find((h) => h.runtime === runtime && has(h)) as { id: string } | undefined;
   const byId = new Map<string, string[]>();
   for (const r of pending) {
@@ -77,6 +79,7 @@ export function decideUser(method: string, image: string, held: readonly Held[],
   }
   const present = decidePresence(held);
   if (present.kind === "answer" || (present.kind === "absent" && present.holders.length === 0)) return present;
-  const holders = held.filter(has).map((h) => `${runtimeLabel(h.runtime)} (${h.id})`);
-  return retry(`is held as different images or not everywhere: ${holders.join(", ")}`);
+  if (contested) return retry(`is held as different images or not everywhere (${held.filter(has).map((h) => `${runtimeLabel(h.runtime)}: ${h.id}`).join(", ")}), and pods using it were just told to retry`);
+  const primary = held[0];
+  return primary !== undefined && has(primary) ? { kind: "answer", runtime: primary.runtime, id: primary.id } : { kind: "absent", holders: [] };
 }

@@ -21,6 +21,8 @@ interface Entry extends Resolution {
 export class ImageLookups {
   private readonly pending = new Map<string, Entry[]>();
   private readonly tokens = new Map<string, { runtimes: Set<string>; at: number }>();
+  /** Names whose pods were told to retry, and when. */
+  private readonly contestedAt = new Map<string, number>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -44,9 +46,23 @@ export class ImageLookups {
     return this.live(imageKey(image), this.now());
   }
 
-  /** An image-user lookup answered one pod waiting on each of `runtimes` (all: gave every such pod up). */
+  /** Whether pods of that name were told to retry within the window (one of them may be the one asking). */
+  contested(image: string): boolean {
+    if (this.contestedAt.size === 0) return false;
+    const key = imageKey(image);
+    const at = this.contestedAt.get(key);
+    if (at !== undefined && this.now() - at > RESOLVED_MS) this.contestedAt.delete(key);
+    return at !== undefined && this.now() - at <= RESOLVED_MS;
+  }
+
+  /** An image-user lookup answered one pod waiting on each of `runtimes` (all: gave every such pod up, and the name is contested). */
   settle(image: string, runtimes: readonly string[], all = false): void {
     const key = imageKey(image);
+    if (all) {
+      this.contestedAt.delete(key);
+      this.contestedAt.set(key, this.now());
+      trim(this.contestedAt);
+    }
     const entries = this.pending.get(key);
     if (entries === undefined) return;
     const left = entries.flatMap((e) => (!runtimes.includes(e.runtime) ? [e] : all || e.count <= 1 ? [] : [{ ...e, count: e.count - 1 }]));

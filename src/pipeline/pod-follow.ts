@@ -112,7 +112,7 @@ export function createPodFollow(ctx: CallContext): PodFollow {
       const answers = await Promise.all(backends.map((b, i) => ask(call, b, i === 0)));
       const read = call.row!.method.name === "ListImages" ? (m: Uint8Array) => fromBinary(ListImagesResponseSchema, m).images[0]?.id : (m: Uint8Array) => fromBinary(ImageStatusResponseSchema, m).image?.id;
       const held: Held[] = answers.map((a, i) => (a === undefined ? { runtime: backends[i].name, failed: true } : { runtime: backends[i].name, id: readOr(read, a) }));
-      const decision = plan.presence ? decidePresence(held) : decideUser(call.row!.method.name, plan.image, held, lookups.resolved(plan.image));
+      const decision = plan.presence ? decidePresence(held) : decideUser(call.row!.method.name, plan.image, held, lookups.resolved(plan.image), lookups.contested(plan.image));
       if (decision.kind === "retry") {
         lookups.settle(plan.image, decision.settles ?? [], true);
         ctx.log.log(2, "W", "pod-follow.ts", decision.error.rawMessage);

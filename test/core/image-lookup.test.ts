@@ -50,6 +50,8 @@ describe("kubelet's image-user lookup (no annotations): answered from the image 
     { desc: "the primary answered a presence check unread and had none: that pod pulls; vm's resolution stands", held: [lacks(""), has("vm", B)], recent: [{ runtime: "", id: undefined }, { runtime: "vm", id: B }], expect: { kind: "answer", runtime: "vm" } },
     { desc: "nothing pending, every runtime has the same image: it", held: [has("", A), has("vm", A)], recent: [], expect: { kind: "answer", runtime: "" } },
     { desc: "nothing pending, nobody has it: absent (kubelet's own answer; its CreateContainer fails)", held: [lacks(""), lacks("vm")], recent: [], expect: { kind: "absent", holders: [] } },
+    { desc: "nothing pending (crictl inspecti), different images: the primary's, as without named runtimes", held: [has("", A), has("vm", B)], recent: [], expect: { kind: "answer", runtime: "" } },
+    { desc: "nothing pending, only vm has it: the primary's answer, none", held: [lacks(""), has("vm", B)], recent: [], expect: { kind: "absent", holders: [] } },
   ])("$desc", ({ held, recent, expect: want }) => check(decideUser("ImageStatus", "busybox", held, recent), want));
 });
 
@@ -67,9 +69,9 @@ describe("undecidable, so kubelet is told to retry (Aborted), never given root o
       recent: [{ runtime: "", id: undefined }, { runtime: "vm", id: B }],
       expect: { kind: "retry", says: ["the primary runtime", 'runtime "vm"'] },
     },
-    { desc: "nothing pending, the runtimes hold different images: which one is not known", held: [has("", A), has("vm", B)], recent: [], expect: { kind: "retry", says: [A, B] } },
-    { desc: "nothing pending, vm has it and the primary not: absent would read as root", held: [lacks(""), has("vm", B)], recent: [], expect: { kind: "retry", says: ['runtime "vm"', B] } },
-  ])("$desc", ({ held, recent, expect: want }) => check(decideUser("ImageStatus", "busybox", held, recent), want));
+    { desc: "just contested, nothing pending, the runtimes hold different images: which one is not known", held: [has("", A), has("vm", B)], recent: [], expect: { kind: "retry", says: [A, B, "told to retry"] } },
+    { desc: "just contested, vm has it and the primary not: absent would read as root", held: [lacks(""), has("vm", B)], recent: [], expect: { kind: "retry", says: ['runtime "vm"', B] } },
+  ])("$desc", ({ held, recent, expect: want }) => check(decideUser("ImageStatus", "busybox", held, recent, true), want));
 
   test("two pods given up are given up together", () => {
     const d = decideUser("ImageStatus", "busybox", [has("", A), has("vm", B)], [{ runtime: "", id: A }, { runtime: "vm", id: B }]);

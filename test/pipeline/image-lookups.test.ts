@@ -27,8 +27,10 @@ describe("ImageLookups", () => {
     l.note("busybox", "vm", "sha256:2");
     expect(ids(l, "busybox")).toEqual([{ runtime: "vm", id: "sha256:2", count: 1 }]);
     l.note("busybox", "vm", "sha256:2");
+    expect(l.contested("busybox")).toBe(false);
     l.settle("busybox", ["vm"], true);
     expect(ids(l, "busybox")).toEqual([]);
+    expect(l.contested("busybox:latest")).toBe(true);
   });
 
   test(`a resolution waits at most ${RESOLVED_MS} ms`, () => {
