@@ -147,7 +147,7 @@ interface Sink<T> {
 // Opens the stream, sends the request and waits for the whole answer; the result is
 // `sink.end()`'s, or the status error. Every way a stream can end maps to one code here.
 async function exchange<T>(backend: CallTarget, path: string, message: Uint8Array, opts: CallOptions, sink: Sink<T>): Promise<T> {
-  const trace = opts.span?.runtimeCall(backend.label, path);
+  const trace = opts.span?.runtimeCall(backend.label, path, opts.deadline === undefined ? undefined : opts.deadline - Date.now());
   let received = 0;
   let stream: H2Stream;
   try {

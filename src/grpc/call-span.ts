@@ -9,8 +9,8 @@ export type SpanValue = string | number | boolean | string[];
 export interface CallSpan {
   /** The trace's id (32 hex digits), for the call's log lines. */
   readonly traceId: string;
-  /** A child span for one call to `runtime`; its trace context is what that runtime receives. */
-  runtimeCall(runtime: string, path: string): RuntimeCallSpan;
+  /** A child span for one call to `runtime` with `budgetMs` left of its deadline; its trace context is what that runtime receives. */
+  runtimeCall(runtime: string, path: string, budgetMs?: number): RuntimeCallSpan;
   /** Adds an attribute (route, last-known or left-out parts). */
   set(key: string, value: SpanValue): void;
   /** Appends `value` to a list attribute (e.g. every runtime left out). */
