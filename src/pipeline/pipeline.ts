@@ -59,6 +59,7 @@ export function createPipeline(opts: PipelineOptions): Handlers {
     async unary(call) {
       const planned = plan(call);
       const p = planned instanceof Promise ? await planned : planned;
+      call.span?.set("criproxy.plan", p?.kind ?? "forward");
       if (p === undefined) return one(call, primary, call.request);
       switch (p.kind) {
         case "error":
@@ -78,6 +79,7 @@ export function createPipeline(opts: PipelineOptions): Handlers {
     async stream(call, send) {
       const planned = plan(call);
       const p = planned instanceof Promise ? await planned : planned;
+      call.span?.set("criproxy.plan", p?.kind ?? "forward");
       if (p === undefined) return streams.one(call, primary, call.request, send);
       switch (p.kind) {
         case "error":

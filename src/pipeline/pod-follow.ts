@@ -22,6 +22,7 @@ import {
 } from "../gen/runtime/v1/api_pb.ts";
 import { answerBytes, type Answer } from "../grpc/answer.ts";
 import type { Call } from "../grpc/call.ts";
+import { answerMetadata, type AnswerMetadata } from "../grpc/metadata.ts";
 import { hasMethod, targetAt, targetOf } from "./api-target.ts";
 import { FANOUT_BUDGET_MS, type CallContext } from "./call-context.ts";
 import { podView } from "./pod-placements.ts";
@@ -95,7 +96,8 @@ export function createPodFollow(ctx: CallContext): PodFollow {
     try {
       const image = fromBinary(PullImageRequestSchema, call.request).image;
       const request = toBinary(ImageStatusRequestSchema, create(ImageStatusRequestSchema, { image: { image: own(image?.image ?? "", b) } }));
-      const opts = ctx.callOptions(call, FANOUT_BUDGET_MS);
+      // Its metadata is not the pull's: kubelet gets none of it.
+      const opts = { ...ctx.callOptions(call, FANOUT_BUDGET_MS), answer: undefined };
       const t = targetAt(IMAGE_STATUS, b, request);
       const id = fromBinary(ImageStatusResponseSchema, await (await unaryRaw(b, t.path, t.message, opts)).message()).image?.id;
       return id === "" ? undefined : id;
@@ -109,7 +111,8 @@ export function createPodFollow(ctx: CallContext): PodFollow {
     one: (call, plan, b, send) => (plan.follow === undefined ? send() : learners[plan.follow.kind](call, plan.follow, b, send)),
     async lookup(call, plan) {
       const backends = plan.backends.map((n) => ctx.byName.get(n)).filter((b): b is Backend => b !== undefined);
-      const answers = await Promise.all(backends.map((b, i) => ask(call, b, i === 0)));
+      const metas = backends.map(() => answerMetadata());
+      const answers = await Promise.all(backends.map((b, i) => ask(call, b, i === 0, metas[i])));
       const read = call.row!.method.name === "ListImages" ? (m: Uint8Array) => fromBinary(ListImagesResponseSchema, m).images[0]?.id : (m: Uint8Array) => fromBinary(ImageStatusResponseSchema, m).image?.id;
       const held: Held[] = answers.map((a, i) => (a === undefined ? { runtime: backends[i].name, failed: true } : { runtime: backends[i].name, id: readOr(read, a) }));
       const decision = plan.presence ? decidePresence(held) : decideUser(call.row!.method.name, plan.image, held, lookups.resolved(plan.image), lookups.contested(plan.image));
@@ -118,23 +121,30 @@ export function createPodFollow(ctx: CallContext): PodFollow {
         ctx.log.log(2, "W", "pod-follow.ts", decision.error.rawMessage);
         throw decision.error;
       }
+      // kubelet gets the headers and trailers of the runtime whose answer it gets (the primary's for "absent").
+      const passOn = (i: number) => {
+        call.answerMetadata?.headers.push(...metas[i].headers);
+        call.answerMetadata?.trailers.push(...metas[i].trailers);
+      };
       if (decision.kind === "absent") {
         lookups.absent(plan.image, decision.holders);
+        passOn(0);
         return new Uint8Array(0); // no image: kubelet pulls, naming its pod
       }
       // A presence check's pod asks its image user next; an image-user lookup settles the pods it answers.
       if (plan.presence) lookups.note(plan.image, decision.runtime, decision.id);
       else lookups.settle(plan.image, decision.settles ?? []);
       const i = backends.findIndex((b) => b.name === decision.runtime);
+      passOn(i);
       return ctx.rewrite.message(call.row, backends[i], answers[i]!);
     },
   };
 
   /** One runtime's answer to the lookup; the primary's failure is the call's, a named runtime's is "could not answer". */
-  async function ask(call: Call, b: Backend, primary: boolean): Promise<Buffer | undefined> {
+  async function ask(call: Call, b: Backend, primary: boolean, answer: AnswerMetadata): Promise<Buffer | undefined> {
     try {
       if (!primary && (!(await ctx.joins(b, call)) || !hasMethod(call, b))) return undefined;
-      const opts = ctx.callOptions(call, primary ? undefined : FANOUT_BUDGET_MS);
+      const opts = { ...ctx.callOptions(call, primary ? undefined : FANOUT_BUDGET_MS), answer };
       call.routedTo.push(b.label);
       if (primary) await ctx.whenReady(b, opts);
       const t = targetOf(call, b);
