@@ -65,6 +65,15 @@ test("SIGKILL and restart: every pod, container and image routes as before", asy
     // And state changes still reach the right runtime.
     await kubelet.call("StopPodSandbox", { podSandboxId: claimed.podSandboxId });
     expect(vm.calls.filter((c) => c.method === "StopPodSandbox").length).toBe(1);
+    // Where each pod runs was listed again from the runtimes: the RuntimeClass pod's pull follows it,
+    // until its sandbox is removed.
+    const pullFor = async (image: string) => {
+      const { imageRef } = await kubelet.call<{ imageRef: string }>("PullImage", { image: { image }, sandboxConfig: cfg("b") });
+      return vm.state.images.has(imageRef) ? "vm" : primary.state.images.has(imageRef) ? "primary" : "nowhere";
+    };
+    expect(await pullFor("docker.io/library/alpine:3.19")).toBe("vm");
+    await kubelet.call("RemovePodSandbox", { podSandboxId: claimed.podSandboxId });
+    expect(await pullFor("docker.io/library/alpine:3.18")).toBe("primary");
   } finally {
     kubelet.close();
     await proxy.stop();
