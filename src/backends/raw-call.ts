@@ -139,6 +139,9 @@ interface Sink<T> {
 // `sink.end()`'s, or the status error. Every way a stream can end maps to one code here.
 async function exchange<T>(backend: CallTarget, path: string, message: Uint8Array, opts: CallOptions, sink: Sink<T>): Promise<T> {
   const headers = requestHeaders(path, opts, backend.label);
+  // A call kubelet canceled before it got here opens no stream on the runtime.
+  const canceled = () => new ConnectError(`call to runtime ${backend.label} canceled`, Code.Canceled);
+  if (opts.signal?.aborted) throw canceled();
   let stream: H2Stream;
   try {
     const opened = backend.open(headers);
@@ -155,7 +158,7 @@ async function exchange<T>(backend: CallTarget, path: string, message: Uint8Arra
       failed ??= err;
       stream.reset(ErrorCode.CANCEL);
     };
-    const onAbort = () => stop(new ConnectError(`call to runtime ${backend.label} canceled`, Code.Canceled));
+    const onAbort = () => stop(canceled());
     if (opts.deadline !== undefined) {
       // setTimeout fires at once past 2^31-1 ms: a deadline weeks away needs no timer.
       const left = opts.deadline - Date.now();

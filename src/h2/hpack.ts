@@ -38,7 +38,9 @@ export class HpackDecoder {
     let weight = 0;
     let tooLarge = false;
     let at = 0;
+    let fields = 0;
     const add = (name: string, value: string) => {
+      fields++;
       weight += name.length + value.length + ENTRY_OVERHEAD;
       if (weight > this.maxListSize) tooLarge = true;
       else headers.push([name, value]);
@@ -59,6 +61,8 @@ export class HpackDecoder {
         add(name, value);
       } else if (b & 0x20) {
         const [size, next] = readInt(block, at, 5);
+        // RFC 7541 §4.2: an update comes at the start of a block, before any field.
+        if (fields > 0) throw new HpackError("a dynamic table size update after a header field");
         if (size > this.limit) throw new HpackError(`dynamic table size update to ${size} exceeds ${this.limit}`);
         at = next;
         this.maxSize = size;
