@@ -27,6 +27,7 @@ export function acceptStream(c: ConnectionCore, id: number, endStream: boolean, 
   s.contentLeft = length;
   if (endStream) s.remoteEnded = true;
   if (tooLarge) {
+    c.spend("oversized header lists");
     opts.onRefused?.(`request headers over ${opts.maxHeaderListSize} bytes`, headers);
     // Answered as gRPC does, so the client sees why rather than a bare reset.
     s.sendHeaders([[":status", "200"], ["content-type", "application/grpc"], ["grpc-status", "8"], ["grpc-message", `request headers over ${opts.maxHeaderListSize} bytes`]], true);

@@ -6,7 +6,7 @@
 import { CalmBudget } from "./calm.ts";
 import { controlFrame } from "./control-frames.ts";
 import { CLIENT_PREFACE, ConnectionError, DEFAULT_WINDOW, ErrorCode, F, goawayFrame, rstStreamFrame, S, settingsFrame, windowUpdateFrame } from "./frames.ts";
-import { HpackError, type HeaderList, type HeadersOut } from "./hpack.ts";
+import { HpackBomb, HpackError, type HeaderList, type HeadersOut } from "./hpack.ts";
 import { Output, type Sink } from "./output.ts";
 import { Receiver, unpad, type FrameHandler } from "./receiver.ts";
 import { trailerProblem } from "./request-headers.ts";
@@ -103,7 +103,7 @@ export class H2Connection implements ConnectionCore, FrameHandler {
       this.receiver.receive(chunk, () => this.closed);
     } catch (e) {
       if (e instanceof ConnectionError) return this.shutdown(e.code, e.message);
-      if (e instanceof HpackError) return this.shutdown(ErrorCode.COMPRESSION_ERROR, e.message);
+      if (e instanceof HpackError) return this.shutdown(e instanceof HpackBomb ? ErrorCode.ENHANCE_YOUR_CALM : ErrorCode.COMPRESSION_ERROR, e.message);
       throw e;
     }
   }
@@ -175,6 +175,7 @@ export class H2Connection implements ConnectionCore, FrameHandler {
     if (v.act === "accept") return state;
     if (v.act === "connection-error") throw new ConnectionError(v.code, `${v.why} (stream ${id})`);
     if (v.act === "stream-error") this.streamError(id, v.code, v.why);
+    else if (kind === "DATA" || kind === "HEADERS") this.spend("frames on closed streams"); // a late WINDOW_UPDATE or RST is a race, not a flood
     return undefined;
   }
 

@@ -12,6 +12,12 @@ export type HeadersOut = readonly (readonly [string, string])[] | Uint8Array;
 /** A header block that does not decode: a connection error (COMPRESSION_ERROR), since the table is lost. */
 export class HpackError extends Error {}
 
+/** A block that expands far past the list bound (an HPACK bomb): the connection ends (ENHANCE_YOUR_CALM). */
+export class HpackBomb extends HpackError {}
+
+/** How far past the list bound a block may expand before it is a bomb rather than a large list. */
+const BOMB_FACTOR = 16;
+
 const ENTRY_OVERHEAD = 32;
 
 /** Decodes the header blocks of one connection's peer, in order. */
@@ -42,7 +48,10 @@ export class HpackDecoder {
     const add = (name: string, value: string) => {
       fields++;
       weight += name.length + value.length + ENTRY_OVERHEAD;
-      if (weight > this.maxListSize) tooLarge = true;
+      if (weight > this.maxListSize) {
+        tooLarge = true;
+        if (weight > this.maxListSize * BOMB_FACTOR) throw new HpackBomb(`a header block expanding past ${this.maxListSize * BOMB_FACTOR} bytes`);
+      }
       else headers.push([name, value]);
     };
     while (at < block.length) {
