@@ -6,8 +6,8 @@
 import { ConnectionError, ErrorCode } from "./frames.ts";
 
 /** Frames a peer may waste at once, and per second after that. A kubelet or runtime spends a few a minute. */
-export const CALM_BURST = 1000;
-export const CALM_PER_SECOND = 200;
+export const CALM_BURST = 200;
+export const CALM_PER_SECOND = 100;
 
 export class CalmBudget {
   private tokens: number;

@@ -59,6 +59,12 @@ function watchRss(pid: number): { stop(): Promise<number> } {
   return { stop: () => ((running = false), done) };
 }
 
+/** The good client alone for `seconds` (what its latency is on this machine now, with no flood). */
+export async function goodAlone(socket: string, seconds: number): Promise<GoodClient> {
+  const bin = await buildFlood();
+  return json<GoodClient>(Bun.spawn([bin, "-socket", socket, "-good", "-every", "100ms", "-duration", `${seconds}s`], { stdout: "pipe", stderr: "pipe" }));
+}
+
 /** One flood of `seconds` at `socket` (served by process `pid`), the good client calling Version every 100 ms throughout. */
 export async function flood(socket: string, pid: number, attack: Attack, seconds: number): Promise<FloodResult> {
   const bin = await buildFlood();
