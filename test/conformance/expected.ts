@@ -30,3 +30,6 @@ export function expectedCritest(): Map<string, Map<string, string>> {
 export function expectedKubelet(): Map<string, string> {
   return new Map(data.kubelet.flatMap((e) => (e.checks ?? []).map((c) => [c, e.reason] as const)));
 }
+
+// `bun expected.ts kubelet`: the kubelet checks expected to fail, one per line (for kubelet.sh)
+if (import.meta.main && process.argv[2] === "kubelet") for (const c of expectedKubelet().keys()) console.log(c);
