@@ -11,7 +11,8 @@
 # direct always runs (it is the baseline). Each run has its own instance (lib/instance.sh), so runs
 # proceed CRITEST_JOBS at a time (default 2). Expected differences: expected-failures.json.
 # Ends with "N passed, N failed, N skipped" (specs; see compare-critest.ts); exit 1 on any failure.
-# KEEP=1 keeps the work dir (logs, critest reports) even when everything passed.
+# KEEP=1 keeps the work dir (logs, critest reports) even when everything passed. BASELINE=DIR uses
+# DIR/report.json (a kept direct run) instead of running direct again.
 set -uo pipefail
 . "$(dirname "$0")/lib/prepare.sh"
 . "$HERE/lib/instance.sh"
@@ -59,7 +60,11 @@ run_one() {
 
 trap 'for r in $RUNS; do inst_down "$JOB/$r" >/dev/null 2>&1; done' EXIT
 JOBS=${CRITEST_JOBS:-2}
+if [ -n "${BASELINE:-}" ]; then
+  mkdir -p "$JOB/direct" && cp "$BASELINE/report.json" "$JOB/direct/" && echo "(baseline) $BASELINE" > "$JOB/direct/wall" || exit 1
+fi
 for r in $RUNS; do
+  [ "$r" = direct ] && [ -n "${BASELINE:-}" ] && continue
   while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
   run_one "$r" &
 done
