@@ -34,6 +34,7 @@ if (!job || runs[0] !== "direct") {
 }
 const expected = expectedCritest();
 const totals = { passed: 0, failed: 0, skipped: 0 };
+const skippedAs = { critest: 0, expected: 0, failsDirectlyToo: 0 };
 const failures: string[] = [];
 const nowPassing: string[] = [];
 const rows: string[] = ["| run | passed | failed | skipped | same as direct | differs (expected) | wall s |", "| --- | --- | --- | --- | --- | --- | --- |"];
@@ -62,10 +63,15 @@ for (const run of runs) {
       same++;
       if (reason) nowPassing.push(`${run}: ${name}`);
       if (state === "passed" || reason) totals.passed++;
-      else totals.skipped++; // skipped by critest, or failing directly too
+      else {
+        totals.skipped++;
+        if (state === "skipped") skippedAs.critest++;
+        else skippedAs.failsDirectlyToo++;
+      }
     } else if (reason) {
       xfail++;
       totals.skipped++;
+      skippedAs.expected++;
     } else {
       totals.failed++;
       const was = run === "direct" ? "" : ` (direct: ${direct.get(name)?.state ?? "missing"})`;
@@ -84,5 +90,6 @@ if (failures.length) {
   console.log(`\nFAILED: specs whose outcome differs from direct (or that fail directly), with critest's error:`);
   for (const f of failures) console.log(`  ${f}`);
 }
+console.log(`skipped: ${skippedAs.critest} skipped by critest, ${skippedAs.expected} expected failures (expected-failures.json), ${skippedAs.failsDirectlyToo} failing directly too`);
 console.log(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 process.exit(totals.failed ? 1 : 0);
