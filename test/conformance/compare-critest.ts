@@ -37,12 +37,13 @@ const totals = { passed: 0, failed: 0, skipped: 0 };
 const skippedAs = { critest: 0, expected: 0, failsDirectlyToo: 0 };
 const failures: string[] = [];
 const nowPassing: string[] = [];
-const rows: string[] = ["| run | passed | failed | skipped | same as direct | differs (expected) | wall s |", "| --- | --- | --- | --- | --- | --- | --- |"];
+const rows: string[] = ["| run | passed | failed | skipped | same as direct | differs (expected) | wall s | CPU s |", "| --- | --- | --- | --- | --- | --- | --- | --- |"];
 const direct = load(join(job, "direct"));
 
 for (const run of runs) {
   const specs = load(join(job, run));
-  const wall = existsSync(join(job, run, "wall")) ? readFileSync(join(job, run, "wall"), "utf8").trim() : "?";
+  const file = (f: string) => (existsSync(join(job, run, f)) ? readFileSync(join(job, run, f), "utf8").trim() : "?");
+  const wall = `${file("wall")} | ${file("cpu")}`;
   if (!specs || specs.size === 0 || !direct) {
     totals.failed++;
     failures.push(`${run}: no critest report (see ${join(job, run, "logs")})`);
