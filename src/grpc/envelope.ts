@@ -44,35 +44,87 @@ export function tooLarge(what: string, length: number): ConnectError {
   return new ConnectError(`${what}: message of ${length} bytes is larger than the ${MAX_MESSAGE_BYTES} byte limit`, Code.ResourceExhausted);
 }
 
-/** Splits a byte stream into messages as its chunks arrive (server-streaming answers). */
+/**
+ * Splits a byte stream into messages as its chunks arrive (server-streaming answers), in
+ * linear time: chunks wait in a queue until a message is whole, and each byte is copied at
+ * most once (none when a message lies in one chunk). Re-joining the pending chunks on every
+ * push, as this did before, made one 16 MiB message cost seconds of event loop.
+ */
 export class EnvelopeReader {
-  private pending: Buffer[] = [];
+  private readonly pending: Buffer[] = [];
+  /** Chunks before this index are used up (the queue is compacted when it passes half). */
+  private first = 0;
+  /** Bytes of the first pending chunk already taken. */
+  private offset = 0;
   private pendingBytes = 0;
+  /** The current message's length, once its prefix has arrived. */
+  private length: number | undefined;
 
   constructor(private readonly what: string) {}
 
   /** Adds a chunk and returns every message it completes. */
   push(chunk: Buffer): Buffer[] {
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
+    if (chunk.length > 0) {
+      this.pending.push(chunk);
+      this.pendingBytes += chunk.length;
+    }
     const out: Buffer[] = [];
-    while (this.pendingBytes >= 5) {
-      const buf = this.pending.length === 1 ? this.pending[0] : joinChunks(this.pending, this.pendingBytes);
-      this.pending = [buf];
-      if (buf[0] & 1) throw new ConnectError(`${this.what}: compressed messages are not supported`, Code.Unimplemented);
-      const length = buf.readUInt32BE(1);
-      if (length > MAX_MESSAGE_BYTES) throw tooLarge(this.what, length);
-      if (buf.length < 5 + length) break;
-      out.push(buf.subarray(5, 5 + length));
-      const rest = buf.subarray(5 + length);
-      this.pending = rest.length ? [rest] : [];
-      this.pendingBytes = rest.length;
+    for (;;) {
+      if (this.length === undefined) {
+        if (this.pendingBytes < 5) break;
+        const prefix = this.take(5);
+        if (prefix[0] & 1) throw new ConnectError(`${this.what}: compressed messages are not supported`, Code.Unimplemented);
+        const length = prefix.readUInt32BE(1);
+        if (length > MAX_MESSAGE_BYTES) throw tooLarge(this.what, length);
+        this.length = length;
+      }
+      if (this.pendingBytes < this.length) break;
+      out.push(this.take(this.length));
+      this.length = undefined;
     }
     return out;
   }
 
   /** True when a message was cut off mid-way. */
   get incomplete(): boolean {
-    return this.pendingBytes > 0;
+    return this.length !== undefined || this.pendingBytes > 0;
+  }
+
+  /** The next `n` queued bytes (n <= pendingBytes): a view when they lie in one chunk, else one copy. */
+  private take(n: number): Buffer {
+    const head = this.pending[this.first];
+    if (n === 0) return Buffer.alloc(0);
+    let out: Buffer;
+    if (head.length - this.offset >= n) {
+      out = head.subarray(this.offset, this.offset + n);
+      this.offset += n;
+    } else {
+      out = Buffer.allocUnsafe(n);
+      for (let at = 0; at < n; ) {
+        const c = this.pending[this.first];
+        const part = Math.min(c.length - this.offset, n - at);
+        c.copy(out, at, this.offset, this.offset + part);
+        at += part;
+        this.offset += part;
+        if (this.offset === c.length) this.drop();
+      }
+    }
+    if (this.offset === head.length && this.pending[this.first] === head) this.drop();
+    this.pendingBytes -= n;
+    return out;
+  }
+
+  private drop(): void {
+    this.pending[this.first++] = EMPTY;
+    this.offset = 0;
+    if (this.first === this.pending.length) {
+      this.pending.length = 0;
+      this.first = 0;
+    } else if (this.first > 64 && this.first * 2 > this.pending.length) {
+      this.pending.splice(0, this.first);
+      this.first = 0;
+    }
   }
 }
+
+const EMPTY = Buffer.alloc(0);
