@@ -112,7 +112,7 @@ function answerProblem(fields: Fields, label: string): ConnectError | undefined 
   if (code !== "200") return new ConnectError(`runtime ${label} answered HTTP ${code}`, codeFromHttpStatus(Number(code)));
   const type = field(fields, "content-type");
   // CRI is protobuf: application/grpc or application/grpc+proto, not +json.
-  if (!parseContentType(type)?.binary) return new ConnectError(`runtime ${label} answered with content-type ${JSON.stringify(type ?? "")}, not application/grpc`, Code.Unknown);
+  if (!parseContentType(type ?? null)?.binary) return new ConnectError(`runtime ${label} answered with content-type ${JSON.stringify(type ?? "")}, not application/grpc`, Code.Unknown);
   return undefined;
 }
 
