@@ -45,30 +45,41 @@ export function tooLarge(what: string, length: number): ConnectError {
 }
 
 /**
- * Splits a byte stream into messages as its chunks arrive (server-streaming answers), in
- * linear time: chunks wait in a queue until a message is whole, and each byte is copied at
- * most once (none when a message lies in one chunk). Re-joining the pending chunks on every
- * push, as this did before, made one 16 MiB message cost seconds of event loop.
+ * Splits a byte stream into messages as they arrive (server-streaming answers), in linear time:
+ * each byte is copied at most once (not at all when a message lies in one chunk). A message
+ * longer than what has arrived gets its buffer at once and each chunk is copied in as it comes,
+ * so a 16 MiB message costs no single long pause (its pages are touched a chunk at a time).
+ * Re-joining the pending chunks on every push, as this did before, cost seconds of event loop.
  */
 export class EnvelopeReader {
+  /** Bytes not yet part of a message: at most a prefix and what follows it in the same chunk. */
   private readonly pending: Buffer[] = [];
-  /** Chunks before this index are used up (the queue is compacted when it passes half). */
-  private first = 0;
-  /** Bytes of the first pending chunk already taken. */
-  private offset = 0;
   private pendingBytes = 0;
   /** The current message's length, once its prefix has arrived. */
   private length: number | undefined;
+  /** The current message's buffer while it fills, and how much of it has. */
+  private partial: Buffer | undefined;
+  private filled = 0;
 
   constructor(private readonly what: string) {}
 
   /** Adds a chunk and returns every message it completes. */
   push(chunk: Buffer): Buffer[] {
+    const out: Buffer[] = [];
+    if (this.partial) {
+      const n = Math.min(chunk.length, this.partial.length - this.filled);
+      chunk.copy(this.partial, this.filled, 0, n);
+      this.filled += n;
+      if (this.filled < this.partial.length) return out;
+      out.push(this.partial);
+      this.partial = undefined;
+      this.length = undefined;
+      chunk = chunk.subarray(n);
+    }
     if (chunk.length > 0) {
       this.pending.push(chunk);
       this.pendingBytes += chunk.length;
     }
-    const out: Buffer[] = [];
     for (;;) {
       if (this.length === undefined) {
         if (this.pendingBytes < 5) break;
@@ -78,7 +89,13 @@ export class EnvelopeReader {
         if (length > MAX_MESSAGE_BYTES) throw tooLarge(this.what, length);
         this.length = length;
       }
-      if (this.pendingBytes < this.length) break;
+      if (this.pendingBytes < this.length) {
+        // The rest is still to come: later chunks are copied straight into the message.
+        this.filled = this.pendingBytes;
+        this.partial = Buffer.allocUnsafe(this.length);
+        this.take(this.pendingBytes).copy(this.partial);
+        break;
+      }
       out.push(this.take(this.length));
       this.length = undefined;
     }
@@ -90,40 +107,27 @@ export class EnvelopeReader {
     return this.length !== undefined || this.pendingBytes > 0;
   }
 
-  /** The next `n` queued bytes (n <= pendingBytes): a view when they lie in one chunk, else one copy. */
+  /** The next `n` pending bytes: a view when they lie in one chunk, else one copy. */
   private take(n: number): Buffer {
-    const head = this.pending[this.first];
-    if (n === 0) return Buffer.alloc(0);
+    if (n === 0) return EMPTY;
     let out: Buffer;
-    if (head.length - this.offset >= n) {
-      out = head.subarray(this.offset, this.offset + n);
-      this.offset += n;
+    if (this.pending[0].length >= n) {
+      out = this.pending[0].subarray(0, n);
+      if (out.length === this.pending[0].length) this.pending.shift();
+      else this.pending[0] = this.pending[0].subarray(n);
     } else {
       out = Buffer.allocUnsafe(n);
       for (let at = 0; at < n; ) {
-        const c = this.pending[this.first];
-        const part = Math.min(c.length - this.offset, n - at);
-        c.copy(out, at, this.offset, this.offset + part);
+        const c = this.pending[0];
+        const part = Math.min(c.length, n - at);
+        c.copy(out, at, 0, part);
         at += part;
-        this.offset += part;
-        if (this.offset === c.length) this.drop();
+        if (part === c.length) this.pending.shift();
+        else this.pending[0] = c.subarray(part);
       }
     }
-    if (this.offset === head.length && this.pending[this.first] === head) this.drop();
     this.pendingBytes -= n;
     return out;
-  }
-
-  private drop(): void {
-    this.pending[this.first++] = EMPTY;
-    this.offset = 0;
-    if (this.first === this.pending.length) {
-      this.pending.length = 0;
-      this.first = 0;
-    } else if (this.first > 64 && this.first * 2 > this.pending.length) {
-      this.pending.splice(0, this.first);
-      this.first = 0;
-    }
   }
 }
 
