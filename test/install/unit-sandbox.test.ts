@@ -118,7 +118,7 @@ describe("a memory ceiling the kernel honours", () => {
     { args: ["--max-buffered-bytes=64Mi"], budgetMiB: 64 },
     { args: ["-v", "2"], budgetMiB: 512 },
   ])("the ceiling follows --max-buffered-bytes ($args)", ({ args, budgetMiB }) => {
-    const { high, max } = limits(unitFor("/x", args));
+    const { high, max } = limits(unitFor("/x", [...args]));
     expect(high - budgetMiB).toBe(256);
     expect(max - high).toBe(256);
   });
