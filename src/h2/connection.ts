@@ -3,7 +3,7 @@
 // blocks bounded in size, request headers checked (§8), and a calm budget against floods. It
 // reads bytes from `receive` and writes through an Output; it never parses or checks :authority,
 // which on a Unix socket means nothing (grpc-go before 1.58 sends the raw socket path there).
-import { CalmBudget } from "./calm.ts";
+import { CalmBudget } from "./calm-budget.ts";
 import { controlFrame } from "./control-frames.ts";
 import { CLIENT_PREFACE, ConnectionError, DEFAULT_WINDOW, ErrorCode, F, goawayFrame, rstStreamFrame, S, settingsFrame, windowUpdateFrame } from "./frames.ts";
 import { HpackBomb, HpackError, type HeaderList, type HeadersOut } from "./hpack.ts";
