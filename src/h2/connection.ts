@@ -16,7 +16,7 @@ import { H2Stream, type CloseCause } from "./stream.ts";
 import type { ConnectionCore, ConnectionOptions } from "./connection-options.ts";
 
 export type { ConnectionOptions } from "./connection-options.ts";
-import { openState, RECEIVE, type StreamFrame, type StreamState } from "./stream-states.ts";
+import { openState, RECEIVE, RecentlyClosed, type StreamFrame, type StreamState } from "./stream-states.ts";
 
 /** The highest stream id (2^31-1). */
 const MAX_STREAM_ID = 0x7fffffff;
@@ -45,7 +45,7 @@ export class H2Connection implements ConnectionCore, FrameHandler {
   /** The highest stream id the peer opened (server). */
   lastPeerStream = 0;
   private nextStreamId = 1;
-  private readonly closedStreams = new Map<number, "closed" | "reset-sent">();
+  private readonly closedStreams = new RecentlyClosed(REMEMBERED);
   goawaySent = false;
   goawayReceived = false;
   closed = false;
@@ -162,14 +162,14 @@ export class H2Connection implements ConnectionCore, FrameHandler {
   stateOf(id: number): StreamState {
     const s = this.streams.get(id);
     if (s) return openState(s.localEnded, s.remoteEnded);
-    const closed = this.closedStreams.get(id);
-    if (closed) return closed;
-    if (this.opts.server ? id > this.lastPeerStream : id >= this.nextStreamId) return "idle";
-    return this.opts.server ? "skipped" : "reset-sent"; // client: a stream long closed; whatever comes late is ignored
+    if (this.opts.server ? id > this.lastPeerStream : id >= this.nextStreamId) return "idle"; // first: a new stream scans no list
+    return this.closedStreams.get(id) ?? (this.opts.server ? "skipped" : "reset-sent"); // client: a stream long closed; whatever comes late is ignored
   }
 
   /** Internal: the transitions table's verdict on a `kind` frame for stream `id`; the state when it is accepted, undefined when handled here. */
   admit(id: number, kind: StreamFrame): StreamState | undefined {
+    const s = this.streams.get(id);
+    if (s !== undefined && !s.remoteEnded) return s.localEnded ? "half-closed-local" : "open"; // the table's rows for these accept every frame
     const state = this.stateOf(id);
     const v = RECEIVE[state][kind];
     if (v.act === "accept") return state;
@@ -259,8 +259,7 @@ export class H2Connection implements ConnectionCore, FrameHandler {
   }
 
   private remember(id: number, how: "closed" | "reset-sent"): void {
-    this.closedStreams.set(id, how);
-    if (this.closedStreams.size > REMEMBERED) this.closedStreams.delete(this.closedStreams.keys().next().value!);
+    this.closedStreams.add(id, how);
   }
 
   /** A stream whose both sides ended, or that was reset: forgotten, its user told. */
