@@ -138,7 +138,10 @@ export class H2Connection implements ConnectionCore, FrameHandler {
     this.goawaySent = true;
     this.output.push(goawayFrame(this.lastPeerStream, code, reason));
     this.output.flush(); // written now: destroy discards what is still queued
-    if (code === ErrorCode.ENHANCE_YOUR_CALM) this.opts.onCalm?.((reason = `${reason} (GOAWAY ENHANCE_YOUR_CALM)`));
+    if (code === ErrorCode.ENHANCE_YOUR_CALM) {
+      reason = `${reason} (GOAWAY ENHANCE_YOUR_CALM)`;
+      this.opts.onCalm?.(reason);
+    }
     this.destroy(reason);
   }
 
@@ -184,7 +187,7 @@ export class H2Connection implements ConnectionCore, FrameHandler {
     this.spend(`stream errors (${why})`);
     const stream = this.streams.get(id);
     if (stream) this.closeStream(id, code, "reset");
-    else this.remember(id, "reset-sent");
+    else this.closedStreams.add(id, "reset-sent");
     this.owe(rstStreamFrame(id, code));
   }
 
@@ -258,16 +261,12 @@ export class H2Connection implements ConnectionCore, FrameHandler {
     if (stream.localEnded) this.closeStream(stream.id, ErrorCode.NO_ERROR, "done");
   }
 
-  private remember(id: number, how: "closed" | "reset-sent"): void {
-    this.closedStreams.add(id, how);
-  }
-
   /** A stream whose both sides ended, or that was reset: forgotten, its user told. */
   closeStream(id: number, code: number, cause: CloseCause): void {
     const stream = this.streams.get(id);
     if (!stream) return;
     this.streams.delete(id);
-    this.remember(id, cause === "reset" ? "reset-sent" : "closed");
+    this.closedStreams.add(id, cause === "reset" ? "reset-sent" : "closed");
     this.sender.forget(stream);
     stream.close(code, cause);
     if ((this.goawaySent || this.goawayReceived) && this.streams.size === 0) this.end();
