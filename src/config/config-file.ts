@@ -28,6 +28,9 @@ const scalarKeys = [
   "connect-timeout",
   "request-timeout",
   "stale-grace",
+  "fan-out-budget",
+  "cool-off",
+  "probe-interval",
   "shutdown-grace",
   "stream-url",
   "stream-port",
@@ -37,7 +40,7 @@ const scalarKeys = [
   "rewrite-authority",
   "max-buffered-bytes",
 ] as const;
-const durationKeys = new Set(["connect-timeout", "request-timeout", "stale-grace", "shutdown-grace"]);
+const durationKeys = new Set(["connect-timeout", "request-timeout", "stale-grace", "fan-out-budget", "cool-off", "probe-interval", "shutdown-grace"]);
 const backendKeys = new Set(["name", "endpoint", "api", "handlers"]);
 
 /** The parser for a file name's extension. */

@@ -10,13 +10,16 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { connect as h2connect } from "node:http2";
 import { connect } from "node:net";
 import { startFakeRuntime } from "../../src/fake/runtime.ts";
-import { FANOUT_BUDGET_MS as FANOUT_TIMEOUT_MS } from "../../src/pipeline/call-context.ts";
+import { defaults } from "../../src/config/config.ts";
+import { parseDuration } from "../../src/config/duration.ts";
 import { criClient } from "../support/grpc-client.ts";
 import { startProxy } from "../support/proxy-process.ts";
 import { tempSocket } from "../support/temp-socket.ts";
 import { metricsUrl, scrape, waitFor } from "../ops/ops-helpers.ts";
 import { sumOf, valueOf, type ParsedFamily } from "../ops/prom-text.ts";
 import { fdCount, rssBytes, runtimeProcess } from "./fault-support.ts";
+
+const FANOUT_TIMEOUT_MS = parseDuration(defaults["fan-out-budget"]);
 
 const SOAK_MS = (Number(process.env.SOAK_SECONDS) || (process.env.CI ? 60 : 10)) * 1000;
 /** The deadline every call carries, like kubelet's (shorter, so a hang shows in time). */
