@@ -43,7 +43,7 @@ describe("the listening socket", () => {
       await fake.stop();
       tmp.remove();
     }
-  });
+  }, 20_000); // python3's start alone took 3 s on a loaded 2-core machine
 
   test("anything else at the path is refused, and left untouched", async () => {
     const tmp = tempDir();
