@@ -9,7 +9,7 @@ import { startFakeRuntime } from "../../src/fake/runtime.ts";
 import { criClient } from "../support/grpc-client.ts";
 import { cliEntry, startProxy, tempDir } from "../support/proxy-process.ts";
 import { tempSocket } from "../support/temp-socket.ts";
-import { codeOf } from "../support/wait.ts";
+import { codeOf, waitFor } from "../support/wait.ts";
 
 
 describe("the listening socket", () => {
@@ -66,10 +66,14 @@ test("SIGTERM lets an in-flight call finish, removes the socket and exits 0", as
   const client = criClient(proxy.socket);
   try {
     await client.call("Version");
-    fake.setDelay("ListContainers", 400);
-    const inflight = client.call<{ containers: unknown[] }>("ListContainers");
-    await Bun.sleep(100);
+    fake.setDelay("ListContainers", 2000);
+    let answered = false;
+    const inflight = client.call<{ containers: unknown[] }>("ListContainers").finally(() => (answered = true));
+    // The call is in flight once the runtime has it; SIGTERM is sent then, and taken while it still is.
+    await waitFor(() => fake.calls.some((c) => c.method === "ListContainers"), 8000, "the call reached the runtime");
     const code = proxy.stop();
+    await waitFor(() => proxy.log().includes("SIGTERM: stopping"), 8000, "the proxy took SIGTERM");
+    expect(answered).toBe(false);
     expect((await inflight).containers.length).toBe(8);
     expect(await code).toBe(0);
     expect(existsSync(proxy.socket)).toBe(false);
@@ -78,7 +82,7 @@ test("SIGTERM lets an in-flight call finish, removes the socket and exits 0", as
     await proxy.stop();
     await fake.stop();
   }
-});
+}, 15_000);
 
 test("a runtime that dies makes calls fail Unavailable within --connect-timeout, and works again when it returns", async () => {
   const socket = tempSocket("dying-rt");
@@ -96,10 +100,7 @@ test("a runtime that dies makes calls fail Unavailable within --connect-timeout,
 
     fake = await startFakeRuntime({ socket, pods: 2 });
     let answer: { items: unknown[] } | undefined;
-    for (let i = 0; i < 50 && !answer; i++) {
-      answer = await client.call<{ items: unknown[] }>("ListPodSandbox").catch(() => undefined);
-      if (!answer) await Bun.sleep(100);
-    }
+    await waitFor(async () => (answer = await client.call<{ items: unknown[] }>("ListPodSandbox")) !== undefined, 5000, "the runtime answers again");
     expect(answer?.items.length).toBe(2);
   } finally {
     client.close();
