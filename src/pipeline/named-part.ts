@@ -6,6 +6,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Backend } from "../backends/backend.ts";
 import type { CallOptions } from "../backends/raw-call.ts";
+import type { Admission } from "../core/breaker-policy.ts";
 import { partOutcome, type PartResult } from "../core/fan-out-policy.ts";
 import type { Call } from "../grpc/call.ts";
 import { apiOf, hasMethod } from "./api-target.ts";
@@ -22,7 +23,7 @@ export async function namedPart(ctx: CallContext, call: Call, b: Backend, fetch:
   const key = REMEMBERED.has(call.row?.method.name ?? "") ? `${call.path}\0${call.request.toString("latin1")}` : undefined;
   const breaker = ctx.runtimes.breaker(b.name);
   let result: PartResult;
-  let admission;
+  let admission: Admission | undefined;
   await ctx.joins(b, call);
   if (b.state === "ready" && !hasMethod(call, b)) {
     // Its API has no such method (a v1alpha2 runtime asked for events or metrics): it has nothing to add.

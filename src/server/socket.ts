@@ -14,7 +14,7 @@ export async function claimSocketPath(path: string): Promise<void> {
   const owner = statSync(dirname(path)).uid;
   const me = process.getuid?.() ?? 0;
   if (owner !== 0 && owner !== me) throw new Error(`--listen ${path}: its directory ${dirname(path)} belongs to uid ${owner}, not root; refusing to serve kubelet from a directory another user controls`);
-  let st;
+  let st: ReturnType<typeof lstatSync>;
   try {
     st = lstatSync(path);
   } catch (e) {
@@ -34,7 +34,7 @@ export async function claimSocketPath(path: string): Promise<void> {
  */
 export function prepareSocketPath(path: string): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
-  let st;
+  let st: ReturnType<typeof lstatSync>;
   try {
     st = lstatSync(path);
   } catch (e) {

@@ -128,7 +128,7 @@ test("a runtime restarting again and again under a kubelet-like load: lists alwa
         const results = await Promise.allSettled(calls);
         slowest = Math.max(slowest, Date.now() - started);
         relists++;
-        results.forEach((r, i) => r.status === "rejected" && failures.push(`call ${i}: ${(r.reason as Error).message}`));
+        for (const [i, r] of results.entries()) if (r.status === "rejected") failures.push(`call ${i}: ${(r.reason as Error).message}`);
         const pods = results[0].status === "fulfilled" ? (results[0].value as Pods).items.map((p) => p.id) : [];
         const missing = all.filter((id) => !pods.includes(id));
         if (results[0].status === "fulfilled" && missing.length) failures.push(`tick ${tick}: ${missing.length} pods missing`);

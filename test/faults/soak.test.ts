@@ -16,7 +16,7 @@ import { criClient } from "../support/grpc-client.ts";
 import { startProxy } from "../support/proxy-process.ts";
 import { tempSocket } from "../support/temp-socket.ts";
 import { metricsUrl, scrape, waitFor } from "../ops/ops-helpers.ts";
-import { sumOf, valueOf, type ParsedFamily } from "../ops/prom-text.ts";
+import { sumOf, valueOf } from "../ops/prom-text.ts";
 import { fdCount, rssBytes, runtimeProcess } from "./fault-support.ts";
 
 const FANOUT_TIMEOUT_MS = parseDuration(defaults["fan-out-budget"]);
@@ -185,12 +185,11 @@ test(`soak: ${SOAK_MS / 1000}s of kubelet-like load with runtime and client faul
     await Bun.sleep(Math.min(2000, SOAK_MS / 5));
     const start = { fds: fdCount(pid), rss: rssBytes(pid) };
     let peak = { ...start };
-    let midScrape: Map<string, ParsedFamily> | undefined;
     const sampler = every(500, async () => {
       peak = { fds: Math.max(peak.fds, fdCount(pid)), rss: Math.max(peak.rss, rssBytes(pid)) };
     });
     await Bun.sleep(SOAK_MS / 2);
-    midScrape = await scrape(base); // strict parse during the soak
+    const midScrape = await scrape(base); // strict parse during the soak
     await Bun.sleep(SOAK_MS / 2 - Math.min(2000, SOAK_MS / 5));
     running = false;
     await Promise.all([...loops, sampler]);

@@ -15,7 +15,9 @@ const available = canMountReadOnly();
 if (!available && process.env.CI === "true") throw new Error("CI: unshare/mount cannot make a read-only bind mount here (needs root and util-linux)");
 
 const roots: string[] = [];
-afterAll(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
+afterAll(() => {
+  for (const r of roots) rmSync(r, { recursive: true, force: true });
+});
 
 /** Runs criproxy commands in turn with the host root's /usr mounted read-only; returns each one's exit code and output. */
 function withReadOnlyUsr(layout: Layout, commands: string[][]): { root: string; start: Record<string, string>; runs: { code: number; text: string }[] } {

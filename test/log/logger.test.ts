@@ -108,6 +108,7 @@ describe("text lines cannot be forged", () => {
     log.log(0, "E", "proxy.ts", `FAIL: unknown runtime "${annotation}"`, { value: annotation });
     expect(lines.length).toBe(1);
     expect(lines[0].indexOf("\n")).toBe(lines[0].length - 1);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: no control character may reach the line
     expect(lines[0]).not.toMatch(/[\x00-\x09\x0b-\x1f]/);
     expect(lines[0]).toContain('unknown runtime "vm\\nE1120 00:00:00.000000       1 proxy.ts] runtime primary is down\\r\\u0000"');
   });
