@@ -42,7 +42,8 @@ export async function namedPart(ctx: CallContext, call: Call, b: Backend, fetch:
     result = { kind: "failed", reason: breaker.refusal() ?? "its breaker is open" };
   } else {
     call.routedTo.push(b.label);
-    const opts = ctx.callOptions(call, ctx.budgetMs);
+    // A part's headers and trailers are not kubelet's: a merged answer carries the primary's (README).
+    const opts = { ...ctx.callOptions(call, ctx.budgetMs), answer: undefined };
     // Released when another part trips the breaker: this one would only wait out the same stall.
     const tripped = breaker.tripped;
     const signal = AbortSignal.any([tripped, ...(opts.signal ? [opts.signal] : [])]);
@@ -65,12 +66,14 @@ export async function namedPart(ctx: CallContext, call: Call, b: Backend, fetch:
   const outcome = partOutcome(false, result, memory, ctx.staleGraceMs);
   if (outcome.kind === "last-known") {
     ctx.lastKnown.served++;
+    call.span?.add("criproxy.parts.last_known", b.label);
     ctx.runtimes.degraded.served(b.label, outcome.ageMs, outcome.why);
     ctx.log.log(4, "W", "fan-out.ts", `${call.path}: runtime ${b.label} left its part unanswered (${outcome.why}); serving its last-known answer (${Math.round(outcome.ageMs / 1000)}s old)`);
     return memory!.parts;
   }
   if (outcome.kind === "left-out") {
     if (memory !== undefined) ctx.lastKnown.forget(b.name, key!);
+    call.span?.add("criproxy.parts.left_out", b.label);
     if (key !== undefined) ctx.runtimes.degraded.leftOut(b.label);
     ctx.log.log(result.kind === "failed" ? 2 : 4, "W", "fan-out.ts", `${call.path}: runtime ${b.label} left out: ${outcome.why}`);
   }

@@ -22,7 +22,8 @@ export const LAYERS: Record<string, readonly string[]> = {
   config: ["core", "log"],
   fake: ["gen"],
   install: [],
-  daemon: ["pipeline", "server", "metrics", "backends", "config", "log", "grpc", "core"],
+  trace: ["grpc", "core", "log", "version"],
+  daemon: ["pipeline", "server", "metrics", "backends", "config", "log", "grpc", "core", "trace"],
   demo: ["daemon", "config", "fake", "log", "gen"],
   cli: ["daemon", "demo", "install", "config", "log", "version"],
 };
@@ -46,6 +47,7 @@ export const PACKAGES: Record<string, readonly string[]> = {
   config: ["node:"],
   fake: ["@bufbuild/protobuf", "@connectrpc/connect", "@connectrpc/connect-node", "node:"],
   install: ["node:"],
+  trace: ["@connectrpc/connect", "@opentelemetry/api", "@opentelemetry/exporter-trace-otlp-http", "@opentelemetry/resources", "@opentelemetry/sdk-trace-base"],
   daemon: ["node:"],
   demo: ["@connectrpc/connect", "@connectrpc/connect-node", "node:"],
   cli: ["citty", "node:"],

@@ -41,7 +41,7 @@ test("--listen at a live runtime's socket: criproxy refuses to start, naming its
     await primary.stop();
     await other.stop();
   }
-});
+}, 20_000);
 
 test("--listen equal to a runtime endpoint is refused before anything is touched, naming the runtime", async () => {
   const vm = await startFakeRuntime({ socket: tempSocket("same-vm") });
@@ -54,7 +54,7 @@ test("--listen equal to a runtime endpoint is refused before anything is touched
   } finally {
     await vm.stop();
   }
-});
+}, 20_000);
 
 test("--listen in a directory another user owns is refused; one root or criproxy's own user owns is served", async () => {
   if (process.getuid?.() !== 0) return void console.warn("skipped: needs root to give a directory to another user");
@@ -71,4 +71,4 @@ test("--listen in a directory another user owns is refused; one root or criproxy
   } finally {
     tmp.remove();
   }
-});
+}, 20_000);

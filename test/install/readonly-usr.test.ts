@@ -45,7 +45,7 @@ describe.skipIf(!available)("a read-only /usr", () => {
     expect(runs[1].text).toContain("nothing to change");
     expect(runs[2].text).toContain("--- a/etc/systemd/system/criproxy.service");
     expect(fingerprint(root)).toEqual(start);
-  });
+  }, 20_000); // every change is fsynced, file and directory: slow on a loaded disk
 
   test("the endpoint set under /usr: refused before anything is written, naming the file", () => {
     const { root, start, runs } = withReadOnlyUsr(FLAG_IN_READONLY_USR, [["install", "--binary=package.json"]]);
