@@ -147,6 +147,9 @@ interface Sink<T> {
 // Opens the stream, sends the request and waits for the whole answer; the result is
 // `sink.end()`'s, or the status error. Every way a stream can end maps to one code here.
 async function exchange<T>(backend: CallTarget, path: string, message: Uint8Array, opts: CallOptions, sink: Sink<T>): Promise<T> {
+  // A call kubelet canceled before it got here opens no stream on the runtime.
+  const canceled = () => new ConnectError(`call to runtime ${backend.label} canceled`, Code.Canceled);
+  if (opts.signal?.aborted) throw canceled();
   const trace = opts.span?.runtimeCall(backend.label, path, opts.deadline === undefined ? undefined : opts.deadline - Date.now());
   let received = 0;
   let stream: H2Stream;
@@ -166,7 +169,7 @@ async function exchange<T>(backend: CallTarget, path: string, message: Uint8Arra
       failed ??= err;
       stream.reset(ErrorCode.CANCEL);
     };
-    const onAbort = () => stop(new ConnectError(`call to runtime ${backend.label} canceled`, Code.Canceled));
+    const onAbort = () => stop(canceled());
     if (opts.deadline !== undefined) {
       // setTimeout fires at once past 2^31-1 ms: a deadline weeks away needs no timer.
       const left = opts.deadline - Date.now();

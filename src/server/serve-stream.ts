@@ -85,7 +85,12 @@ export function serveStream(stream: H2Stream, headers: Fields, opts: StreamOptio
   };
   stream.onEnd = () => {
     bodyArrived();
-    if (done) return;
+    // Routed after the rest of this read: a reset in the same read (a rapid reset, or a client
+    // that gave up at once) ends the call before any runtime stream is opened for it.
+    if (!done) queueMicrotask(dispatch);
+  };
+  const dispatch = () => {
+    if (done || stream.closed) return;
     let request: Buffer;
     try {
       request = unwrapUnary(joinChunks(chunks, total), `request to ${path}`);
