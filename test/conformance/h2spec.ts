@@ -5,7 +5,7 @@
 // cmd/), prints each mode's failed cases and one line `N passed, N failed`; exits 1 on a failure
 // not listed in EXPECTED_FAILURES.
 import { spawn } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
