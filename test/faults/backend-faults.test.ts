@@ -33,7 +33,7 @@ test("a runtime killed mid-call: the call fails at once (no hang), and the next 
     // vm dies while answering PodSandboxStatus.
     let started = Date.now();
     const toVm = codeOf(kubelet.call("PodSandboxStatus", { podSandboxId: vmPod }));
-    await Bun.sleep(300);
+    await waitFor(() => vm.calls("PodSandboxStatus") > 0, 8000, "the call reached vm");
     await vm.kill();
     const vmFailed = await toVm;
     killedCodes.vm = vmFailed.code;
@@ -43,8 +43,9 @@ test("a runtime killed mid-call: the call fails at once (no hang), and the next 
 
     // The primary dies while answering ListContainers.
     started = Date.now();
+    const asked = primary.calls("ListContainers");
     const toPrimary = codeOf(kubelet.call("ListContainers"));
-    await Bun.sleep(300);
+    await waitFor(() => primary.calls("ListContainers") > asked, 8000, "the call reached the primary");
     await primary.kill();
     killedCodes.primary = (await toPrimary).code;
     expect(killedCodes.primary).not.toBe(grpcStatus.OK);
@@ -161,4 +162,4 @@ test("a runtime restarting again and again under a kubelet-like load: lists alwa
     await primary.stop();
     await vm.kill();
   }
-}, 40_000);
+}, 60_000); // four restarts, each waited for, on a loaded 2-core machine
