@@ -194,7 +194,8 @@ test(`soak: ${SOAK_MS / 1000}s of kubelet-like load with runtime and client faul
     running = false;
     await Promise.all([...loops, sampler]);
     if (!vm.running) await vm.start();
-    await Bun.sleep(1000); // let the last streams and sessions close
+    // The last calls, streams and hang-ups are over before the end is measured.
+    await waitFor(async () => valueOf(await scrape(base), "criproxy_open_streams") === 0, 10_000, "no stream open at the proxy");
     const end = { fds: fdCount(pid), rss: rssBytes(pid) };
     // vm was killed and started again at least once: the proxy has it back (a condition, not a time).
     await waitFor(async () => (valueOf(await scrape(base), "criproxy_backend_reconnects_total", { backend: "vm" }) ?? 0) >= 1, 10_000, "vm reconnected");
