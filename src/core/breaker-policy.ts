@@ -46,6 +46,16 @@ export function afterPart(b: Breaker, answered: boolean, why: string, nowMs: num
   return { kind: "open", sinceMs, trialAtMs: nowMs + t.coolOffMs, why };
 }
 
+/**
+ * Whether a live part's failure, by its gRPC code, counts as a miss: the runtime stalled past its
+ * budget (DeadlineExceeded) or went away mid-answer (Unavailable). An answer that arrived but is
+ * unusable (too large, garbled) cost no waiting: it is served from memory for that call, and the
+ * runtime's other calls are not refused for it.
+ */
+export function isMiss(code: number): boolean {
+  return code === 4 || code === 14;
+}
+
 /** The breaker after a background probe: an answer in time closes it; a miss changes nothing. */
 export function afterProbe(b: Breaker, answered: boolean): Breaker {
   return answered ? CLOSED : b;

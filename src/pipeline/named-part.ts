@@ -6,7 +6,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Backend } from "../backends/backend.ts";
 import type { CallOptions } from "../backends/raw-call.ts";
-import type { Admission } from "../core/breaker-policy.ts";
+import { type Admission, isMiss } from "../core/breaker-policy.ts";
 import { partOutcome, type PartResult } from "../core/fan-out-policy.ts";
 import type { Call } from "../grpc/call.ts";
 import { apiOf, hasMethod } from "./api-target.ts";
@@ -53,12 +53,13 @@ export async function namedPart(ctx: CallContext, call: Call, b: Backend, fetch:
       ctx.runtimes.degraded.live(b.label);
       return parts;
     } catch (e) {
-      const why = tripped.aborted ? (breaker.refusal() ?? "its breaker opened") : ConnectError.from(e).message;
+      const err = ConnectError.from(e);
+      const why = tripped.aborted ? (breaker.refusal() ?? "its breaker opened") : err.message;
       result = { kind: "failed", reason: why };
       // kubelet went away: nothing to blame on the runtime (a trial is given back, as a miss).
       const gone = call.signal.aborted;
       // The background probe asks the same again, outside this call (its ledger and signal end with it).
-      if (!tripped.aborted && (!gone || admission === "trial")) breaker.settle(false, why, (deadline) => live({ deadline }));
+      if (!tripped.aborted && (!gone || admission === "trial")) breaker.settle(!gone && !isMiss(err.code), why, (deadline) => live({ deadline }));
       if (gone) throw e;
     }
   }

@@ -1,7 +1,7 @@
 // The breaker of a named runtime as rows: which part is asked live, when it opens and closes,
 // and how a call to its objects is refused while it is open. Pure: the clock is an argument.
 import { describe, expect, test } from "bun:test";
-import { admit, afterPart, afterProbe, type Breaker, type BreakerTimings, CLOSED, DEFAULT_TIMINGS, openMessage, probeDeadlineMs } from "../../src/core/breaker-policy.ts";
+import { admit, afterPart, isMiss, afterProbe, type Breaker, type BreakerTimings, CLOSED, DEFAULT_TIMINGS, openMessage, probeDeadlineMs } from "../../src/core/breaker-policy.ts";
 import { defaults } from "../../src/config/config.ts";
 import { parseDuration } from "../../src/config/duration.ts";
 
@@ -46,6 +46,18 @@ describe("afterPart and afterProbe: a miss opens for a cool-off dated from the f
       b = afterPart(b, false, "stalled", now + T.budgetMs, T);
     }
     expect(paid).toBeLessThanOrEqual(Math.ceil(300_000 / T.coolOffMs));
+  });
+});
+
+describe("isMiss: a stall or a lost runtime opens the breaker; an unusable answer that arrived does not", () => {
+  test.each([
+    { desc: "DeadlineExceeded: it stalled past its budget", code: 4, miss: true },
+    { desc: "Unavailable: reset, GOAWAY, connection lost", code: 14, miss: true },
+    { desc: "ResourceExhausted: an answer over 16 MiB", code: 8, miss: false },
+    { desc: "Internal: an answer that does not decode", code: 13, miss: false },
+    { desc: "Unimplemented", code: 12, miss: false },
+  ])("$desc", ({ code, miss }) => {
+    expect(isMiss(code)).toBe(miss);
   });
 });
 
