@@ -2,6 +2,8 @@
 import { spawn, type Subprocess } from "bun";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { ParsedFamily } from "../ops/prom-text.ts";
+import { sumOf, valueOf } from "../ops/prom-text.ts";
 
 const MAIN = join(import.meta.dir, "fake-runtime-main.ts");
 
@@ -81,4 +83,17 @@ export function fdCount(pid: number): number {
 export function rssBytes(pid: number): number {
   const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) * 1024 : 0;
+}
+
+/** What the proxy counted by the end of a soak (a /metrics scrape). */
+export function soakCounts(m: Map<string, ParsedFamily>) {
+  return {
+    calls: sumOf(m, "criproxy_calls_total"),
+    unavailableVm: sumOf(m, "criproxy_calls_total", { backend: "vm", code: "Unavailable" }),
+    canceled: sumOf(m, "criproxy_calls_total", { code: "Canceled" }),
+    vmReconnects: valueOf(m, "criproxy_backend_reconnects_total", { backend: "vm" }),
+    staleListAnswers: valueOf(m, "criproxy_stale_list_answers_total"),
+    eventsStreamed: valueOf(m, "criproxy_events_streamed_total"),
+    processOpenFds: valueOf(m, "process_open_fds"),
+  };
 }

@@ -17,7 +17,7 @@ import { startProxy } from "../support/proxy-process.ts";
 import { tempSocket } from "../support/temp-socket.ts";
 import { metricsUrl, scrape, waitFor } from "../ops/ops-helpers.ts";
 import { sumOf, valueOf } from "../ops/prom-text.ts";
-import { fdCount, rssBytes, runtimeProcess } from "./fault-support.ts";
+import { fdCount, rssBytes, runtimeProcess, soakCounts } from "./fault-support.ts";
 
 const FANOUT_TIMEOUT_MS = parseDuration(defaults["fan-out-budget"]);
 
@@ -213,15 +213,7 @@ test(`soak: ${SOAK_MS / 1000}s of kubelet-like load with runtime and client faul
       eventStreams: stats.eventStreams,
       fds: { start: start.fds, peak: peak.fds, end: end.fds },
       rssMB: { start: +(start.rss / 2 ** 20).toFixed(1), peak: +(peak.rss / 2 ** 20).toFixed(1), end: +(end.rss / 2 ** 20).toFixed(1) },
-      metrics: {
-        calls: sumOf(m, "criproxy_calls_total"),
-        unavailableVm: sumOf(m, "criproxy_calls_total", { backend: "vm", code: "Unavailable" }),
-        canceled: sumOf(m, "criproxy_calls_total", { code: "Canceled" }),
-        vmReconnects: valueOf(m, "criproxy_backend_reconnects_total", { backend: "vm" }),
-        staleListAnswers: valueOf(m, "criproxy_stale_list_answers_total"),
-        eventsStreamed: valueOf(m, "criproxy_events_streamed_total"),
-        processOpenFds: valueOf(m, "process_open_fds"),
-      },
+      metrics: soakCounts(m),
     };
     console.log(`soak figures: ${JSON.stringify(figures)}`);
 
