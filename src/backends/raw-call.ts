@@ -1,6 +1,6 @@
 // Calls to a runtime as raw gRPC bytes over its HTTP/2 connection: nothing is decoded here.
 import { Code, ConnectError } from "@connectrpc/connect";
-import { codeFromHttpStatus } from "@connectrpc/connect/protocol-grpc";
+import { codeFromHttpStatus, parseContentType } from "@connectrpc/connect/protocol-grpc";
 import type { Ledger } from "../grpc/byte-budget.ts";
 import type { CallSpan, RuntimeCallSpan } from "../grpc/call-span.ts";
 import { EnvelopeReader, framedMessage } from "../grpc/envelope.ts";
@@ -115,6 +115,21 @@ export async function streamRaw(backend: CallTarget, path: string, message: Uint
 
 class Refused extends Error {}
 
+/** What is wrong with a runtime's answer headers, as Connect's validateResponse sees it (undefined: nothing). */
+function answerProblem(fields: Fields, label: string): ConnectError | undefined {
+  const code = field(fields, ":status");
+  if (code !== "200") return new ConnectError(`runtime ${label} answered HTTP ${code}`, codeFromHttpStatus(Number(code)));
+  const type = field(fields, "content-type");
+  // CRI is protobuf: application/grpc or application/grpc+proto, not +json.
+  if (!parseContentType(type ?? null)?.binary) return new ConnectError(`runtime ${label} answered with content-type ${JSON.stringify(type ?? "")}, not application/grpc`, Code.Unknown);
+  return undefined;
+}
+
+/** A runtime's answer that ended without grpc-status: an error, never OK (Connect: "protocol error: missing status"). */
+function missingStatus(label: string, path: string): ConnectError {
+  return new ConnectError(`runtime ${label} ended ${path} without a grpc-status (protocol error: missing status)`, Code.Internal);
+}
+
 function failure(backend: CallTarget, e: unknown): ConnectError {
   const err = e instanceof Refused ? new ConnectError(`runtime ${backend.label} refused the stream`, Code.Unavailable) : transportError(e, backend.label);
   if (!isWireStatus(err)) backend.failed(err); // a status the runtime sent is an answer, not a transport failure
@@ -180,16 +195,23 @@ async function exchange<T>(backend: CallTarget, path: string, message: Uint8Arra
       status = errorFromFields(fields) ?? null;
     };
     stream.onHeaders = (fields) => {
-      if (answered || hasStatus(fields)) {
+      if (answered) {
         if (opts.answer) keepAnswerMetadata(fields, opts.answer.trailers);
-        if (!answered) answered = true; // trailers-only: an error (or OK) with no body
+        // Trailers: without grpc-status the answer is not known to be whole (Connect's validateTrailer).
+        if (!hasStatus(fields)) return stop(missingStatus(backend.label, path));
         return readStatus(fields);
       }
       answered = true;
+      // Checked as Connect's validateResponse checks them: the HTTP status first (the gRPC spec
+      // maps it: 404 is Unimplemented, as grpc-go reads it), then a gRPC content-type.
+      const problem = answerProblem(fields, backend.label);
+      if (problem) return stop(problem);
+      if (hasStatus(fields)) {
+        // Trailers-only: an error (or OK) with no body.
+        if (opts.answer) keepAnswerMetadata(fields, opts.answer.trailers);
+        return readStatus(fields);
+      }
       if (opts.answer) keepAnswerMetadata(fields, opts.answer.headers);
-      // No grpc-status: the gRPC spec maps the HTTP status (404 is Unimplemented, as grpc-go reads it).
-      const code = field(fields, ":status");
-      if (code !== "200") failed ??= new ConnectError(`runtime ${backend.label} answered HTTP ${code}`, codeFromHttpStatus(Number(code)));
     };
     stream.onData = (chunk) => {
       received += chunk.length;
@@ -216,6 +238,7 @@ async function exchange<T>(backend: CallTarget, path: string, message: Uint8Arra
       // have acted (RunPodSandbox) must not run twice.
       if (!answered && (cause === "refused" || (cause === "reset-by-peer" && code === ErrorCode.REFUSED_STREAM))) return reject(new Refused());
       if (cause === "connection-lost") return reject(new ConnectError(`runtime ${backend.label} is unavailable: its connection closed during the call`, Code.Unavailable));
+      if (cause === "done") return reject(missingStatus(backend.label, path)); // ended cleanly, no trailers
       reject(code !== ErrorCode.NO_ERROR ? resetError(errorName(code), backend.label) : new ConnectError(`runtime ${backend.label} closed the stream without a status`, Code.Unavailable));
     };
     if (opts.signal?.aborted) return onAbort();

@@ -44,35 +44,91 @@ export function tooLarge(what: string, length: number): ConnectError {
   return new ConnectError(`${what}: message of ${length} bytes is larger than the ${MAX_MESSAGE_BYTES} byte limit`, Code.ResourceExhausted);
 }
 
-/** Splits a byte stream into messages as its chunks arrive (server-streaming answers). */
+/**
+ * Splits a byte stream into messages as they arrive (server-streaming answers), in linear time:
+ * each byte is copied at most once (not at all when a message lies in one chunk). A message
+ * longer than what has arrived gets its buffer at once and each chunk is copied in as it comes,
+ * so a 16 MiB message costs no single long pause (its pages are touched a chunk at a time).
+ * Re-joining the pending chunks on every push, as this did before, cost seconds of event loop.
+ */
 export class EnvelopeReader {
-  private pending: Buffer[] = [];
+  /** Bytes not yet part of a message: at most a prefix and what follows it in the same chunk. */
+  private readonly pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** The current message's length, once its prefix has arrived. */
+  private length: number | undefined;
+  /** The current message's buffer while it fills, and how much of it has. */
+  private partial: Buffer | undefined;
+  private filled = 0;
 
   constructor(private readonly what: string) {}
 
   /** Adds a chunk and returns every message it completes. */
   push(chunk: Buffer): Buffer[] {
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
     const out: Buffer[] = [];
-    while (this.pendingBytes >= 5) {
-      const buf = this.pending.length === 1 ? this.pending[0] : joinChunks(this.pending, this.pendingBytes);
-      this.pending = [buf];
-      if (buf[0] & 1) throw new ConnectError(`${this.what}: compressed messages are not supported`, Code.Unimplemented);
-      const length = buf.readUInt32BE(1);
-      if (length > MAX_MESSAGE_BYTES) throw tooLarge(this.what, length);
-      if (buf.length < 5 + length) break;
-      out.push(buf.subarray(5, 5 + length));
-      const rest = buf.subarray(5 + length);
-      this.pending = rest.length ? [rest] : [];
-      this.pendingBytes = rest.length;
+    if (this.partial) {
+      const n = Math.min(chunk.length, this.partial.length - this.filled);
+      chunk.copy(this.partial, this.filled, 0, n);
+      this.filled += n;
+      if (this.filled < this.partial.length) return out;
+      out.push(this.partial);
+      this.partial = undefined;
+      this.length = undefined;
+      chunk = chunk.subarray(n);
+    }
+    if (chunk.length > 0) {
+      this.pending.push(chunk);
+      this.pendingBytes += chunk.length;
+    }
+    for (;;) {
+      if (this.length === undefined) {
+        if (this.pendingBytes < 5) break;
+        const prefix = this.take(5);
+        if (prefix[0] & 1) throw new ConnectError(`${this.what}: compressed messages are not supported`, Code.Unimplemented);
+        const length = prefix.readUInt32BE(1);
+        if (length > MAX_MESSAGE_BYTES) throw tooLarge(this.what, length);
+        this.length = length;
+      }
+      if (this.pendingBytes < this.length) {
+        // The rest is still to come: later chunks are copied straight into the message.
+        this.filled = this.pendingBytes;
+        this.partial = Buffer.allocUnsafe(this.length);
+        this.take(this.pendingBytes).copy(this.partial);
+        break;
+      }
+      out.push(this.take(this.length));
+      this.length = undefined;
     }
     return out;
   }
 
   /** True when a message was cut off mid-way. */
   get incomplete(): boolean {
-    return this.pendingBytes > 0;
+    return this.length !== undefined || this.pendingBytes > 0;
+  }
+
+  /** The next `n` pending bytes: a view when they lie in one chunk, else one copy. */
+  private take(n: number): Buffer {
+    if (n === 0) return EMPTY;
+    let out: Buffer;
+    if (this.pending[0].length >= n) {
+      out = this.pending[0].subarray(0, n);
+      if (out.length === this.pending[0].length) this.pending.shift();
+      else this.pending[0] = this.pending[0].subarray(n);
+    } else {
+      out = Buffer.allocUnsafe(n);
+      for (let at = 0; at < n; ) {
+        const c = this.pending[0];
+        const part = Math.min(c.length, n - at);
+        c.copy(out, at, 0, part);
+        at += part;
+        if (part === c.length) this.pending.shift();
+        else this.pending[0] = c.subarray(part);
+      }
+    }
+    this.pendingBytes -= n;
+    return out;
   }
 }
+
+const EMPTY = Buffer.alloc(0);

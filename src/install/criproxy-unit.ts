@@ -1,4 +1,5 @@
 // The systemd unit that runs criproxy on the node, and the named runtimes it connects to.
+import { unitMemory } from "./unit-memory.ts";
 import { unitSandbox } from "./unit-sandbox.ts";
 import { checkEndpointValue } from "./unit-value.ts";
 
@@ -65,7 +66,7 @@ Restart=always
 RestartSec=2
 # Keep the proxy alive when the node is short of memory: kubelet cannot reach any pod without it.
 OOMScoreAdjust=-999
-${unitSandbox(o.listen, o.serveArgs)}
+${unitMemory(o.serveArgs)}${unitSandbox(o.listen, o.serveArgs)}
 [Install]
 WantedBy=multi-user.target
 `;

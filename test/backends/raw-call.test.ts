@@ -50,10 +50,40 @@ describe("unary answers", () => {
     expect((e as ConnectError).rawMessage).toBe("runtime vm reset the stream (NGHTTP2_INTERNAL_ERROR)");
   });
 
-  test("a stream ended without a status is Unavailable", async () => {
+  test("a stream ended without a status is Internal, as Connect reads it (missing status)", async () => {
     const rt = scriptedRuntime("vm", [(s) => (s.sendHeaders(OK_HEADERS), s.write(frame(msg)), s.end())]);
     const answer = await unaryRaw(rt, PATH, msg);
-    expect(codeOf(await answer.message().catch((e) => e))).toBe(Code.Unavailable);
+    const e = await answer.message().catch((e) => e);
+    expect(codeOf(e)).toBe(Code.Internal);
+    expect((e as ConnectError).rawMessage).toBe(`runtime vm ended ${PATH} without a grpc-status (protocol error: missing status)`);
+  });
+
+  test("trailers without grpc-status are an error, never OK", async () => {
+    const rt = scriptedRuntime("vm", [(s) => (s.sendHeaders(OK_HEADERS), s.write(frame(msg)), s.end([["x-other", "1"]]))]);
+    const answer = await unaryRaw(rt, PATH, msg);
+    const e = await answer.message().catch((e) => e);
+    expect(codeOf(e)).toBe(Code.Internal);
+    expect((e as ConnectError).rawMessage).toContain("without a grpc-status");
+    const streamed = scriptedRuntime("vm", [(s) => (s.sendHeaders(OK_HEADERS), s.write(frame(msg)), s.end([["x-other", "1"]]))]);
+    expect(codeOf(await streamRaw(streamed, PATH, msg, () => {}).catch((e) => e))).toBe(Code.Internal);
+  });
+
+  test.each([
+    { desc: "text/plain", headers: [[":status", "200"], ["content-type", "text/plain"]], code: Code.Unknown, text: 'content-type "text/plain", not application/grpc' },
+    { desc: "gRPC as JSON (CRI is protobuf)", headers: [[":status", "200"], ["content-type", "application/grpc+json"]], code: Code.Unknown, text: "not application/grpc" },
+    { desc: "no content-type at all", headers: [[":status", "200"]], code: Code.Unknown, text: 'content-type ""' },
+    { desc: "HTTP 404, even with a grpc-status", headers: [[":status", "404"], ["content-type", "application/grpc"], ["grpc-status", "0"]], code: Code.Unimplemented, text: "answered HTTP 404" },
+  ] as { desc: string; headers: [string, string][]; code: Code; text: string }[])("an answer with $desc is refused, naming the runtime", async ({ headers, code, text }) => {
+    const rt = scriptedRuntime("vm", [(s) => (s.sendHeaders(headers), s.write(frame(msg)), s.end(trailers()))]);
+    const e = await unaryRaw(rt, PATH, msg).catch((e) => e);
+    expect(codeOf(e)).toBe(code);
+    expect((e as ConnectError).rawMessage).toContain("runtime vm");
+    expect((e as ConnectError).rawMessage).toContain(text);
+  });
+
+  test("application/grpc+proto is gRPC too", async () => {
+    const rt = scriptedRuntime("vm", [(s) => (s.sendHeaders([[":status", "200"], ["content-type", "application/grpc+proto"]]), s.write(frame(msg)), s.end(trailers()))]);
+    expect(await (await unaryRaw(rt, PATH, msg)).message()).toEqual(msg);
   });
 
   test("REFUSED_STREAM before any answer is sent again, transparently (at most 3 times)", async () => {

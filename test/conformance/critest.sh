@@ -11,7 +11,8 @@
 # direct always runs (it is the baseline). Each run has its own instance (lib/instance.sh), so runs
 # proceed CRITEST_JOBS at a time (default 2). Expected differences: expected-failures.json.
 # Ends with "N passed, N failed, N skipped" (specs; see compare-critest.ts); exit 1 on any failure.
-# KEEP=1 keeps the work dir (logs, critest reports) even when everything passed.
+# KEEP=1 keeps the work dir (logs, critest reports) even when everything passed. BASELINE=DIR uses
+# DIR/report.json (a kept direct run) instead of running direct again.
 set -uo pipefail
 . "$(dirname "$0")/lib/prepare.sh"
 . "$HERE/lib/instance.sh"
@@ -52,20 +53,25 @@ run_one() {
       --ginkgo.json-report="$W/report.json" "${flags[@]}" > "$W/logs/critest.log" 2>&1
   } >> "$W/logs/setup.log" 2>&1
   inst_down "$W" >> "$W/logs/setup.log" 2>&1
+  cpu_seconds "$W" > "$W/cpu"; cg_remove "$W"
   rm -rf "$W/a" "$W/b" "$W/tmp"
   printf '%.1f\n' "$(echo "$(date +%s.%N) - $s" | bc)" > "$W/wall"
-  echo "critest run $n done in $(cat "$W/wall") s$([ -s "$W/report.json" ] || echo " (no report: see $W/logs)")"
+  echo "critest run $n done in $(cat "$W/wall") s, $(cat "$W/cpu") CPU s$([ -s "$W/report.json" ] || echo " (no report: see $W/logs)")"
 }
 
-trap 'for r in $RUNS; do inst_down "$JOB/$r" >/dev/null 2>&1; done' EXIT
+trap 'for r in $RUNS; do inst_down "$JOB/$r" >/dev/null 2>&1; cg_remove "$JOB/$r"; done' EXIT
 JOBS=${CRITEST_JOBS:-2}
+if [ -n "${BASELINE:-}" ]; then
+  mkdir -p "$JOB/direct" && cp "$BASELINE/report.json" "$JOB/direct/" && echo "(baseline) $BASELINE" > "$JOB/direct/wall" || exit 1
+fi
 for r in $RUNS; do
+  [ "$r" = direct ] && [ -n "${BASELINE:-}" ] && continue
   while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
   run_one "$r" &
 done
 wait
 bun "$HERE/compare-critest.ts" "$JOB" $RUNS
 rc=$?
-echo "critest: $(( $(date +%s) - T0 )) s in all (images, $(echo $RUNS | wc -w) runs, ${JOBS} at a time)"
+echo "critest: $(( $(date +%s) - T0 )) s in all (images, $(echo $RUNS | wc -w) runs, ${JOBS} at a time; load average $(cut -d" " -f1-3 /proc/loadavg))"
 if [ $rc = 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$JOB"; else echo "critest: logs and reports kept in $JOB"; fi
 exit $rc

@@ -128,3 +128,13 @@ test("the CLI takes --connect from CRIPROXY_CONNECT (as the DaemonSet passes it)
   expect(r.stderr.toString()).toBe("");
   expect(r.stdout.toString()).toContain("--connect unix:///var/run/containerd/containerd.sock,vm:/run/vm-runtime/cri.sock -v 2\n");
 });
+
+test("every container has a memory ceiling the kernel honours: requests under limits", async () => {
+  const pod = (await load("daemonset.yaml")).spec.template.spec;
+  const mib = (q: string) => Number(/^(\d+)Mi$/.exec(q)?.[1] ?? Number.NaN);
+  for (const c of [...pod.initContainers, ...pod.containers]) {
+    const { requests, limits } = c.resources ?? {};
+    expect({ name: c.name, limit: mib(limits?.memory) > 0 }).toEqual({ name: c.name, limit: true });
+    expect(mib(requests?.memory)).toBeLessThanOrEqual(mib(limits.memory));
+  }
+});

@@ -91,4 +91,35 @@ describe.skipIf(!!noSystemd)("the real binary under the unit's sandbox", () => {
     expect(opts("/").split(",")).toContain("ro");
     expect(opts(`${work}/sock`).split(",")).toContain("rw");
   });
+
+  test("systemd takes the memory ceiling and the restart policy as written", () => {
+    const shown = Object.fromEntries(unit!.show.trim().split("\n").map((l) => l.split("=", 2)));
+    expect(shown).toEqual({ MemoryHigh: String(768 * 1024 ** 2), MemoryMax: String(1024 * 1024 ** 2), Restart: "always" });
+  });
+});
+
+describe("a memory ceiling the kernel honours", () => {
+  const limits = (unit: string) => ({
+    high: Number(/^MemoryHigh=(\d+)M$/m.exec(unit)?.[1]),
+    max: Number(/^MemoryMax=(\d+)M$/m.exec(unit)?.[1]),
+  });
+
+  test("MemoryHigh= below MemoryMax=, both above the byte budget, with Restart=always and the OOM shield", () => {
+    const unit = unitFor("/x");
+    const { high, max } = limits(unit);
+    expect(high).toBeLessThan(max);
+    expect(high).toBeGreaterThan(512); // --max-buffered-bytes' default, in MiB: the calls' bytes fit under the throttle
+    expect(unit).toContain("\nRestart=always\n");
+    expect(unit).toContain("\nOOMScoreAdjust=-999\n");
+  });
+
+  test.each([
+    { args: ["--max-buffered-bytes", "2Gi"], budgetMiB: 2048 },
+    { args: ["--max-buffered-bytes=64Mi"], budgetMiB: 64 },
+    { args: ["-v", "2"], budgetMiB: 512 },
+  ])("the ceiling follows --max-buffered-bytes ($args)", ({ args, budgetMiB }) => {
+    const { high, max } = limits(unitFor("/x", [...args]));
+    expect(high - budgetMiB).toBe(256);
+    expect(max - high).toBe(256);
+  });
 });

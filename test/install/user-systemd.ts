@@ -24,6 +24,8 @@ export interface RunningUnit {
   /** /proc/PID/status and /proc/PID/mountinfo of the unit's main process, read as it started. */
   status: string;
   mountinfo: string;
+  /** What the manager made of the unit (`systemctl show`: MemoryHigh, MemoryMax, Restart), as KEY=VALUE lines. */
+  show: string;
   /** Stops the unit and the manager; resolves when the namespace is gone. */
   stop(): Promise<void>;
 }
@@ -49,6 +51,7 @@ pid=$(systemctl --user show -p MainPID --value ${name}.service)
 # Type=simple returns at fork: wait for the exec, after which the sandbox is complete.
 for i in $(seq 100); do [ "$(readlink /proc/$pid/exe)" = '${exe}' ] && break; sleep 0.05; done
 cat /proc/$pid/status > '${work}/status'; cat /proc/$pid/mountinfo > '${work}/mountinfo'
+systemctl --user show -p MemoryHigh -p MemoryMax -p Restart ${name}.service > '${work}/show'
 echo $pid > '${work}/pid'
 for i in $(seq ${Math.ceil(timeoutMs / 100) * 3}); do [ -e '${work}/stop' ] && break; sleep 0.1; done
 systemctl --user stop ${name}.service
@@ -71,6 +74,7 @@ systemctl --user stop ${name}.service
   return {
     status: readFileSync(join(work, "status"), "utf8"),
     mountinfo: readFileSync(join(work, "mountinfo"), "utf8"),
+    show: readFileSync(join(work, "show"), "utf8"),
     async stop() {
       writeFileSync(join(work, "stop"), "");
       const timer = setTimeout(() => proc.kill("SIGKILL"), 4000);
