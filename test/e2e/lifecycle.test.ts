@@ -12,6 +12,7 @@ import { tempSocket } from "../support/temp-socket.ts";
 import { codeOf, waitFor } from "../support/wait.ts";
 
 
+// Each case starts criproxy (and python3 or a runtime): seconds apiece on a loaded 2-core machine, so 20 s each.
 describe("the listening socket", () => {
   test("its directory is created, and the socket is 0660 from the start", async () => {
     const tmp = tempDir();
@@ -24,7 +25,7 @@ describe("the listening socket", () => {
       await proxy.stop();
       tmp.remove();
     }
-  });
+  }, 20_000);
 
   test("a stale socket left by a crash is replaced", async () => {
     const tmp = tempDir();
@@ -43,7 +44,7 @@ describe("the listening socket", () => {
       await fake.stop();
       tmp.remove();
     }
-  }, 20_000); // python3's start alone took 3 s on a loaded 2-core machine
+  }, 20_000);
 
   test("anything else at the path is refused, and left untouched", async () => {
     const tmp = tempDir();
@@ -57,7 +58,7 @@ describe("the listening socket", () => {
     } finally {
       tmp.remove();
     }
-  });
+  }, 20_000);
 });
 
 test("SIGTERM lets an in-flight call finish, removes the socket and exits 0", async () => {
@@ -107,7 +108,7 @@ test("a runtime that dies makes calls fail Unavailable within --connect-timeout,
     await proxy.stop();
     await fake.stop();
   }
-});
+}, 20_000);
 
 test("a primary that is not there at start: the proxy serves at once and calls fail Unavailable naming it", async () => {
   const socket = tempSocket("never");
@@ -121,7 +122,7 @@ test("a primary that is not there at start: the proxy serves at once and calls f
     client.close();
     await proxy.stop();
   }
-});
+}, 20_000);
 
 test("garbage on the socket closes that connection only", async () => {
   const fake = await startFakeRuntime({ socket: tempSocket("junk-rt") });
@@ -143,6 +144,6 @@ test("garbage on the socket closes that connection only", async () => {
     await proxy.stop();
     await fake.stop();
   }
-});
+}, 20_000);
 
 
