@@ -17,7 +17,6 @@ async function pair(root: string) {
   const OK = encodeHeaders([[":status", "200"], ["content-type", "application/grpc"]]);
   const TRAILERS = encodeHeaders([["grpc-status", "0"]]);
   const q: (() => void)[] = [];
-  // biome-ignore lint: the two checkouts' classes differ; this is a bench
   let c: any, s: any;
   const sink = (to: () => { receive(b: Uint8Array): void }) => ({ write: (b: Uint8Array) => (q.push(((copy) => () => to().receive(copy))(Buffer.from(b))), b.length), end() {} });
   s = new H2Connection(sink(() => c), { ...SETTINGS, server: true, onStream: (st: any) => (st.onEnd = () => (st.sendHeaders(OK), st.write(body), st.end(TRAILERS))) });
@@ -49,5 +48,5 @@ const samples: number[][] = roots.map(() => []);
 for (const run of runs) await run(2000); // warm-up
 for (let r = 0; r < rounds; r++) for (let i = 0; i < runs.length; i++) samples[i].push(await runs[i](5000));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-roots.forEach((root, i) => console.log(`${root}: ${median(samples[i]).toFixed(2)} µs/call (median of ${rounds}; ${samples[i].map((x) => x.toFixed(1)).join(" ")})`));
+for (const [i, root] of roots.entries()) console.log(`${root}: ${median(samples[i]).toFixed(2)} µs/call (median of ${rounds}; ${samples[i].map((x) => x.toFixed(1)).join(" ")})`);
 if (roots.length === 2) console.log(`ratio ${roots[1]} / ${roots[0]}: ${(median(samples[1]) / median(samples[0])).toFixed(3)}`);
