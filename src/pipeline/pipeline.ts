@@ -8,10 +8,11 @@ import { route, type Plan } from "../core/route.ts";
 import type { Answer } from "../grpc/answer.ts";
 import type { Call, Handlers } from "../grpc/call.ts";
 import { targetOf } from "./api-target.ts";
-import { callContext, FANOUT_BUDGET_MS, type PipelineOptions } from "./call-context.ts";
+import { callContext, type PipelineOptions } from "./call-context.ts";
 import { decodeRequest } from "./codec.ts";
 import { createEvents } from "./events.ts";
 import { createFanOut } from "./fan-out.ts";
+import { refuseIfOpen } from "./named-part.ts";
 import { createPodFollow } from "./pod-follow.ts";
 import { createStreamCalls } from "./stream-calls.ts";
 
@@ -28,6 +29,7 @@ export function createPipeline(opts: PipelineOptions): Handlers {
   async function one(call: Call, backend: Backend, message: Uint8Array): Promise<Answer> {
     const callOpts = ctx.callOptions(call);
     call.routedTo.push(backend.label);
+    refuseIfOpen(ctx, backend);
     await ctx.whenReady(backend, callOpts);
     const t = targetOf(call, backend, message);
     return ctx.rewrite.answer(call.row, backend, await unaryRaw(backend, t.path, t.message, callOpts));
@@ -43,7 +45,7 @@ export function createPipeline(opts: PipelineOptions): Handlers {
     if (!row || row.kind === "primary" || (table.names.length === 0 && table.handlers.size === 0 && row.kind !== "all")) return undefined;
     // Image calls read where pods run: right after a start, the named runtimes' pods are listed first.
     const planned = () => route(row, decodeRequest(row.method.input, call.request, call.path), ctx.table, follow.view);
-    if ((row.kind === "image" || row.method.name === "ListImages") && ctx.runtimes.podsUnknown()) return ctx.runtimes.podsKnown(FANOUT_BUDGET_MS).then(planned);
+    if ((row.kind === "image" || row.method.name === "ListImages") && ctx.runtimes.podsUnknown()) return ctx.runtimes.podsKnown(ctx.budgetMs).then(planned);
     return planned();
   }
 

@@ -24,7 +24,8 @@ import { answerBytes, type Answer } from "../grpc/answer.ts";
 import type { Call } from "../grpc/call.ts";
 import { answerMetadata, type AnswerMetadata } from "../grpc/metadata.ts";
 import { hasMethod, targetAt, targetOf } from "./api-target.ts";
-import { FANOUT_BUDGET_MS, type CallContext } from "./call-context.ts";
+import type { CallContext } from "./call-context.ts";
+import { refuseIfOpen } from "./named-part.ts";
 import { podView } from "./pod-placements.ts";
 
 const IMAGE_STATUS = `/${ImageService.typeName}/${ImageService.method.imageStatus.name}`;
@@ -97,7 +98,7 @@ export function createPodFollow(ctx: CallContext): PodFollow {
       const image = fromBinary(PullImageRequestSchema, call.request).image;
       const request = toBinary(ImageStatusRequestSchema, create(ImageStatusRequestSchema, { image: { image: own(image?.image ?? "", b) } }));
       // Its metadata is not the pull's: kubelet gets none of it.
-      const opts = { ...ctx.callOptions(call, FANOUT_BUDGET_MS), answer: undefined };
+      const opts = { ...ctx.callOptions(call, ctx.budgetMs), answer: undefined };
       const t = targetAt(IMAGE_STATUS, b, request);
       const id = fromBinary(ImageStatusResponseSchema, await (await unaryRaw(b, t.path, t.message, opts)).message()).image?.id;
       return id === "" ? undefined : id;
@@ -144,7 +145,8 @@ export function createPodFollow(ctx: CallContext): PodFollow {
   async function ask(call: Call, b: Backend, primary: boolean, answer: AnswerMetadata): Promise<Buffer | undefined> {
     try {
       if (!primary && (!(await ctx.joins(b, call)) || !hasMethod(call, b))) return undefined;
-      const opts = { ...ctx.callOptions(call, primary ? undefined : FANOUT_BUDGET_MS), answer };
+      refuseIfOpen(ctx, b); // a named runtime whose breaker is open could not answer
+      const opts = { ...ctx.callOptions(call, primary ? undefined : ctx.budgetMs), answer };
       call.routedTo.push(b.label);
       if (primary) await ctx.whenReady(b, opts);
       const t = targetOf(call, b);

@@ -108,7 +108,7 @@ export function callTracer(tracer: Tracer): Interceptor {
     async unary(call) {
       if (call.span) return next.unary(call); // already traced (an early call handed on to the routing)
       const span = start(call);
-      let answer;
+      let answer: Awaited<ReturnType<typeof next.unary>>;
       try {
         answer = await next.unary(call);
       } catch (e) {

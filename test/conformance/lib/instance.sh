@@ -101,8 +101,23 @@ inst_down() {
   rm -f "$W/state/ns.pid"
 }
 
-# cg_remove W: remove the instance's accounting cgroup once it is empty
-cg_remove() { rmdir "$(cg_dir "$1")" 2>/dev/null || true; }
+# cg_remove W: remove the instance's accounting cgroup and what runc left in it. runc makes a
+# relative cgroups path (critest's "test.slice:cri-containerd:ID") under its own cgroup in every
+# hierarchy: under ours in cpuacct, under this script's in the others. The names found in ours
+# (they hold container ids) are removed from every hierarchy too, once empty.
+cg_remove() {
+  local c n line ctl path i
+  c=$(cg_dir "$1"); [ -d "$c" ] || return 0
+  for i in $(seq 50); do [ -z "$(cat "$c/cgroup.procs" 2>/dev/null)" ] && break; sleep 0.1; done
+  for n in $(find "$c" -mindepth 1 -maxdepth 1 -type d -printf '%f\n'); do
+    while IFS= read -r line; do
+      ctl=${line#*:}; path=${ctl#*:}; ctl=${ctl%%:*}; ctl=${ctl#name=}
+      [ -n "$ctl" ] && [ -d "/sys/fs/cgroup/$ctl$path/$n" ] && rmdir "/sys/fs/cgroup/$ctl$path/$n" 2>/dev/null
+    done < /proc/self/cgroup
+    rmdir "$c/$n" 2>/dev/null
+  done
+  rmdir "$c" 2>/dev/null || echo "cgroup $c not removed: $(find "$c" -mindepth 1 -type d | wc -l) cgroups, processes $(cat "$c/cgroup.procs" | tr '\n' ' ')"
+}
 
 # ctd_up W a|b [mirror]: write containerd X's config and CNI conf under $W/X and start it; socket
 # /run/inst/X/containerd.sock. "mirror" sends every registry critest uses to the local registry.
