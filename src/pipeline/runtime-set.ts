@@ -34,6 +34,8 @@ const REPLAY_TIMEOUT_MS = 5000;
 
 /** Status, v1 path: its runtime_handlers are what a runtime can run. */
 const STATUS_PATH = `/${RuntimeService.typeName}/${RuntimeService.method.status.name}`;
+/** How long the ListPodSandbox for the pod placements may take. */
+const LIST_PODS_TIMEOUT_MS = 1000;
 /** ListPodSandbox, v1 path: a named runtime's pods, for the pod placements. */
 const LIST_PODS_PATH = `/${RuntimeService.typeName}/${RuntimeService.method.listPodSandbox.name}`;
 
@@ -136,6 +138,8 @@ export class RuntimeSet {
   async podsKnown(ms: number): Promise<void> {
     const waits = this.unlisted();
     if (waits.length === 0) return;
+    // A listing that failed (a slow or stalled runtime) is tried again when an image call needs it.
+    for (const b of waits) if (b.state === "ready" && !this.listings.has(b)) this.listPods(b);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
     const listed = Promise.all(waits.map((b) => this.listings.get(b) ?? b.ready(ms).then(() => this.listings.get(b), () => undefined)));
@@ -213,7 +217,8 @@ export class RuntimeSet {
 
   // A named runtime that becomes ready is asked its pods: where they run is its word, not ours.
   private listPods(b: Backend): void {
-    const listing = unaryRaw(b, pathOn(apiOf(b), LIST_PODS_PATH) ?? LIST_PODS_PATH, new Uint8Array(0), { deadline: Date.now() + REPLAY_TIMEOUT_MS })
+    // Short: a runtime that stalls must not hold a stream for long; image calls try again.
+    const listing = unaryRaw(b, pathOn(apiOf(b), LIST_PODS_PATH) ?? LIST_PODS_PATH, new Uint8Array(0), { deadline: Date.now() + LIST_PODS_TIMEOUT_MS })
       .then((answer) => answer.message())
       .then(
         (list) => {
