@@ -5,11 +5,12 @@
 import { CLIENT_PREFACE, ConnectionError, DEFAULT_MAX_FRAME, DEFAULT_WINDOW, ErrorCode, F, frame, goawayFrame, MAX_WINDOW, rstStreamFrame, S, settingsFrame, T, windowUpdateFrame } from "./frames.ts";
 import { HpackError, type HeaderList, type HeadersOut } from "./hpack.ts";
 import { Output, type Sink } from "./output.ts";
+import { MAX_STREAM_ID, type PeerEvents } from "./peer-events.ts";
 import { Receiver, unpad, type FrameHandler } from "./receiver.ts";
 import { Sender } from "./sender.ts";
 import { H2Stream, type CloseCause, type StreamHost } from "./stream.ts";
 
-export interface ConnectionOptions {
+export interface ConnectionOptions extends PeerEvents {
   /** The server side expects the client preface and takes odd streams the peer opens. */
   readonly server: boolean;
   /** Streams the peer may have open at once (server); more are refused. */
@@ -39,7 +40,9 @@ export class H2Connection implements StreamHost, FrameHandler {
   private recvWindow = DEFAULT_WINDOW;
   private recvUncredited = 0;
   private lastPeerStream = 0;
-  private nextStreamId = 1;
+  /** The id of the next stream this side opens (peer-events.ts idsLeft). */
+  nextStreamId = 1;
+  peerMaxConcurrentStreams = Infinity; // until the peer's SETTINGS say
   goawaySent = false;
   goawayReceived = false;
   closed = false;
@@ -51,6 +54,7 @@ export class H2Connection implements StreamHost, FrameHandler {
     this.output = new Output(sink, () => this.sender.pump());
     this.sender = new Sender(this.output);
     this.receiver = new Receiver(opts.server, opts.maxHeaderListSize, this);
+    if (opts.firstStreamId !== undefined) this.nextStreamId = opts.firstStreamId;
     if (!opts.server) this.output.push(CLIENT_PREFACE);
     const settings: [number, number][] = [
       [S.INITIAL_WINDOW_SIZE, opts.streamWindow],
@@ -71,7 +75,7 @@ export class H2Connection implements StreamHost, FrameHandler {
 
   /** Opens a stream (client side) and sends its request headers. */
   request(headers: HeadersOut, endStream = false): H2Stream {
-    if (this.closed || this.goawayReceived) throw new Error("the connection is closing");
+    if (this.closed || this.goawayReceived || this.nextStreamId > MAX_STREAM_ID) throw new Error(this.closed || this.goawayReceived ? "the connection is closing" : "the connection has no stream ids left");
     const stream = new H2Stream(this.nextStreamId, this, this.peerInitialWindow, this.opts.streamWindow);
     this.nextStreamId += 2;
     this.streams.set(stream.id, stream);
@@ -208,19 +212,22 @@ export class H2Connection implements StreamHost, FrameHandler {
         const delta = value - this.peerInitialWindow;
         this.peerInitialWindow = value;
         for (const s of this.streams.values()) s.sendWindow += delta;
-      } else if (key === S.MAX_FRAME_SIZE) {
+      } else if (key === S.MAX_CONCURRENT_STREAMS) this.peerMaxConcurrentStreams = value;
+      else if (key === S.MAX_FRAME_SIZE) {
         if (value < DEFAULT_MAX_FRAME || value > 16777215) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "SETTINGS_MAX_FRAME_SIZE out of range");
         this.sender.maxFrame = value;
       }
     }
     this.output.push(frame(T.SETTINGS, F.ACK, 0));
     this.sender.pump();
+    this.opts.onSettings?.();
   }
 
   private goawayFrom(payload: Buffer): void {
     if (payload.length < 8) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "GOAWAY too short");
     const last = payload.readUInt32BE(0) & 0x7fffffff;
     this.goawayReceived = true;
+    this.opts.onGoaway?.(payload.readUInt32BE(4), last, payload.subarray(8, 8 + 256).toString("utf8"));
     // Streams the peer never processed are safe to send again.
     for (const s of [...this.streams.values()]) if (!this.opts.server && s.id > last) this.closeStream(s.id, ErrorCode.REFUSED_STREAM, "refused");
     if (this.streams.size === 0) this.end();
@@ -267,6 +274,7 @@ export class H2Connection implements StreamHost, FrameHandler {
     this.streams.delete(id);
     this.sender.forget(stream);
     stream.close(code, cause);
+    this.opts.onStreamClosed?.(stream, code, cause);
     if ((this.goawaySent || this.goawayReceived) && this.streams.size === 0) this.end();
   }
 
