@@ -23,8 +23,12 @@ export interface CallOptions {
 /** What a call needs of a runtime connection (a Backend; a scripted one in tests). */
 export interface CallTarget {
   readonly label: string;
-  /** Opens a stream with these request headers on the runtime's connection (at once when connected). */
-  open(headers: Fields): H2Stream | Promise<H2Stream>;
+  /**
+   * Opens a stream on the runtime's connection: at once when connected with a stream slot free,
+   * else when one frees (until `wait`'s deadline or abort). `headers` is asked when the stream
+   * opens, so grpc-timeout says what is left then.
+   */
+  open(headers: () => Fields, wait?: { readonly deadline?: number; readonly signal?: AbortSignal }): H2Stream | Promise<H2Stream>;
   /** Told of every transport failure a call sees. */
   failed(error: ConnectError): void;
 }
@@ -153,10 +157,9 @@ interface Sink<T> {
 // Opens the stream, sends the request and waits for the whole answer; the result is
 // `sink.end()`'s, or the status error. Every way a stream can end maps to one code here.
 async function exchange<T>(backend: CallTarget, path: string, message: Uint8Array, opts: CallOptions, sink: Sink<T>): Promise<T> {
-  const headers = requestHeaders(path, opts, backend.label);
   let stream: H2Stream;
   try {
-    const opened = backend.open(headers);
+    const opened = backend.open(() => requestHeaders(path, opts, backend.label), opts);
     stream = opened instanceof Promise ? await opened : opened; // at once when connected: headers and body go out in one write
   } catch (e) {
     throw failure(backend, e);
