@@ -22,8 +22,8 @@ export interface BackendOptions {
   readonly onState?: (backend: Backend, previous: BackendState) => void;
   /** Force this API instead of probing v1, then v1alpha2. */
   readonly api?: BackendApi;
-  /** Tests: how the connection is replaced before its stream ids run out. */
-  readonly ids?: Pick<RuntimeConnectionOptions, "idsReserve" | "firstStreamId">;
+  /** Tests: how many stream ids left start a new connection. */
+  readonly idsReserve?: RuntimeConnectionOptions["idsReserve"];
 }
 
 /** A line worth logging about a runtime's connection (its GOAWAY, a failure, a replacement). */
@@ -78,7 +78,7 @@ export class Backend implements CallTarget {
       socket: opts.socket,
       label: this.label,
       settings: H2_SETTINGS,
-      ...opts.ids,
+      idsReserve: opts.idsReserve,
       onLost: (reason) => this.lost(reason),
       onEvent: (severity, message) => {
         for (const w of [...this.watchers]) w(this, severity, message);
@@ -117,6 +117,11 @@ export class Backend implements CallTarget {
   /** A stream on the runtime's connection, made if there is none; waits for a slot under its MAX_CONCURRENT_STREAMS (CallTarget). */
   open(headers: () => Fields, wait?: Wait): H2Stream | Promise<H2Stream> {
     return this.link.open(headers, wait);
+  }
+
+  /** The runtime refused a stream unprocessed: the next one waits for a slot (CallTarget). */
+  refused(): void {
+    this.link.refused();
   }
 
   /** Resolves when ready; rejects `Unavailable` naming the runtime after `waitMs`. */

@@ -31,6 +31,8 @@ export interface CallTarget {
   open(headers: () => Fields, wait?: { readonly deadline?: number; readonly signal?: AbortSignal }): H2Stream | Promise<H2Stream>;
   /** Told of every transport failure a call sees. */
   failed(error: ConnectError): void;
+  /** Told when the runtime refused a stream unprocessed, before the call is sent again. */
+  refused?(): void;
 }
 
 const USER_AGENT = `criproxy/${VERSION}`;
@@ -66,7 +68,10 @@ export async function unaryRaw(backend: CallTarget, path: string, message: Uint8
         );
       });
     } catch (e) {
-      if (e instanceof Refused && attempt < ATTEMPTS) continue;
+      if (e instanceof Refused && attempt < ATTEMPTS) {
+        backend.refused?.(); // the next attempt waits for a slot to free
+        continue;
+      }
       throw failure(backend, e);
     }
   }
@@ -102,7 +107,10 @@ export async function streamRaw(backend: CallTarget, path: string, message: Uint
         },
       });
     } catch (e) {
-      if (e instanceof Refused && !sent && attempt < ATTEMPTS) continue;
+      if (e instanceof Refused && !sent && attempt < ATTEMPTS) {
+        backend.refused?.();
+        continue;
+      }
       throw failure(backend, e);
     }
   }

@@ -7,7 +7,6 @@ import type { Fields } from "../grpc/status.ts";
 import type { H2Connection } from "../h2/connection.ts";
 import { connectH2, type H2Settings } from "../h2/endpoint.ts";
 import { ErrorCode, errorName } from "../h2/frames.ts";
-import { idsLeft } from "../h2/peer-events.ts";
 import type { H2Stream } from "../h2/stream.ts";
 
 /** What a call waiting for a stream brings: when it stops waiting. */
@@ -26,10 +25,8 @@ export interface RuntimeConnectionOptions {
   readonly onLost: (reason: string | undefined) => void;
   /** A line worth logging about the connection ("W" or "I"). */
   readonly onEvent: (severity: "W" | "I", message: string) => void;
-  /** A new connection is made when the current one has this few stream ids left (tests lower the id space instead). */
+  /** A new connection is made when the current one has this few stream ids left (of 2^30). */
   readonly idsReserve?: number;
-  /** Tests: the first stream id of each connection. */
-  readonly firstStreamId?: number;
 }
 
 /** Calls past this many waiting for a stream are refused (kubelet never has nearly as many at once). */
@@ -46,12 +43,8 @@ export class RuntimeConnection {
   private conn: H2Connection | undefined;
   private connecting: Promise<H2Connection> | undefined;
   private readonly waiting: Waiter[] = [];
-  /**
-   * Streams the current connection is given at once below the runtime's MAX_CONCURRENT_STREAMS:
-   * set to what was open when the runtime refused one (REFUSED_STREAM), so the retry waits for
-   * a slot to free; it grows back by one with each stream that ends well.
-   */
-  private refusedLimit = Infinity;
+  /** The runtime refused a stream below its MAX_CONCURRENT_STREAMS: new streams wait until one of its open ones ends. */
+  private full = false;
   private closed = false;
   /** A connection ended here on purpose (the probe gave up on it): its end is not logged. */
   private dropped: H2Connection | undefined;
@@ -66,6 +59,14 @@ export class RuntimeConnection {
   /** Calls waiting for a stream. */
   get queued(): number {
     return this.waiting.length;
+  }
+
+  /**
+   * The runtime refused a stream (REFUSED_STREAM) with others open: it is full below the limit
+   * it advertised, so the call is sent again only once one of them ends.
+   */
+  refused(): void {
+    if (this.conn && this.conn.active > 0) this.full = true;
   }
 
   /** A stream with these request headers: at once when connected with a slot free, else when one is. */
@@ -90,14 +91,14 @@ export class RuntimeConnection {
   }
 
   private room(c: H2Connection): boolean {
-    return c.active < Math.min(c.peerMaxConcurrentStreams, this.refusedLimit);
+    return !this.full && c.active < c.peerMaxConcurrentStreams;
   }
 
   /** The current connection if it may take a stream; starts its replacement when its ids run low. */
   private usable(): H2Connection | undefined {
     const c = this.conn;
-    if (!c || c.closed || c.goawayReceived) return undefined;
-    const left = idsLeft(c.nextStreamId);
+    if (!c || c.exhausted) return undefined;
+    const left = c.streamIdsLeft;
     if (left <= (this.opts.idsReserve ?? 1024) && !this.connecting) {
       this.opts.onEvent("I", `a new connection before the stream ids run out (${left} left); the old one drains its ${c.active} calls`);
       void this.connect().then(() => this.pump(), () => {}); // a failure shows when the old one is spent
@@ -126,8 +127,8 @@ export class RuntimeConnection {
       const left = wait.deadline === undefined ? Infinity : wait.deadline - Date.now();
       if (left < MAX_TIMER_MS) {
         timer = setTimeout(() => {
-          const limit = this.conn ? Math.min(this.conn.peerMaxConcurrentStreams, this.refusedLimit) : undefined;
-          leave(new ConnectError(`deadline exceeded waiting for a stream on runtime ${this.opts.label}${limit !== undefined ? ` (it takes ${limit} at once)` : ""}`, Code.DeadlineExceeded));
+          const limit = this.conn?.peerMaxConcurrentStreams ?? Infinity;
+          leave(new ConnectError(`deadline exceeded waiting for a stream on runtime ${this.opts.label}${limit < Infinity ? ` (it takes ${limit} at once)` : ""}`, Code.DeadlineExceeded));
         }, Math.max(0, left));
       }
       wait.signal?.addEventListener("abort", onAbort);
@@ -162,28 +163,27 @@ export class RuntimeConnection {
   private connect(): Promise<H2Connection> {
     if (this.closed) return Promise.reject(new ConnectError(`runtime ${this.opts.label} is unavailable: it is being removed`, Code.Unavailable));
     let mine: H2Connection | undefined;
+    let calm = false;
     this.connecting ??= connectH2(this.opts.socket, {
       ...this.opts.settings,
-      firstStreamId: this.opts.firstStreamId,
       // The connection's end is noticed at once, even with no call running, so lists stop
       // asking a vanished runtime and its last-known answers take over.
-      onClose: (reason) => this.ended(mine, reason),
+      onClose: (reason) => this.ended(mine, reason, calm),
       onGoaway: (code, last, debug) => {
         const text = debug ? `: ${JSON.stringify(debug)}` : "";
         this.opts.onEvent(code === ErrorCode.NO_ERROR ? "I" : "W", `sent GOAWAY ${errorName(code)} (last stream ${last})${text}`);
       },
-      onStreamClosed: (_s, code, cause) => {
-        if (mine !== this.conn) return this.pump();
-        if (cause === "reset-by-peer" && code === ErrorCode.REFUSED_STREAM) this.refusedLimit = Math.max(1, mine!.active);
-        else if (cause === "done" && this.refusedLimit < Infinity) this.refusedLimit++;
+      // Told once by the h2 layer, which then closes the connection: its end is not told again.
+      onCalm: (reason) => ((calm = true), this.opts.onEvent("W", `it broke the flood limits: ${reason}`)),
+      onStreamSlot: () => {
+        if (mine === this.conn) this.full = false;
         this.pump();
       },
-      onSettings: () => this.pump(),
     })
       .then((c) => {
         const old = this.conn;
         this.conn = mine = c;
-        this.refusedLimit = Infinity;
+        this.full = false;
         if (this.closed) c.destroy("the runtime is being removed");
         // A connection replaced before its ids ran out takes no new stream and ends after its last.
         if (old && !old.closed) old.goaway();
@@ -193,10 +193,10 @@ export class RuntimeConnection {
     return this.connecting;
   }
 
-  private ended(conn: H2Connection | undefined, reason: string | undefined): void {
+  private ended(conn: H2Connection | undefined, reason: string | undefined, told: boolean): void {
     // A connection the runtime sent GOAWAY on (or one replaced) ends after its last call, when a
     // newer one may already be serving: only the current connection's end is the runtime's.
-    if (reason && !this.closed && conn !== this.dropped) this.opts.onEvent("W", `connection closed: ${reason}`);
+    if (reason && !told && !this.closed && conn !== this.dropped) this.opts.onEvent("W", `connection closed: ${reason}`);
     if (conn !== this.conn) return;
     this.conn = undefined;
     this.opts.onLost(reason);

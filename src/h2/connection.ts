@@ -5,12 +5,11 @@
 import { CLIENT_PREFACE, ConnectionError, DEFAULT_MAX_FRAME, DEFAULT_WINDOW, ErrorCode, F, frame, goawayFrame, MAX_WINDOW, rstStreamFrame, S, settingsFrame, T, windowUpdateFrame } from "./frames.ts";
 import { HpackError, type HeaderList, type HeadersOut } from "./hpack.ts";
 import { Output, type Sink } from "./output.ts";
-import { MAX_STREAM_ID, type PeerEvents } from "./peer-events.ts";
 import { Receiver, unpad, type FrameHandler } from "./receiver.ts";
 import { Sender } from "./sender.ts";
 import { H2Stream, type CloseCause, type StreamHost } from "./stream.ts";
 
-export interface ConnectionOptions extends PeerEvents {
+export interface ConnectionOptions {
   /** The server side expects the client preface and takes odd streams the peer opens. */
   readonly server: boolean;
   /** Streams the peer may have open at once (server); more are refused. */
@@ -26,7 +25,15 @@ export interface ConnectionOptions extends PeerEvents {
   readonly onClose?: (reason: string | undefined) => void;
   /** A stream the peer opened was refused here, before anyone saw it (server). */
   readonly onRefused?: (reason: string, headers: HeaderList) => void;
+  /** The peer sent GOAWAY: its code, the last stream it will process, its debug text. */
+  readonly onGoaway?: (code: number, lastStreamId: number, debugText: string) => void;
+  /** We ended the connection with GOAWAY ENHANCE_YOUR_CALM (a flood); once, before onClose. */
+  readonly onCalm?: (reason: string) => void;
+  /** Client: a stream closed, or the peer raised MAX_CONCURRENT_STREAMS: a request waiting for a slot may go. */
+  readonly onStreamSlot?: () => void;
 }
+
+const MAX_STREAM_ID = 2 ** 31 - 1;
 
 /** An HTTP/2 connection over a byte stream. */
 export class H2Connection implements StreamHost, FrameHandler {
@@ -40,9 +47,8 @@ export class H2Connection implements StreamHost, FrameHandler {
   private recvWindow = DEFAULT_WINDOW;
   private recvUncredited = 0;
   private lastPeerStream = 0;
-  /** The id of the next stream this side opens (peer-events.ts idsLeft). */
-  nextStreamId = 1;
-  peerMaxConcurrentStreams = Infinity; // until the peer's SETTINGS say
+  private nextStreamId = 1;
+  peerMaxConcurrentStreams = Infinity; // the peer's SETTINGS_MAX_CONCURRENT_STREAMS (client side: queue past it)
   goawaySent = false;
   goawayReceived = false;
   closed = false;
@@ -54,7 +60,6 @@ export class H2Connection implements StreamHost, FrameHandler {
     this.output = new Output(sink, () => this.sender.pump());
     this.sender = new Sender(this.output);
     this.receiver = new Receiver(opts.server, opts.maxHeaderListSize, this);
-    if (opts.firstStreamId !== undefined) this.nextStreamId = opts.firstStreamId;
     if (!opts.server) this.output.push(CLIENT_PREFACE);
     const settings: [number, number][] = [
       [S.INITIAL_WINDOW_SIZE, opts.streamWindow],
@@ -73,9 +78,19 @@ export class H2Connection implements StreamHost, FrameHandler {
     return this.streams.size;
   }
 
+  /** Client: stream ids still unused; at 0 the connection can open no more (open a new one before). */
+  get streamIdsLeft(): number {
+    return Math.max(0, Math.floor((MAX_STREAM_ID - this.nextStreamId) / 2) + 1);
+  }
+
+  /** Client: no new stream can ever be opened here (closed, GOAWAY either way, or ids used up). */
+  get exhausted(): boolean {
+    return this.closed || this.goawayReceived || this.goawaySent || this.streamIdsLeft === 0;
+  }
+
   /** Opens a stream (client side) and sends its request headers. */
   request(headers: HeadersOut, endStream = false): H2Stream {
-    if (this.closed || this.goawayReceived || this.nextStreamId > MAX_STREAM_ID) throw new Error(this.closed || this.goawayReceived ? "the connection is closing" : "the connection has no stream ids left");
+    if (this.exhausted) throw new Error(this.streamIdsLeft === 0 ? "the connection has used every stream id" : "the connection is closing");
     const stream = new H2Stream(this.nextStreamId, this, this.peerInitialWindow, this.opts.streamWindow);
     this.nextStreamId += 2;
     this.streams.set(stream.id, stream);
@@ -212,15 +227,16 @@ export class H2Connection implements StreamHost, FrameHandler {
         const delta = value - this.peerInitialWindow;
         this.peerInitialWindow = value;
         for (const s of this.streams.values()) s.sendWindow += delta;
-      } else if (key === S.MAX_CONCURRENT_STREAMS) this.peerMaxConcurrentStreams = value;
-      else if (key === S.MAX_FRAME_SIZE) {
+      } else if (key === S.MAX_CONCURRENT_STREAMS) {
+        if (value > this.peerMaxConcurrentStreams) queueMicrotask(() => this.opts.onStreamSlot?.());
+        this.peerMaxConcurrentStreams = value;
+      } else if (key === S.MAX_FRAME_SIZE) {
         if (value < DEFAULT_MAX_FRAME || value > 16777215) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "SETTINGS_MAX_FRAME_SIZE out of range");
         this.sender.maxFrame = value;
       }
     }
     this.output.push(frame(T.SETTINGS, F.ACK, 0));
     this.sender.pump();
-    this.opts.onSettings?.();
   }
 
   private goawayFrom(payload: Buffer): void {
@@ -274,8 +290,8 @@ export class H2Connection implements StreamHost, FrameHandler {
     this.streams.delete(id);
     this.sender.forget(stream);
     stream.close(code, cause);
-    this.opts.onStreamClosed?.(stream, code, cause);
     if ((this.goawaySent || this.goawayReceived) && this.streams.size === 0) this.end();
+    else if (!this.opts.server) this.opts.onStreamSlot?.();
   }
 
   // StreamHost: what streams ask of their connection.

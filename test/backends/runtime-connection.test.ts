@@ -9,7 +9,6 @@ import { unaryRaw } from "../../src/backends/raw-call.ts";
 import type { H2Connection } from "../../src/h2/connection.ts";
 import { listenH2 } from "../../src/h2/endpoint.ts";
 import { ErrorCode, goawayFrame } from "../../src/h2/frames.ts";
-import { MAX_STREAM_ID } from "../../src/h2/peer-events.ts";
 import type { H2Stream } from "../../src/h2/stream.ts";
 import { frame } from "../support/grpc-frame.ts";
 import { tempSocket } from "../support/temp-socket.ts";
@@ -56,8 +55,8 @@ function runtime(maxConcurrentStreams: number, onStream: (s: H2Stream, conn: H2C
   return { socket, conns, get open() { return open; }, get peak() { return peak; }, get refused() { return refused; } };
 }
 
-async function backendOn(socket: string, ids?: { idsReserve?: number; firstStreamId?: number }) {
-  const b = new Backend({ name: "vm", socket, connectTimeoutMs: 1000, ids });
+async function backendOn(socket: string, idsReserve?: number) {
+  const b = new Backend({ name: "vm", socket, connectTimeoutMs: 1000, idsReserve });
   const events: string[] = [];
   b.watch((_b, severity, message) => void events.push(`${severity} ${message}`));
   cleanup.push(() => b.close());
@@ -131,12 +130,12 @@ test("a connection is replaced before its stream ids run out; the old one drains
   const held: H2Stream[] = [];
   let n = 0;
   const rt = runtime(100, (s) => (++n === 3 ? held.push(s) : answer(s)));
-  // Ids for 5 streams per connection; a new connection once 2 are left.
-  const { b, events } = await backendOn(rt.socket, { firstStreamId: MAX_STREAM_ID - 8, idsReserve: 2 });
+  // A new connection once a connection has opened 4 streams (of its 2^30 ids).
+  const { b, events } = await backendOn(rt.socket, 2 ** 30 - 4);
   expect(String(await call(b))).toBe("ok"); // stream 2 (the probe was 1)
   const slow = call(b); // stream 3, held: the old connection must keep it
   await waitFor(() => held.length === 1, 2000, "the held call");
-  for (let i = 0; i < 3; i++) expect(String(await call(b))).toBe("ok");
+  for (let i = 0; i < 4; i++) expect(String(await call(b))).toBe("ok");
   expect(rt.conns.length).toBe(2);
   expect(events.some((e) => e.startsWith("I a new connection before the stream ids run out"))).toBe(true);
   expect(rt.conns[0].closed).toBe(false); // draining
