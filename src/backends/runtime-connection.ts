@@ -32,6 +32,9 @@ export interface RuntimeConnectionOptions {
 /** Calls past this many waiting for a stream are refused (kubelet never has nearly as many at once). */
 const MAX_WAITING = 4096;
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** How long the first connection after a flood is held back; it doubles per flood in a row, up to the max. */
+const CALM_HOLD_MS = 1000;
+const CALM_HOLD_MAX_MS = 30_000;
 
 interface Waiter {
   readonly headers: () => Fields;
@@ -46,6 +49,13 @@ export class RuntimeConnection {
   /** The runtime refused a stream below its MAX_CONCURRENT_STREAMS: new streams wait until one of its open ones ends. */
   private full = false;
   private closed = false;
+  /**
+   * Connections in a row the h2 layer closed for a flood (GOAWAY ENHANCE_YOUR_CALM): each holds
+   * the next one back longer (1 s, doubling, at most 30 s), so a runtime that floods every
+   * connection it gets (answering the probe first) cannot make criproxy reconnect in a loop.
+   */
+  private strikes = 0;
+  private holdUntil = 0;
   /** A connection ended here on purpose (the probe gave up on it): its end is not logged. */
   private dropped: H2Connection | undefined;
 
@@ -164,7 +174,8 @@ export class RuntimeConnection {
     if (this.closed) return Promise.reject(new ConnectError(`runtime ${this.opts.label} is unavailable: it is being removed`, Code.Unavailable));
     let mine: H2Connection | undefined;
     let calm = false;
-    this.connecting ??= connectH2(this.opts.socket, {
+    const hold = this.holdUntil - Date.now();
+    this.connecting ??= (hold > 0 ? new Promise((r) => setTimeout(r, hold)) : Promise.resolve()).then(() => connectH2(this.opts.socket, {
       ...this.opts.settings,
       // The connection's end is noticed at once, even with no call running, so lists stop
       // asking a vanished runtime and its last-known answers take over.
@@ -174,12 +185,17 @@ export class RuntimeConnection {
         this.opts.onEvent(code === ErrorCode.NO_ERROR ? "I" : "W", `sent GOAWAY ${errorName(code)} (last stream ${last})${text}`);
       },
       // Told once by the h2 layer, which then closes the connection: its end is not told again.
-      onCalm: (reason) => ((calm = true), this.opts.onEvent("W", `it broke the flood limits: ${reason}`)),
+      onCalm: (reason) => {
+        calm = true;
+        const wait = Math.min(CALM_HOLD_MS * 2 ** this.strikes++, CALM_HOLD_MAX_MS);
+        this.holdUntil = Date.now() + wait;
+        this.opts.onEvent("W", `it broke the flood limits: ${reason}; the next connection in ${wait} ms`);
+      },
       onStreamSlot: () => {
         if (mine === this.conn) this.full = false;
         this.pump();
       },
-    })
+    }))
       .then((c) => {
         const old = this.conn;
         this.conn = mine = c;
@@ -196,6 +212,7 @@ export class RuntimeConnection {
   private ended(conn: H2Connection | undefined, reason: string | undefined, told: boolean): void {
     // A connection the runtime sent GOAWAY on (or one replaced) ends after its last call, when a
     // newer one may already be serving: only the current connection's end is the runtime's.
+    if (!told) this.strikes = 0;
     if (reason && !told && !this.closed && conn !== this.dropped) this.opts.onEvent("W", `connection closed: ${reason}`);
     if (conn !== this.conn) return;
     this.conn = undefined;
