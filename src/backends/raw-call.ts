@@ -2,7 +2,9 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeFromHttpStatus, parseContentType } from "@connectrpc/connect/protocol-grpc";
 import type { Ledger } from "../grpc/byte-budget.ts";
+import type { CallSpan, RuntimeCallSpan } from "../grpc/call-span.ts";
 import { EnvelopeReader, framedMessage } from "../grpc/envelope.ts";
+import { keepAnswerMetadata, type AnswerMetadata } from "../grpc/metadata.ts";
 import { RawAnswer } from "../grpc/raw-answer.ts";
 import { errorFromFields, field, hasStatus, isWireStatus, type Fields } from "../grpc/status.ts";
 import { formatGrpcTimeout } from "../grpc/timeout.ts";
@@ -10,6 +12,7 @@ import { resetError, transportError } from "../grpc/transport-error.ts";
 import { ErrorCode, errorName } from "../h2/frames.ts";
 import type { H2Stream } from "../h2/stream.ts";
 import { VERSION } from "../version.ts";
+import { forwardHeaders } from "./forward-headers.ts";
 
 export interface CallOptions {
   /** Absolute deadline (epoch ms); the runtime gets what is left as grpc-timeout. */
@@ -18,6 +21,12 @@ export interface CallOptions {
   readonly signal?: AbortSignal;
   /** Where the answer's bytes are counted against the proxy's byte budget. */
   readonly ledger?: Ledger;
+  /** The client's request metadata, passed on (backends/forward-headers.ts). */
+  readonly metadata?: Fields;
+  /** Where the runtime's answer headers and trailers are kept for the client; unset for a part whose metadata is not passed on. */
+  readonly answer?: AnswerMetadata;
+  /** The call's span: this runtime call gets a child span, whose trace context the runtime receives. */
+  readonly span?: CallSpan;
 }
 
 /** What a call needs of a runtime connection (a Backend; a scripted one in tests). */
@@ -139,7 +148,7 @@ function failure(backend: CallTarget, e: unknown): ConnectError {
   return err;
 }
 
-function requestHeaders(path: string, opts: CallOptions, label: string): [string, string][] {
+function requestHeaders(path: string, opts: CallOptions, label: string, trace: RuntimeCallSpan | undefined): [string, string][] {
   const headers: [string, string][] = [
     [":method", "POST"],
     [":scheme", "http"],
@@ -147,8 +156,8 @@ function requestHeaders(path: string, opts: CallOptions, label: string): [string
     [":authority", "localhost"],
     ["content-type", "application/grpc"],
     ["te", "trailers"],
-    ["user-agent", USER_AGENT],
   ];
+  forwardHeaders(headers, opts.metadata, trace?.fields, USER_AGENT);
   if (opts.deadline !== undefined) {
     const left = opts.deadline - Date.now();
     if (left <= 0) throw new ConnectError(`deadline exceeded before calling runtime ${label}`, Code.DeadlineExceeded);
@@ -165,14 +174,20 @@ interface Sink<T> {
 // Opens the stream, sends the request and waits for the whole answer; the result is
 // `sink.end()`'s, or the status error. Every way a stream can end maps to one code here.
 async function exchange<T>(backend: CallTarget, path: string, message: Uint8Array, opts: CallOptions, sink: Sink<T>): Promise<T> {
+  // A call kubelet canceled before it got here opens no stream on the runtime.
+  const canceled = () => new ConnectError(`call to runtime ${backend.label} canceled`, Code.Canceled);
+  if (opts.signal?.aborted) throw canceled();
+  const trace = opts.span?.runtimeCall(backend.label, path, opts.deadline === undefined ? undefined : opts.deadline - Date.now());
+  let received = 0;
   let stream: H2Stream;
   try {
-    const opened = backend.open(() => requestHeaders(path, opts, backend.label), opts);
+    const opened = backend.open(() => requestHeaders(path, opts, backend.label, trace), opts);
     stream = opened instanceof Promise ? await opened : opened; // at once when connected: headers and body go out in one write
   } catch (e) {
+    trace?.end(ConnectError.from(e), 0, 0);
     throw failure(backend, e);
   }
-  return new Promise<T>((resolve, reject) => {
+  const done = new Promise<T>((resolve, reject) => {
     let status: ConnectError | null | undefined = undefined; // undefined: none yet; null: OK
     let answered = false;
     let failed: ConnectError | undefined; // ours: a deadline, a cancel, a bad answer, an HTTP status
@@ -181,7 +196,7 @@ async function exchange<T>(backend: CallTarget, path: string, message: Uint8Arra
       failed ??= err;
       stream.reset(ErrorCode.CANCEL);
     };
-    const onAbort = () => stop(new ConnectError(`call to runtime ${backend.label} canceled`, Code.Canceled));
+    const onAbort = () => stop(canceled());
     if (opts.deadline !== undefined) {
       // setTimeout fires at once past 2^31-1 ms: a deadline weeks away needs no timer.
       const left = opts.deadline - Date.now();
@@ -193,6 +208,7 @@ async function exchange<T>(backend: CallTarget, path: string, message: Uint8Arra
     };
     stream.onHeaders = (fields) => {
       if (answered) {
+        if (opts.answer) keepAnswerMetadata(fields, opts.answer.trailers);
         // Trailers: without grpc-status the answer is not known to be whole (Connect's validateTrailer).
         if (!hasStatus(fields)) return stop(missingStatus(backend.label, path));
         return readStatus(fields);
@@ -202,9 +218,15 @@ async function exchange<T>(backend: CallTarget, path: string, message: Uint8Arra
       // maps it: 404 is Unimplemented, as grpc-go reads it), then a gRPC content-type.
       const problem = answerProblem(fields, backend.label);
       if (problem) return stop(problem);
-      if (hasStatus(fields)) return readStatus(fields); // trailers-only: an error (or OK) with no body
+      if (hasStatus(fields)) {
+        // Trailers-only: an error (or OK) with no body.
+        if (opts.answer) keepAnswerMetadata(fields, opts.answer.trailers);
+        return readStatus(fields);
+      }
+      if (opts.answer) keepAnswerMetadata(fields, opts.answer.headers);
     };
     stream.onData = (chunk) => {
+      received += chunk.length;
       if (failed) return;
       try {
         sink.data(chunk, stream, stop);
@@ -235,4 +257,12 @@ async function exchange<T>(backend: CallTarget, path: string, message: Uint8Arra
     stream.write(framedMessage(message)).catch(() => {}); // a stream closed before its request went out reports through onClose
     stream.end();
   });
+  if (!trace) return done;
+  return done.then(
+    (v) => (trace.end(undefined, message.length + 5, received), v),
+    (e) => {
+      trace.end(e instanceof Refused ? new ConnectError("refused", Code.Unavailable) : ConnectError.from(e), message.length + 5, received);
+      throw e;
+    },
+  );
 }

@@ -34,6 +34,16 @@ export const serveArgs = {
     description: `The most bytes held for calls at once: request bodies, answers in flight (default ${defaults["max-buffered-bytes"]}); past it, ResourceExhausted. Example: --max-buffered-bytes 1Gi`,
     valueHint: "BYTES",
   },
+  "tracing-endpoint": {
+    type: "string",
+    description: "Export OpenTelemetry spans (OTLP over HTTP) to HOST:PORT (http://HOST:PORT/v1/traces) or an http(s) URL; turns tracing on (default: off; with only --tracing-sampling-rate-per-million, localhost:4318). Example: --tracing-endpoint localhost:4318",
+    valueHint: "ENDPOINT",
+  },
+  "tracing-sampling-rate-per-million": {
+    type: "string",
+    description: "Calls without kubelet's trace context traced per million (default 0, as Kubernetes); calls with it follow kubelet's sampling. Turns tracing on. Example: --tracing-sampling-rate-per-million 1000000",
+    valueHint: "N",
+  },
   "log-format": { type: "string", description: `text (klog lines, default) or json (one object per line). Example: --log-format json`, valueHint: "FORMAT" },
   logtostderr: { type: "boolean", description: "Accepted for the original criproxy's units; criproxy always logs to stderr" },
 } as const;

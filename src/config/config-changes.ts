@@ -36,5 +36,6 @@ export function configChanges(from: Config, to: Config): string[] {
   for (const [name, a, b] of rows) if (!same(a, b)) out.push(`${name} changed`);
   if (from.listen !== to.listen) out.push(`--listen changed: takes effect on restart (still serving ${from.listen})`);
   if (from.socketGroup !== to.socketGroup) out.push("--socket-group changed: takes effect on restart");
+  if (!same(from.tracing, to.tracing)) out.push("tracing changed: takes effect on restart");
   return out;
 }

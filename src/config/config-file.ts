@@ -10,6 +10,7 @@
 //   stale-grace: 10m
 //   v: 2
 //   metrics-addr: 127.0.0.1:9102
+//   tracing: { endpoint: localhost:4318, samplingRatePerMillion: 10000 }  # as kubelet's tracing:
 //
 // Keys are the flags' names; flags given on the command line override the file.
 import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
@@ -36,6 +37,8 @@ const scalarKeys = [
   "log-format",
   "rewrite-authority",
   "max-buffered-bytes",
+  "tracing-endpoint",
+  "tracing-sampling-rate-per-million",
 ] as const;
 const durationKeys = new Set(["connect-timeout", "request-timeout", "stale-grace", "shutdown-grace"]);
 const backendKeys = new Set(["name", "endpoint", "api", "handlers"]);
@@ -65,13 +68,32 @@ export function flagsFromText(text: string, format: "yaml" | "toml", file: strin
       Object.assign(out, backendFlags(value, (k, why) => bad(k, why)));
       continue;
     }
-    if (!(scalarKeys as readonly string[]).includes(key)) throw bad(key, `unknown setting (known: backends, ${scalarKeys.join(", ")})`);
+    if (key === "tracing") {
+      Object.assign(out, tracingFlags(value, (k, why) => bad(k, why)));
+      continue;
+    }
+    if (!(scalarKeys as readonly string[]).includes(key)) throw bad(key, `unknown setting (known: backends, tracing, ${scalarKeys.join(", ")})`);
     if (typeof value === "string") out[key] = value;
     else if (typeof value === "number" && Number.isFinite(value)) out[key] = durationKeys.has(key) ? `${value}s` : String(value);
     else if (typeof value === "boolean") out[key] = String(value);
     else throw bad(key, `${JSON.stringify(value)} is not a string or number`);
   }
   return out as FlagValues;
+}
+
+// `tracing:` as Kubernetes' TracingConfiguration spells it -> the --tracing-* values. An empty section turns tracing on with its defaults.
+function tracingFlags(value: unknown, bad: (key: string, why: string) => Error): FlagValues {
+  if (value === null || value === undefined) return { "tracing-sampling-rate-per-million": "0" };
+  if (typeof value !== "object" || Array.isArray(value)) throw bad("tracing", "must be a mapping with endpoint and samplingRatePerMillion");
+  const out: FlagValues = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (k !== "endpoint" && k !== "samplingRatePerMillion") throw bad(`tracing.${k}`, "unknown setting (known: endpoint, samplingRatePerMillion)");
+    if (typeof v !== "string" && typeof v !== "number") throw bad(`tracing.${k}`, `${JSON.stringify(v)} is not a string or number`);
+    if (k === "endpoint") out["tracing-endpoint"] = String(v);
+    else out["tracing-sampling-rate-per-million"] = String(v);
+  }
+  out["tracing-sampling-rate-per-million"] ??= "0";
+  return out;
 }
 
 // `backends:` -> the `--connect` and `--runtime-handler` values.
@@ -156,7 +178,7 @@ export function loadConfig(cli: FlagValues): Config {
   } catch (e) {
     // A bad value from the file is reported as the file's, under the key the file uses.
     if (e instanceof FlagError && file && (cli as Record<string, unknown>)[e.flag] === undefined && e.flag in fromFile) {
-      const key = e.flag === "connect" || e.flag === "runtime-handler" ? "backends" : e.flag;
+      const key = e.flag === "connect" || e.flag === "runtime-handler" ? "backends" : e.flag === "tracing-endpoint" ? "tracing.endpoint" : e.flag === "tracing-sampling-rate-per-million" ? "tracing.samplingRatePerMillion" : e.flag;
       throw new ConfigFileError(`${file}: ${key}: ${e.reason}`);
     }
     throw e;

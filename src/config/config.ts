@@ -2,6 +2,7 @@
 import { parseDuration } from "./duration.ts";
 import { parseConnect, type BackendSpec } from "./endpoints.ts";
 import { parseMetricsAddr, type MetricsAddr } from "./metrics-addr.ts";
+import { DEFAULT_TRACING_ENDPOINT, samplingRate, tracingUrl, type TracingConfig } from "./tracing-config.ts";
 import type { LogFormat } from "../log/logger.ts";
 
 export interface HandlerClaim {
@@ -36,6 +37,8 @@ export interface Config {
   readonly rewriteAuthority: boolean;
   /** The most bytes the proxy holds for calls at once (request bodies, answers in flight); past it, ResourceExhausted. */
   readonly maxBufferedBytes: number;
+  /** OpenTelemetry tracing; undefined (the default): off. */
+  readonly tracing?: TracingConfig;
   /** The --config file this came from, if any (SIGHUP re-reads it). */
   readonly configFile?: string;
 }
@@ -67,6 +70,8 @@ export interface FlagValues {
   "log-format"?: string;
   "rewrite-authority"?: boolean | string;
   "max-buffered-bytes"?: string;
+  "tracing-endpoint"?: string;
+  "tracing-sampling-rate-per-million"?: string;
   config?: string;
 }
 
@@ -107,6 +112,20 @@ export function configFromFlags(f: FlagValues): Config {
     logFormat: flag("log-format", () => logFormat(get("log-format"))),
     rewriteAuthority: flag("rewrite-authority", () => onOff(f["rewrite-authority"])),
     maxBufferedBytes: flag("max-buffered-bytes", () => parseBytes(get("max-buffered-bytes"))),
+    ...tracingOf(f),
+  };
+}
+
+// On when either tracing setting is given (as kubelet's `tracing:` section turns it on); off by default.
+function tracingOf(f: FlagValues): { tracing?: TracingConfig } {
+  const endpoint = f["tracing-endpoint"];
+  const rate = f["tracing-sampling-rate-per-million"];
+  if (endpoint === undefined && rate === undefined) return {};
+  return {
+    tracing: {
+      url: flag("tracing-endpoint", () => tracingUrl(endpoint ?? DEFAULT_TRACING_ENDPOINT)),
+      samplingRatePerMillion: rate === undefined ? 0 : flag("tracing-sampling-rate-per-million", () => samplingRate(rate)),
+    },
   };
 }
 

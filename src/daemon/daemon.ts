@@ -36,17 +36,20 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   let current = config;
   let stopping = false;
   const budget = new ByteBudget(config.maxBufferedBytes);
+  // Tracing off (the default) loads no OpenTelemetry code at all.
+  const tracing = config.tracing ? (await import("../trace/tracing.ts")).startTracing(config.tracing, log) : undefined;
+  const traced = tracing ? [tracing.interceptor] : [];
   const stopPacing = paceCollections(budget);
   // Probing starts now, while the socket is bound and the routing loads: the first call finds the primary ready.
   const early = config.backends.map((s) => new Backend({ name: s.name, socket: s.socket, api: s.api, connectTimeoutMs: config.connectTimeoutMs }));
   // Loaded after the socket is bound (evaluating the generated CRI API takes longer than binding),
   // when a call first needs it or a moment later: kubelet's first Version is answered meanwhile.
-  const routing = lazily<Routing>(() => import("./routing.ts").then((m) => m.startRouting(config, log, metrics, early)));
+  const routing = lazily<Routing>(() => import("./routing.ts").then((m) => m.startRouting(config, log, metrics, early, traced)));
   const backends = () => routing.value?.runtimes.backends ?? early;
   const metrics = new ProxyMetrics({ backends, staleServed: () => routing.value?.runtimes.lastKnown.served ?? 0, budget, server: () => server?.stats() });
   for (const b of early) (metrics.track(b), b.start());
   const endpoint = new MetricsEndpoint(log, { metrics: () => metrics.registry.render(), healthy: () => !stopping, notReady: () => notReady(backends()[0]) });
-  const deferred = earlyHandlers(early[0], config, () => routing.get().then((r) => r.handlers), (h) => intercept(h, [callMetrics(metrics), callLog(log)]));
+  const deferred = earlyHandlers(early[0], config, () => routing.get().then((r) => r.handlers), (h) => intercept(h, [...traced, callMetrics(metrics), callLog(log)]));
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
   try {
     endpoint.apply(config.metricsAddr);
@@ -76,7 +79,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       r.apply(next);
       server!.swap(r.handlers);
     }
-    current = { ...next, listen: current.listen, socketGroup: current.socketGroup }; // the socket stays until a restart
+    current = { ...next, listen: current.listen, socketGroup: current.socketGroup, tracing: current.tracing }; // the socket and tracing stay until a restart
     return changes;
   });
 
@@ -98,6 +101,8 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       (await routing.get()).close();
       endpoint.stop();
       stopPacing();
+      // Spans still batched are sent, within a bound: a collector that hangs must not hold the exit.
+      if (tracing) await Promise.race([tracing.shutdown().catch(() => {}), Bun.sleep(2000)]);
       log.flush();
     },
   };

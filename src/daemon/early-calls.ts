@@ -33,7 +33,7 @@ export function earlyHandlers(primary: Backend, timeouts: { connectTimeoutMs: nu
       // The primary's own API must be v1: a v1alpha2 primary needs its path translated by the routing.
       if (primary.api !== "v1") return (await later()).unary(call);
       call.routedTo.push(primary.label);
-      return unaryRaw(primary, call.path, call.request, { deadline, signal: call.signal, ledger: call.ledger });
+      return unaryRaw(primary, call.path, call.request, { deadline, signal: call.signal, ledger: call.ledger, metadata: call.metadata, answer: call.answerMetadata, span: call.span });
     },
     stream: async (call, send) => (await later()).stream(call, send),
   });

@@ -30,9 +30,10 @@ export interface Routing {
 }
 
 /** Builds the routing for `config`, adopting the runtimes already connecting (`early`). */
-export function startRouting(config: Config, log: Logger, metrics: ProxyMetrics, early: readonly Backend[]): Routing {
+export function startRouting(config: Config, log: Logger, metrics: ProxyMetrics, early: readonly Backend[], traced: readonly Interceptor[] = []): Routing {
   const runtimes = new RuntimeSet(log, (b) => metrics.track(b), early);
-  const interceptors: Interceptor[] = [resolveRows, callMetrics(metrics), callLog(log)];
+  // The tracer (when on) after the rows are resolved and before the log, whose lines carry its trace id.
+  const interceptors: Interceptor[] = [resolveRows, ...traced, callMetrics(metrics), callLog(log)];
   const tableFor = (cfg: Config) => routingTable(cfg.backends.slice(1).map((b) => b.name), cfg.handlers.map((c) => [c.handler, { backend: c.backend, handler: c.backendHandler }] as const));
   const generationFor = (cfg: Config) => new Generation(intercept(createPipeline({ ...cfg, runtimes, table: tableFor(cfg), log }), interceptors));
   runtimes.configure(config.backends, config.connectTimeoutMs);

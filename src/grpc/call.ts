@@ -4,6 +4,9 @@ import { methodKinds } from "../core/method-kinds.ts";
 import type { MethodRow } from "../core/methods.ts";
 import type { Answer } from "./answer.ts";
 import type { Ledger } from "./byte-budget.ts";
+import type { CallSpan } from "./call-span.ts";
+import type { AnswerMetadata } from "./metadata.ts";
+import type { Fields } from "./status.ts";
 
 export interface Call {
   /** The HTTP/2 :path, e.g. `/runtime.v1.RuntimeService/Version`. */
@@ -23,6 +26,12 @@ export interface Call {
   readonly routedTo: string[];
   /** What the call holds of the proxy's byte budget, given back when it ends. */
   readonly ledger: Ledger;
+  /** The client's request metadata every runtime call passes on (grpc/metadata.ts); unset in tests that need none. */
+  readonly metadata?: Fields;
+  /** Where the answering runtime's headers and trailers are kept for the client (the primary's for a merged answer). */
+  readonly answerMetadata?: AnswerMetadata;
+  /** criproxy's span for the call, set by the trace interceptor when tracing is on. */
+  span?: CallSpan;
 }
 
 export interface Handlers {

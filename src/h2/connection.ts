@@ -1,54 +1,51 @@
-// One HTTP/2 connection, either side (RFC 9113), for gRPC: streams, flow control both ways,
-// SETTINGS, PING, GOAWAY, and header blocks bounded in size. It reads bytes from `receive` and
-// writes through an Output; it never parses or checks :authority, which on a Unix socket
-// means nothing (grpc-go before 1.58 sends the raw socket path there).
-import { CLIENT_PREFACE, ConnectionError, DEFAULT_MAX_FRAME, DEFAULT_WINDOW, ErrorCode, F, frame, goawayFrame, MAX_WINDOW, rstStreamFrame, S, settingsFrame, T, windowUpdateFrame } from "./frames.ts";
-import { HpackError, type HeaderList, type HeadersOut } from "./hpack.ts";
+// One HTTP/2 connection, either side (RFC 9113), for gRPC: streams (their states in
+// stream-states.ts), flow control both ways, SETTINGS, PING, GOAWAY (control-frames.ts), header
+// blocks bounded in size, request headers checked (§8), and a calm budget against floods. It
+// reads bytes from `receive` and writes through an Output; it never parses or checks :authority,
+// which on a Unix socket means nothing (grpc-go before 1.58 sends the raw socket path there).
+import { CalmBudget } from "./calm.ts";
+import { controlFrame } from "./control-frames.ts";
+import { CLIENT_PREFACE, ConnectionError, DEFAULT_WINDOW, ErrorCode, F, goawayFrame, rstStreamFrame, S, settingsFrame, windowUpdateFrame } from "./frames.ts";
+import { HpackBomb, HpackError, type HeaderList, type HeadersOut } from "./hpack.ts";
 import { Output, type Sink } from "./output.ts";
 import { Receiver, unpad, type FrameHandler } from "./receiver.ts";
+import { trailerProblem } from "./request-headers.ts";
+import { acceptStream } from "./accept-stream.ts";
 import { Sender } from "./sender.ts";
-import { H2Stream, type CloseCause, type StreamHost } from "./stream.ts";
+import { H2Stream, type CloseCause } from "./stream.ts";
+import type { ConnectionCore, ConnectionOptions } from "./connection-options.ts";
 
-export interface ConnectionOptions {
-  /** The server side expects the client preface and takes odd streams the peer opens. */
-  readonly server: boolean;
-  /** Streams the peer may have open at once (server); more are refused. */
-  readonly maxConcurrentStreams: number;
-  /** Our receive window per stream, and for the whole connection. */
-  readonly streamWindow: number;
-  readonly connectionWindow: number;
-  /** The most a request's or answer's header list may weigh (RFC 7541 sizes). */
-  readonly maxHeaderListSize: number;
-  /** A new stream the peer opened (server), with its request headers. */
-  readonly onStream?: (stream: H2Stream, headers: HeaderList, endStream: boolean) => void;
-  /** The connection is gone; `reason` when it failed. */
-  readonly onClose?: (reason: string | undefined) => void;
-  /** A stream the peer opened was refused here, before anyone saw it (server). */
-  readonly onRefused?: (reason: string, headers: HeaderList) => void;
-  /** The peer sent GOAWAY: its code, the last stream it will process, its debug text. */
-  readonly onGoaway?: (code: number, lastStreamId: number, debugText: string) => void;
-  /** We ended the connection with GOAWAY ENHANCE_YOUR_CALM (a flood); once, before onClose. */
-  readonly onCalm?: (reason: string) => void;
-  /** Client: a stream closed, or the peer raised MAX_CONCURRENT_STREAMS: a request waiting for a slot may go. */
-  readonly onStreamSlot?: () => void;
-}
+export type { ConnectionOptions } from "./connection-options.ts";
+import { openState, RECEIVE, type StreamFrame, type StreamState } from "./stream-states.ts";
 
-const MAX_STREAM_ID = 2 ** 31 - 1;
+/** The highest stream id (2^31-1). */
+const MAX_STREAM_ID = 0x7fffffff;
+/** Closed streams remembered, to tell a late frame on one (ignored or STREAM_CLOSED) from a skipped id. */
+const REMEMBERED = 256;
+/** What may be queued past the output's high-water mark (where DATA stops): replies we owe a peer that does not read (CVE-2019-9512/9517). */
+const OWED_ROOM = 128 * 1024;
 
 /** An HTTP/2 connection over a byte stream. */
-export class H2Connection implements StreamHost, FrameHandler {
+export class H2Connection implements ConnectionCore, FrameHandler {
   readonly streams = new Map<number, H2Stream>();
   readonly output: Output;
-  private readonly sender: Sender;
+  /** Internal to src/h2 (control-frames.ts): the sending half and the flood budget. */
+  readonly sender: Sender;
+  readonly calm = new CalmBudget();
   private readonly receiver: Receiver;
   /** The peer's SETTINGS_INITIAL_WINDOW_SIZE: each new stream's send window. */
   peerInitialWindow = DEFAULT_WINDOW;
+  /** The peer's SETTINGS_MAX_CONCURRENT_STREAMS: streams we may have open at once (client side: queue past it). */
+  peerMaxConcurrentStreams = Infinity;
+  /** We sent HEADERS or DATA since the peer's last PING (a PING that answers ours is free, as grpc-go counts). */
+  sentSincePing = true;
   /** Our connection receive window, and bytes delivered but not yet returned to it. */
   private recvWindow = DEFAULT_WINDOW;
   private recvUncredited = 0;
-  private lastPeerStream = 0;
+  /** The highest stream id the peer opened (server). */
+  lastPeerStream = 0;
   private nextStreamId = 1;
-  peerMaxConcurrentStreams = Infinity; // the peer's SETTINGS_MAX_CONCURRENT_STREAMS (client side: queue past it)
+  private readonly closedStreams = new Map<number, "closed" | "reset-sent">();
   goawaySent = false;
   goawayReceived = false;
   closed = false;
@@ -90,7 +87,8 @@ export class H2Connection implements StreamHost, FrameHandler {
 
   /** Opens a stream (client side) and sends its request headers. */
   request(headers: HeadersOut, endStream = false): H2Stream {
-    if (this.exhausted) throw new Error(this.streamIdsLeft === 0 ? "the connection has used every stream id" : "the connection is closing");
+    if (this.closed || this.goawayReceived) throw new Error("the connection is closing");
+    if (this.streamIdsLeft === 0) throw new Error("the connection has used every stream id");
     const stream = new H2Stream(this.nextStreamId, this, this.peerInitialWindow, this.opts.streamWindow);
     this.nextStreamId += 2;
     this.streams.set(stream.id, stream);
@@ -104,8 +102,8 @@ export class H2Connection implements StreamHost, FrameHandler {
     try {
       this.receiver.receive(chunk, () => this.closed);
     } catch (e) {
-      if (e instanceof ConnectionError) return this.fail(e.code, e.message);
-      if (e instanceof HpackError) return this.fail(ErrorCode.COMPRESSION_ERROR, e.message);
+      if (e instanceof ConnectionError) return this.shutdown(e.code, e.message);
+      if (e instanceof HpackError) return this.shutdown(e instanceof HpackBomb ? ErrorCode.ENHANCE_YOUR_CALM : ErrorCode.COMPRESSION_ERROR, e.message);
       throw e;
     }
   }
@@ -134,37 +132,65 @@ export class H2Connection implements StreamHost, FrameHandler {
     this.opts.onClose?.(reason);
   }
 
-  private fail(code: number, reason: string): void {
+  /** Ends the connection now with GOAWAY `code` (written first if the socket takes it): a protocol error, a flood, or (NO_ERROR) room for another. */
+  shutdown(code: number = ErrorCode.NO_ERROR, reason?: string): void {
+    if (this.closed) return;
+    this.goawaySent = true;
     this.output.push(goawayFrame(this.lastPeerStream, code, reason));
     this.output.flush(); // written now: destroy discards what is still queued
+    if (code === ErrorCode.ENHANCE_YOUR_CALM) this.opts.onCalm?.((reason = `${reason} (GOAWAY ENHANCE_YOUR_CALM)`));
     this.destroy(reason);
   }
 
-  private end(): void {
+  /** Internal: the GOAWAY exchange is over and no stream is left. */
+  end(): void {
     this.output.whenWritten(() => this.sink.end()); // after the last frames (GOAWAY) are written
+  }
+
+  /** FrameHandler: a frame that costs work and carries nothing. */
+  spend(what: string): void {
+    this.calm.spend(what);
+  }
+
+  /** Internal: queues a frame we owe the peer (an ACK, a reset); a peer that lets them pile up is cut off. */
+  owe(frame: Uint8Array): void {
+    this.output.push(frame);
+    if (this.output.queuedBytes > this.output.highWater + OWED_ROOM) throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, "the peer does not read the frames it is owed");
+  }
+
+  /** Internal: where stream `id` stands, for a frame arriving on it. */
+  stateOf(id: number): StreamState {
+    const s = this.streams.get(id);
+    if (s) return openState(s.localEnded, s.remoteEnded);
+    const closed = this.closedStreams.get(id);
+    if (closed) return closed;
+    if (this.opts.server ? id > this.lastPeerStream : id >= this.nextStreamId) return "idle";
+    return this.opts.server ? "skipped" : "reset-sent"; // client: a stream long closed; whatever comes late is ignored
+  }
+
+  /** Internal: the transitions table's verdict on a `kind` frame for stream `id`; the state when it is accepted, undefined when handled here. */
+  admit(id: number, kind: StreamFrame): StreamState | undefined {
+    const state = this.stateOf(id);
+    const v = RECEIVE[state][kind];
+    if (v.act === "accept") return state;
+    if (v.act === "connection-error") throw new ConnectionError(v.code, `${v.why} (stream ${id})`);
+    if (v.act === "stream-error") this.streamError(id, v.code, v.why);
+    else if (kind === "DATA" || kind === "HEADERS") this.spend("frames on closed streams"); // a late WINDOW_UPDATE or RST is a race, not a flood
+    return undefined;
+  }
+
+  /** Internal: a stream error (§5.4.2): RST_STREAM with `code`; the stream, if open, is closed. Each costs calm. */
+  streamError(id: number, code: number, why: string): void {
+    this.spend(`stream errors (${why})`);
+    const stream = this.streams.get(id);
+    if (stream) this.closeStream(id, code, "reset");
+    else this.remember(id, "reset-sent");
+    this.owe(rstStreamFrame(id, code));
   }
 
   /** FrameHandler: frames other than DATA and header blocks. */
   control(type: number, flags: number, id: number, payload: Buffer): void {
-    switch (type) {
-      case T.RST_STREAM:
-        if (payload.length !== 4) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "RST_STREAM of the wrong size");
-        return this.closeStream(id, payload.readUInt32BE(0), "reset-by-peer");
-      case T.SETTINGS:
-        return this.settings(flags, id, payload);
-      case T.PING:
-        if (payload.length !== 8 || id !== 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "malformed PING");
-        if (!(flags & F.ACK)) this.output.push(frame(T.PING, F.ACK, 0, payload));
-        return;
-      case T.GOAWAY:
-        return this.goawayFrom(payload);
-      case T.WINDOW_UPDATE:
-        return this.windowUpdate(id, payload);
-      case T.PUSH_PROMISE:
-        throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "PUSH_PROMISE: push is disabled");
-      default:
-        return; // PRIORITY and unknown types are ignored
-    }
+    controlFrame(this, type, flags, id, payload);
   }
 
   /** FrameHandler: a DATA frame. */
@@ -173,100 +199,48 @@ export class H2Connection implements StreamHost, FrameHandler {
     this.recvWindow -= payload.length;
     const body = unpad(payload, flags);
     this.creditConnection(payload.length); // the connection's window is returned on delivery; a stream's when its user takes it
-    const stream = this.streams.get(id);
-    if (!stream || stream.remoteEnded) {
-      if (!stream && this.isIdle(id)) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `DATA on idle stream ${id}`);
-      this.output.push(rstStreamFrame(id, ErrorCode.STREAM_CLOSED));
-      return;
-    }
-    if (payload.length > stream.recvWindow) return this.resetStream(stream, ErrorCode.FLOW_CONTROL_ERROR);
+    const endStream = (flags & F.END_STREAM) !== 0;
+    if (payload.length === 0 && !endStream) this.spend("empty DATA frames");
+    if (this.admit(id, "DATA") === undefined) return;
+    const stream = this.streams.get(id)!;
+    if (payload.length > stream.recvWindow) return this.streamError(id, ErrorCode.FLOW_CONTROL_ERROR, "DATA past the stream's window");
     stream.recvWindow -= payload.length;
+    if (stream.contentLeft !== undefined && (stream.contentLeft -= body.length) < 0) return this.streamError(id, ErrorCode.PROTOCOL_ERROR, "DATA past the content-length");
     if (body.length > 0) stream.onData(body);
     stream.consumed(payload.length);
-    if (flags & F.END_STREAM) this.remoteEnd(stream);
+    if (endStream) this.remoteEnd(stream);
   }
 
   /** FrameHandler: a whole, decoded header block. */
-  headerBlock(id: number, endStream: boolean, headers: HeaderList, tooLarge: boolean): void {
-    const stream = this.streams.get(id);
-    if (stream) {
-      if (stream.remoteEnded) return this.resetStream(stream, ErrorCode.STREAM_CLOSED);
+  headerBlock(id: number, endStream: boolean, headers: HeaderList, tooLarge: boolean, selfDependent: boolean): void {
+    const state = this.admit(id, "HEADERS");
+    if (state === undefined) return;
+    if (state !== "idle") {
+      const stream = this.streams.get(id)!;
+      if (selfDependent) return this.streamError(id, ErrorCode.PROTOCOL_ERROR, "a stream depending on itself");
+      if (this.opts.server || stream.headersReceived) {
+        // Trailers (§8.1): they end the stream and carry no pseudo-header.
+        if (!endStream) return this.streamError(id, ErrorCode.PROTOCOL_ERROR, "a second HEADERS without END_STREAM");
+        const problem = this.opts.server ? trailerProblem(headers) : undefined;
+        if (problem) return this.streamError(id, ErrorCode.PROTOCOL_ERROR, problem);
+      }
+      stream.headersReceived = true;
       stream.onHeaders(headers, endStream);
       if (endStream) this.remoteEnd(stream);
       return;
     }
-    if (!this.opts.server || !this.isIdle(id)) return; // a stream we already closed: its headers only kept the table in step
-    if (id % 2 === 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `the client opened even stream ${id}`);
+    if (!this.opts.server || id % 2 === 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `the ${this.opts.server ? "client" : "server"} opened stream ${id}`);
     this.lastPeerStream = id;
-    if (this.goawaySent) return;
-    if (this.streams.size >= this.opts.maxConcurrentStreams) {
-      this.output.push(rstStreamFrame(id, ErrorCode.REFUSED_STREAM));
-      return this.opts.onRefused?.(`more than ${this.opts.maxConcurrentStreams} streams at once (REFUSED_STREAM)`, headers);
-    }
-    const s = new H2Stream(id, this, this.peerInitialWindow, this.opts.streamWindow);
-    this.streams.set(id, s);
-    if (endStream) s.remoteEnded = true;
-    if (tooLarge) {
-      this.opts.onRefused?.(`request headers over ${this.opts.maxHeaderListSize} bytes`, headers);
-      // Answered as gRPC does, so the client sees why rather than a bare reset.
-      s.sendHeaders([[":status", "200"], ["content-type", "application/grpc"], ["grpc-status", "8"], ["grpc-message", `request headers over ${this.opts.maxHeaderListSize} bytes`]], true);
-      return;
-    }
-    this.opts.onStream?.(s, headers, endStream);
-    if (endStream) s.onEnd();
+    if (!this.goawaySent) acceptStream(this, id, endStream, headers, tooLarge, selfDependent);
   }
 
-  private settings(flags: number, id: number, payload: Buffer): void {
-    if (id !== 0 || payload.length % 6 !== 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "malformed SETTINGS");
-    if (flags & F.ACK) return;
-    for (let at = 0; at < payload.length; at += 6) {
-      const key = payload.readUInt16BE(at);
-      const value = payload.readUInt32BE(at + 2);
-      if (key === S.INITIAL_WINDOW_SIZE) {
-        if (value > MAX_WINDOW) throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, "SETTINGS_INITIAL_WINDOW_SIZE too large");
-        const delta = value - this.peerInitialWindow;
-        this.peerInitialWindow = value;
-        for (const s of this.streams.values()) s.sendWindow += delta;
-      } else if (key === S.MAX_CONCURRENT_STREAMS) {
-        if (value > this.peerMaxConcurrentStreams) queueMicrotask(() => this.opts.onStreamSlot?.());
-        this.peerMaxConcurrentStreams = value;
-      } else if (key === S.MAX_FRAME_SIZE) {
-        if (value < DEFAULT_MAX_FRAME || value > 16777215) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "SETTINGS_MAX_FRAME_SIZE out of range");
-        this.sender.maxFrame = value;
-      }
-    }
-    this.output.push(frame(T.SETTINGS, F.ACK, 0));
-    this.sender.pump();
-  }
-
-  private goawayFrom(payload: Buffer): void {
-    if (payload.length < 8) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "GOAWAY too short");
-    const last = payload.readUInt32BE(0) & 0x7fffffff;
+  /** Internal: the peer's GOAWAY (control-frames.ts checked it). */
+  goawayFrom(code: number, last: number, debug: string): void {
     this.goawayReceived = true;
-    this.opts.onGoaway?.(payload.readUInt32BE(4), last, payload.subarray(8, 8 + 256).toString("utf8"));
+    this.opts.onGoaway?.(code, last, debug);
     // Streams the peer never processed are safe to send again.
     for (const s of [...this.streams.values()]) if (!this.opts.server && s.id > last) this.closeStream(s.id, ErrorCode.REFUSED_STREAM, "refused");
     if (this.streams.size === 0) this.end();
-  }
-
-  private windowUpdate(id: number, payload: Buffer): void {
-    if (payload.length !== 4) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "WINDOW_UPDATE of the wrong size");
-    const increment = payload.readUInt32BE(0) & 0x7fffffff;
-    if (id === 0) {
-      if (increment === 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "WINDOW_UPDATE of 0");
-      if (this.sender.window + increment > MAX_WINDOW) throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, "connection window overflow");
-      this.sender.window += increment;
-    } else {
-      const stream = this.streams.get(id);
-      if (!stream) return;
-      if (increment === 0 || stream.sendWindow + increment > MAX_WINDOW) return this.resetStream(stream, increment === 0 ? ErrorCode.PROTOCOL_ERROR : ErrorCode.FLOW_CONTROL_ERROR);
-      stream.sendWindow += increment;
-    }
-    this.sender.pump();
-  }
-
-  private isIdle(id: number): boolean {
-    return this.opts.server ? id > this.lastPeerStream : id >= this.nextStreamId;
   }
 
   private creditConnection(bytes: number): void {
@@ -278,9 +252,15 @@ export class H2Connection implements StreamHost, FrameHandler {
   }
 
   private remoteEnd(stream: H2Stream): void {
+    if (stream.contentLeft) return this.streamError(stream.id, ErrorCode.PROTOCOL_ERROR, "a body shorter than its content-length");
     stream.remoteEnded = true;
     stream.onEnd();
     if (stream.localEnded) this.closeStream(stream.id, ErrorCode.NO_ERROR, "done");
+  }
+
+  private remember(id: number, how: "closed" | "reset-sent"): void {
+    this.closedStreams.set(id, how);
+    if (this.closedStreams.size > REMEMBERED) this.closedStreams.delete(this.closedStreams.keys().next().value!);
   }
 
   /** A stream whose both sides ended, or that was reset: forgotten, its user told. */
@@ -288,6 +268,7 @@ export class H2Connection implements StreamHost, FrameHandler {
     const stream = this.streams.get(id);
     if (!stream) return;
     this.streams.delete(id);
+    this.remember(id, cause === "reset" ? "reset-sent" : "closed");
     this.sender.forget(stream);
     stream.close(code, cause);
     if ((this.goawaySent || this.goawayReceived) && this.streams.size === 0) this.end();
@@ -296,10 +277,12 @@ export class H2Connection implements StreamHost, FrameHandler {
 
   // StreamHost: what streams ask of their connection.
   sendHeaders(stream: H2Stream, headers: HeadersOut, endStream: boolean): void {
+    this.sentSincePing = true;
     this.sender.headers(stream.id, headers, endStream);
     if (endStream && stream.remoteEnded) this.closeStream(stream.id, ErrorCode.NO_ERROR, "done");
   }
   schedule(stream: H2Stream): void {
+    this.sentSincePing = true;
     this.sender.schedule(stream, () => {
       if (stream.remoteEnded) this.closeStream(stream.id, ErrorCode.NO_ERROR, "done");
     });

@@ -7,7 +7,7 @@ import { H2Connection, type ConnectionOptions } from "./connection.ts";
 export type H2Settings = Omit<ConnectionOptions, "server" | "onStream" | "onClose">;
 
 /** What a listener does with one accepted connection. */
-export interface ConnectionHandlers extends Pick<ConnectionOptions, "onStream" | "onClose" | "onRefused"> {
+export interface ConnectionHandlers extends Pick<ConnectionOptions, "onStream" | "onClose" | "onRefused" | "onCalm"> {
   /** The connection, once made (before its first frame). */
   attached?(conn: H2Connection): void;
 }
@@ -30,7 +30,7 @@ export function listenH2(path: string, opts: ListenOptions): H2Listener {
       open(socket) {
         const handlers = opts.accept();
         if (!handlers) return void socket.end();
-        const conn = new H2Connection(sinkOf(socket), { ...opts, onStream: handlers.onStream, onClose: handlers.onClose, onRefused: handlers.onRefused, server: true });
+        const conn = new H2Connection(sinkOf(socket), { ...opts, onStream: handlers.onStream, onClose: handlers.onClose, onRefused: handlers.onRefused, onCalm: handlers.onCalm, server: true });
         socket.data = { conn };
         handlers.attached?.(conn);
       },

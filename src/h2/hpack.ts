@@ -12,6 +12,12 @@ export type HeadersOut = readonly (readonly [string, string])[] | Uint8Array;
 /** A header block that does not decode: a connection error (COMPRESSION_ERROR), since the table is lost. */
 export class HpackError extends Error {}
 
+/** A block that expands far past the list bound (an HPACK bomb): the connection ends (ENHANCE_YOUR_CALM). */
+export class HpackBomb extends HpackError {}
+
+/** How far past the list bound a block may expand before it is a bomb rather than a large list. */
+const BOMB_FACTOR = 16;
+
 const ENTRY_OVERHEAD = 32;
 
 /** Decodes the header blocks of one connection's peer, in order. */
@@ -38,9 +44,14 @@ export class HpackDecoder {
     let weight = 0;
     let tooLarge = false;
     let at = 0;
+    let fields = 0;
     const add = (name: string, value: string) => {
+      fields++;
       weight += name.length + value.length + ENTRY_OVERHEAD;
-      if (weight > this.maxListSize) tooLarge = true;
+      if (weight > this.maxListSize) {
+        tooLarge = true;
+        if (weight > this.maxListSize * BOMB_FACTOR) throw new HpackBomb(`a header block expanding past ${this.maxListSize * BOMB_FACTOR} bytes`);
+      }
       else headers.push([name, value]);
     };
     while (at < block.length) {
@@ -59,6 +70,8 @@ export class HpackDecoder {
         add(name, value);
       } else if (b & 0x20) {
         const [size, next] = readInt(block, at, 5);
+        // RFC 7541 §4.2: an update comes at the start of a block, before any field.
+        if (fields > 0) throw new HpackError("a dynamic table size update after a header field");
         if (size > this.limit) throw new HpackError(`dynamic table size update to ${size} exceeds ${this.limit}`);
         at = next;
         this.maxSize = size;

@@ -39,6 +39,11 @@ export class Output {
     readonly highWater = 1024 * 1024,
   ) {}
 
+  /** Bytes queued, not yet written. */
+  get queuedBytes(): number {
+    return this.queued;
+  }
+
   /** True while the queue is above its high-water mark. */
   get full(): boolean {
     return this.queued >= this.highWater;

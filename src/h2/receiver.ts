@@ -7,19 +7,24 @@ import { HpackDecoder, type HeaderList } from "./hpack.ts";
 /** What a connection does with each frame (header blocks arrive whole and decoded). */
 export interface FrameHandler {
   data(flags: number, id: number, payload: Buffer): void;
-  headerBlock(id: number, endStream: boolean, headers: HeaderList, tooLarge: boolean): void;
+  /** `selfDependent`: its PRIORITY fields name the stream itself (a stream error, §5.3.1). */
+  headerBlock(id: number, endStream: boolean, headers: HeaderList, tooLarge: boolean, selfDependent: boolean): void;
   /** Any other frame: RST_STREAM, SETTINGS, PING, GOAWAY, WINDOW_UPDATE, PUSH_PROMISE, PRIORITY, unknown. */
   control(type: number, flags: number, id: number, payload: Buffer): void;
+  /** A frame that costs work and carries nothing (the connection's calm budget). */
+  spend(what: string): void;
 }
 
 /** What a header block may weigh on the wire, across CONTINUATION frames. */
 const MAX_HEADER_BLOCK = 256 * 1024;
+/** Frames a header block may span: 256 KiB is 16 full frames; more is a CONTINUATION flood (CVE-2024-27316). */
+const MAX_BLOCK_FRAMES = 32;
 
 /** Turns a connection's incoming bytes into frames. */
 export class Receiver {
   private input: Buffer | undefined;
   private prefaceLeft: number;
-  private block: { stream: number; flags: number; parts: Uint8Array[]; size: number } | undefined;
+  private block: { stream: number; flags: number; parts: Uint8Array[]; size: number; selfDependent: boolean } | undefined;
   private readonly decoder: HpackDecoder;
 
   constructor(
@@ -92,12 +97,19 @@ export class Receiver {
     if (type === T.HEADERS) {
       if (id === 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "HEADERS on stream 0");
       let fragment = unpad(payload, flags);
-      if (flags & F.PRIORITY) fragment = fragment.subarray(5);
-      this.block = { stream: id, flags, parts: [], size: 0 };
+      let selfDependent = false;
+      if (flags & F.PRIORITY) {
+        if (fragment.length < 5) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "HEADERS too short for its priority fields");
+        selfDependent = (fragment.readUInt32BE(0) & 0x7fffffff) === id;
+        fragment = fragment.subarray(5);
+      }
+      this.block = { stream: id, flags, parts: [], size: 0, selfDependent };
       return this.fragment(fragment, flags);
     }
     if (type === T.CONTINUATION) {
       if (!this.block) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "CONTINUATION without HEADERS");
+      if (this.block.parts.length >= MAX_BLOCK_FRAMES) throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `a header block in over ${MAX_BLOCK_FRAMES} frames`);
+      if (payload.length === 0 && !(flags & F.END_HEADERS)) this.handler.spend("empty CONTINUATION frames");
       return this.fragment(payload, flags);
     }
     this.handler.control(type, flags, id, payload);
@@ -111,7 +123,7 @@ export class Receiver {
     if (!(flags & F.END_HEADERS)) return;
     this.block = undefined;
     const { headers, tooLarge } = this.decoder.decode(block.parts.length === 1 ? block.parts[0] : Buffer.concat(block.parts));
-    this.handler.headerBlock(block.stream, (block.flags & F.END_STREAM) !== 0, headers, tooLarge);
+    this.handler.headerBlock(block.stream, (block.flags & F.END_STREAM) !== 0, headers, tooLarge, block.selfDependent);
   }
 }
 

@@ -37,6 +37,10 @@ export class H2Stream {
   onClose: (code: number, cause: CloseCause) => void = noop;
 
   headersSent = false;
+  /** The peer's headers arrived (a later HEADERS is trailers). */
+  headersReceived = false;
+  /** Body bytes the request's content-length still promises (server; undefined without one). */
+  contentLeft: number | undefined;
   localEnded = false;
   remoteEnded = false;
   closed = false;

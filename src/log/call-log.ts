@@ -6,6 +6,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { fromBinary, toJsonString, type DescMessage } from "@bufbuild/protobuf";
 import { answerBytes, answerEnded, rawParts, type Answer } from "../grpc/answer.ts";
 import { methodOf, routesOf, type Call, type Interceptor } from "../grpc/call.ts";
+import { traceIdOf } from "../grpc/call-span.ts";
 import { codeName } from "../grpc/status.ts";
 import { namesIds, pickIds } from "./call-ids.ts";
 import type { Logger } from "./logger.ts";
@@ -16,13 +17,13 @@ export function callLog(log: Logger): Interceptor {
   const json = () => log.format === "json";
 
   const entered = (call: Call) => {
-    if (dumps(call) && !json()) log.log(0, "I", "proxy.ts", `ENTER: ${call.path}(${text(call.row!.method.input, call.request)})`);
+    if (dumps(call) && !json()) log.log(0, "I", "proxy.ts", `ENTER: ${call.path}(${text(call.row!.method.input, call.request)})${traced(call)}`);
   };
   const left = async (call: Call, started: number, answer?: Answer) => {
     if (!dumps(call)) return;
     if (!json()) {
       const shown = answer === undefined ? "" : `: ${text(call.row!.method.output, await answerBytes(answer))}`;
-      log.log(0, "I", "proxy.ts", `LEAVE: ${call.path} on ${routesOf(call)} in ${ms(started)}${shown}`);
+      log.log(0, "I", "proxy.ts", `LEAVE: ${call.path} on ${routesOf(call)} in ${ms(started)}${traced(call)}${shown}`);
       return;
     }
     const ids = pickIds(call.row!.method.input, call.request, {});
@@ -36,7 +37,7 @@ export function callLog(log: Logger): Interceptor {
     if (log.v < (canceled ? 3 : 2)) return;
     const severity = canceled ? "I" : "E";
     const what = canceled ? "CANCELED by the client" : "FAIL";
-    if (!json()) return log.log(0, severity, "proxy.ts", `${what}: ${call.path} on ${routesOf(call)} in ${ms(started)}: ${codeName(err)}: ${err.rawMessage}`);
+    if (!json()) return log.log(0, severity, "proxy.ts", `${what}: ${call.path} on ${routesOf(call)} in ${ms(started)}${traced(call)}: ${codeName(err)}: ${err.rawMessage}`);
     const ids = call.row ? pickIds(call.row.method.input, call.request, {}) : {};
     log.log(canceled ? 3 : 2, severity, "proxy.ts", `${what}: ${call.path}: ${err.rawMessage}`, fields(call, started, codeName(err), ids));
   };
@@ -77,7 +78,13 @@ export function callLog(log: Logger): Interceptor {
 }
 
 function fields(call: Call, started: number, code: string, ids: Record<string, string>): Record<string, unknown> {
-  return { method: methodOf(call), backend: call.routedTo.length ? call.routedTo.join(",") : undefined, duration_ms: Math.round((performance.now() - started) * 1000) / 1000, code, ...ids };
+  return { method: methodOf(call), backend: call.routedTo.length ? call.routedTo.join(",") : undefined, duration_ms: Math.round((performance.now() - started) * 1000) / 1000, code, trace_id: traceIdOf(call.span, call.metadata), ...ids };
+}
+
+/** ` trace_id=ID` when the call has a trace (criproxy's span, or the trace context the client sent), else nothing. */
+function traced(call: Call): string {
+  const id = traceIdOf(call.span, call.metadata);
+  return id === undefined ? "" : ` trace_id=${id}`;
 }
 
 const ms = (started: number) => `${(performance.now() - started).toFixed(1)}ms`;

@@ -41,7 +41,7 @@ export interface CallContext extends PipelineOptions {
   readonly byName: ReadonlyMap<string, Backend>;
   readonly lastKnown: LastKnown;
   readonly rewrite: AnswerRewriter;
-  /** Options for a runtime call: kubelet's deadline (or ours), optionally capped. */
+  /** Options for a runtime call: kubelet's deadline (or ours), optionally capped; its metadata and span; the runtime's answer metadata kept for kubelet. */
   callOptions(call: Call, capMs?: number): CallOptions;
   /** Waits (bounded) until `backend` is ready: Unavailable when it does not come, DeadlineExceeded when kubelet's deadline runs out first. */
   whenReady(backend: Backend, callOpts: CallOptions): Promise<void>;
@@ -71,7 +71,7 @@ export function callContext(opts: PipelineOptions): CallContext {
       let deadline = call.deadline;
       if (deadline === undefined && opts.requestTimeoutMs > 0) deadline = Date.now() + opts.requestTimeoutMs;
       if (capMs !== undefined) deadline = Math.min(deadline ?? Infinity, Date.now() + capMs);
-      return { deadline, signal: call.signal, ledger: call.ledger };
+      return { deadline, signal: call.signal, ledger: call.ledger, metadata: call.metadata, span: call.span, answer: call.answerMetadata };
     },
     async joins(backend, call) {
       if (backend.state === "ready") return true;

@@ -44,7 +44,9 @@ export function createEvents(ctx: CallContext): (call: Call, send: Send) => Prom
         active.set(b, stop);
         if (!call.routedTo.includes(b.label)) call.routedTo.push(b.label);
         const forward = (msg: Buffer) => send(ctx.rewrite.message(call.row, b, msg));
-        streamRaw(b, path, message, forward, { deadline: call.deadline, signal: stop.signal }).then(
+        // Every runtime gets kubelet's metadata; kubelet gets the primary's headers and trailers (README).
+        const answer = b === primary ? call.answerMetadata : undefined;
+        streamRaw(b, path, message, forward, { deadline: call.deadline, signal: stop.signal, metadata: call.metadata, span: call.span, answer }).then(
           () => ended(b),
           (e) => ended(b, e),
         );

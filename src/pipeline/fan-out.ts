@@ -12,6 +12,7 @@ import { ListMetricDescriptorsResponseSchema, StatusResponseSchema } from "../ge
 import type { Answer } from "../grpc/answer.ts";
 import type { Call } from "../grpc/call.ts";
 import { MAX_MESSAGE_BYTES } from "../grpc/envelope.ts";
+import { answerMetadata } from "../grpc/metadata.ts";
 import type { RawAnswer } from "../grpc/raw-answer.ts";
 import { hasMethod, targetOf } from "./api-target.ts";
 import { FANOUT_BUDGET_MS, type CallContext } from "./call-context.ts";
@@ -96,11 +97,12 @@ export function createFanOut(ctx: CallContext): (call: Call) => Promise<Answer> 
   /** An image named by digest: every runtime is asked, and pickHolder chooses whose answer kubelet gets. */
   async function anyHolder(call: Call): Promise<Answer> {
     const backends: Backend[] = [primary, ...named];
+    const metas = backends.map(() => answerMetadata());
     const answers = await Promise.all(
       backends.map(async (b, i) => {
         try {
           if (i > 0 && (!(await ctx.joins(b, call)) || !hasMethod(call, b))) return { ok: false as const };
-          const opts = ctx.callOptions(call, i === 0 ? undefined : FANOUT_BUDGET_MS);
+          const opts = { ...ctx.callOptions(call, i === 0 ? undefined : FANOUT_BUDGET_MS), answer: metas[i] };
           call.routedTo.push(b.label);
           if (i === 0) await ctx.whenReady(b, opts);
           const t = targetOf(call, b);
@@ -112,6 +114,9 @@ export function createFanOut(ctx: CallContext): (call: Call) => Promise<Answer> 
     );
     const i = pickHolder(answers.map((a) => (a.ok ? { ok: true, length: a.bytes.length } : { ok: false })));
     if (i === undefined) throw (answers[0] as { error: unknown }).error;
+    // kubelet gets the headers and trailers of the runtime whose answer it gets.
+    call.answerMetadata?.headers.push(...metas[i].headers);
+    call.answerMetadata?.trailers.push(...metas[i].trailers);
     return ctx.rewrite.message(call.row, backends[i], (answers[i] as { bytes: Buffer }).bytes);
   }
 

@@ -31,7 +31,8 @@ export async function namedPart(ctx: CallContext, call: Call, b: Backend, fetch:
   } else {
     call.routedTo.push(b.label);
     try {
-      const raw = await fetch(b, ctx.callOptions(call, FANOUT_BUDGET_MS));
+      // A part's headers and trailers are not kubelet's: a merged answer carries the primary's (README).
+      const raw = await fetch(b, { ...ctx.callOptions(call, FANOUT_BUDGET_MS), answer: undefined });
       const parts = (key !== undefined ? ctx.lastKnown.rewritten(b.name, key, raw) : undefined) ?? raw.map((m) => ctx.rewrite.message(call.row, b, m));
       if (key !== undefined) ctx.lastKnown.put(b.name, key, raw, parts);
       return parts;
@@ -43,11 +44,13 @@ export async function namedPart(ctx: CallContext, call: Call, b: Backend, fetch:
   const outcome = partOutcome(false, result, memory, ctx.staleGraceMs);
   if (outcome.kind === "last-known") {
     ctx.lastKnown.served++;
+    call.span?.add("criproxy.parts.last_known", b.label);
     ctx.log.log(2, "W", "fan-out.ts", `${call.path}: runtime ${b.label} left its part unanswered (${outcome.why}); serving its last-known answer (${Math.round(outcome.ageMs / 1000)}s old)`);
     return memory!.parts;
   }
   if (outcome.kind === "left-out") {
     if (memory !== undefined) ctx.lastKnown.forget(b.name, key!);
+    call.span?.add("criproxy.parts.left_out", b.label);
     ctx.log.log(result.kind === "failed" ? 2 : 4, "W", "fan-out.ts", `${call.path}: runtime ${b.label} left out: ${outcome.why}`);
   }
   return undefined;

@@ -53,6 +53,7 @@ export function createPipeline(opts: PipelineOptions): Handlers {
   return {
     async unary(call) {
       const p = plan(call);
+      call.span?.set("criproxy.plan", p?.kind ?? "forward");
       if (p === undefined) return one(call, primary, call.request);
       switch (p.kind) {
         case "error":
@@ -67,6 +68,7 @@ export function createPipeline(opts: PipelineOptions): Handlers {
     },
     async stream(call, send) {
       const p = plan(call);
+      call.span?.set("criproxy.plan", p?.kind ?? "forward");
       if (p === undefined) return streams.one(call, primary, call.request, send);
       switch (p.kind) {
         case "error":

@@ -34,7 +34,7 @@ const CALL_TIMEOUT_MS = 5000;
 export async function pollEvents(ctx: CallContext, call: Call, b: Backend, send: Send, everyMs: number, signal: AbortSignal): Promise<void> {
   const ask = async <I extends DescMessage, O extends DescMessage>(method: string, input: I, request: MessageInitShape<I>, output: O) => {
     const path = pathOn(apiOf(b), `/runtime.v1.RuntimeService/${method}`)!;
-    const answer = await unaryRaw(b, path, toBinary(input, create(input, request)), { deadline: Date.now() + CALL_TIMEOUT_MS, signal });
+    const answer = await unaryRaw(b, path, toBinary(input, create(input, request)), { deadline: Date.now() + CALL_TIMEOUT_MS, signal, metadata: call.metadata });
     return fromBinary(output, await answer.message());
   };
   let before: Map<string, Seen> | undefined;

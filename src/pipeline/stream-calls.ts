@@ -15,7 +15,7 @@ export type Send = (message: Uint8Array) => Promise<void>;
 export function createStreamCalls(ctx: CallContext) {
   const { primary, named } = ctx;
   // Streams are open-ended: only kubelet's own deadline applies, not --request-timeout.
-  const streamOptions = (call: Call, signal = call.signal): CallOptions => ({ deadline: call.deadline, signal });
+  const streamOptions = (call: Call, signal = call.signal): CallOptions => ({ deadline: call.deadline, signal, metadata: call.metadata, span: call.span, answer: call.answerMetadata });
   const forward = (call: Call, b: Backend, send: Send) => (msg: Buffer) => send(ctx.rewrite.message(call.row, b, msg));
 
   /** One runtime's stream, each message rewritten as kubelet must see it. */

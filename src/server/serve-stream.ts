@@ -6,6 +6,7 @@ import { methodKinds } from "../core/method-kinds.ts";
 import type { ByteBudget } from "../grpc/byte-budget.ts";
 import type { Call, Handlers } from "../grpc/call.ts";
 import { framedMessage, joinChunks, MAX_MESSAGE_BYTES, tooLarge, unwrapUnary } from "../grpc/envelope.ts";
+import { answerMetadata, requestMetadata, type AnswerMetadata } from "../grpc/metadata.ts";
 import { field, statusFields, type Fields } from "../grpc/status.ts";
 import { parseGrpcTimeout } from "../grpc/timeout.ts";
 import { ErrorCode } from "../h2/frames.ts";
@@ -28,10 +29,14 @@ export interface StreamOptions {
   readonly onRefused: (reason: string) => void;
 }
 
-// Encoded once: every answer starts and (when well) ends with the same fields.
-const OK_HEADERS = encodeHeaders([[":status", "200"], ["content-type", "application/grpc"], ["grpc-accept-encoding", "identity"]]);
+// Encoded once: every answer starts and (when well) ends with the same fields, unless the
+// runtime sent metadata of its own, which follows ours.
+const OK_FIELDS: Fields = [[":status", "200"], ["content-type", "application/grpc"], ["grpc-accept-encoding", "identity"]];
+const OK_HEADERS = encodeHeaders(OK_FIELDS);
 const OK_TRAILERS = encodeHeaders([["grpc-status", "0"]]);
 const OK_TRAILERS_ONLY = encodeHeaders([[":status", "200"], ["content-type", "application/grpc"], ["grpc-status", "0"]]);
+const okHeaders = (m: AnswerMetadata) => (m.headers.length === 0 ? OK_HEADERS : encodeHeaders([...OK_FIELDS, ...m.headers]));
+const okTrailers = (m: AnswerMetadata) => (m.trailers.length === 0 ? OK_TRAILERS : encodeHeaders([["grpc-status", "0"], ...m.trailers]));
 
 /** Serves one stream. The :authority is never read: on a Unix socket it means nothing. */
 export function serveStream(stream: H2Stream, headers: Fields, opts: StreamOptions): void {
@@ -80,7 +85,12 @@ export function serveStream(stream: H2Stream, headers: Fields, opts: StreamOptio
   };
   stream.onEnd = () => {
     bodyArrived();
-    if (done) return;
+    // Routed after the rest of this read: a reset in the same read (a rapid reset, or a client
+    // that gave up at once) ends the call before any runtime stream is opened for it.
+    if (!done) queueMicrotask(dispatch);
+  };
+  const dispatch = () => {
+    if (done || stream.closed) return;
     let request: Buffer;
     try {
       request = unwrapUnary(joinChunks(chunks, total), `request to ${path}`);
@@ -88,13 +98,14 @@ export function serveStream(stream: H2Stream, headers: Fields, opts: StreamOptio
       return refuse(asError(e));
     }
     chunks.length = 0;
-    const call: Call = { path, row: undefined, request, deadline, signal: controller.signal, routedTo: [], ledger };
+    const meta = answerMetadata();
+    const call: Call = { path, row: undefined, request, deadline, signal: controller.signal, routedTo: [], ledger, metadata: requestMetadata(headers), answerMetadata: meta };
     const failed = (e: unknown) => {
       done = true;
       // A ConnectError is a status someone meant (a runtime's, or ours naming what was wrong).
       if (!(e instanceof ConnectError)) opts.onFault(e);
-      if (stream.headersSent) stream.end(statusFields(asError(e)));
-      else fail(stream, asError(e));
+      if (stream.headersSent) stream.end([...statusFields(asError(e)), ...meta.trailers]);
+      else fail(stream, asError(e), meta);
     };
     const stuck = () => {
       done = true;
@@ -102,22 +113,22 @@ export function serveStream(stream: H2Stream, headers: Fields, opts: StreamOptio
       opts.onStuck(path);
       stream.reset(ErrorCode.CANCEL);
     };
-    if (methodKinds.get(path)?.streaming) return serveServerStream(stream, call, opts, failed, stuck, () => (done = true));
+    if (methodKinds.get(path)?.streaming) return serveServerStream(stream, call, meta, opts, failed, stuck, () => (done = true));
     opts.handlers.unary(call).then((answer) => {
       if (stream.closed) return controller.abort();
-      stream.sendHeaders(OK_HEADERS);
+      stream.sendHeaders(okHeaders(meta));
       const whole = settledBuffer(answer);
       if (whole) {
         done = true;
         void stream.write(whole).catch(() => {});
-        stream.end(OK_TRAILERS);
+        stream.end(okTrailers(meta));
         return;
       }
       // Until the answer is written, the client going away cancels the runtime's call (`done` unset).
       writeAnswer({ write: (b) => whenTaken(stream, b, opts.stuckReaderMs) }, answer).then(
         () => {
           done = true;
-          stream.end(OK_TRAILERS);
+          stream.end(okTrailers(meta)); // the runtime's trailers have arrived: its answer has ended
         },
         (e) => {
           controller.abort(); // whatever failed, the runtime's call ends with it
@@ -129,10 +140,10 @@ export function serveStream(stream: H2Stream, headers: Fields, opts: StreamOptio
 }
 
 // Server-streaming: messages go out one by one, each taken before the next is read.
-function serveServerStream(stream: H2Stream, call: Call, opts: StreamOptions, failed: (e: unknown) => void, stuck: () => void, ended: () => void): void {
+function serveServerStream(stream: H2Stream, call: Call, meta: AnswerMetadata, opts: StreamOptions, failed: (e: unknown) => void, stuck: () => void, ended: () => void): void {
   const send = (m: Uint8Array) => {
     if (stream.closed) return Promise.reject(new ConnectError("the client went away", Code.Canceled));
-    if (!stream.headersSent) stream.sendHeaders(OK_HEADERS);
+    if (!stream.headersSent) stream.sendHeaders(okHeaders(meta)); // the runtime's headers came before its first message
     return whenTaken(stream, framedMessage(m), opts.stuckReaderMs).catch((e) => {
       if (e === whenTaken.STUCK) stuck();
       throw new ConnectError("the client stopped reading", Code.Canceled);
@@ -140,15 +151,24 @@ function serveServerStream(stream: H2Stream, call: Call, opts: StreamOptions, fa
   };
   opts.handlers.stream(call, send).then(() => {
     ended();
-    if (stream.headersSent) stream.end(OK_TRAILERS);
-    else stream.sendHeaders(OK_TRAILERS_ONLY, true); // no messages: trailers-only OK
+    if (stream.headersSent) stream.end(okTrailers(meta));
+    else if (meta.headers.length + meta.trailers.length === 0) stream.sendHeaders(OK_TRAILERS_ONLY, true); // no messages: trailers-only OK
+    else {
+      stream.sendHeaders(okHeaders(meta)); // the runtime's headers stay headers, as it sent them
+      stream.end(okTrailers(meta));
+    }
   }, failed);
 }
 
 /** Answers an error trailers-only: the status rides in the response headers, with no body. */
-function fail(stream: H2Stream, error: ConnectError): void {
+function fail(stream: H2Stream, error: ConnectError, meta?: AnswerMetadata): void {
   if (stream.closed || stream.headersSent) return;
-  stream.sendHeaders([[":status", "200"], ["content-type", "application/grpc"], ...statusFields(error)], true);
+  // The runtime answered headers, then its error: so does kubelet's answer (trailers-only would make them trailers).
+  if (meta && meta.headers.length > 0) {
+    stream.sendHeaders(okHeaders(meta));
+    return stream.end([...statusFields(error), ...meta.trailers]);
+  }
+  stream.sendHeaders([[":status", "200"], ["content-type", "application/grpc"], ...statusFields(error), ...(meta?.trailers ?? [])], true);
 }
 
 function respondHttp(stream: H2Stream, status: number): void {

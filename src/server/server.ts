@@ -7,7 +7,7 @@ import type { Handlers } from "../grpc/call.ts";
 import type { H2Connection } from "../h2/connection.ts";
 import { listenH2, type H2Listener } from "../h2/endpoint.ts";
 import { ErrorCode } from "../h2/frames.ts";
-import { connectionHandlers, type ConnectionContext } from "./client-connection.ts";
+import { connectionHandlers, idlest, type ConnectionContext } from "./client-connection.ts";
 import { serveStream } from "./serve-stream.ts";
 import { bindPrivately, prepareSocketPath } from "./socket.ts";
 
@@ -17,7 +17,7 @@ export interface ServerOptions {
   readonly budget: ByteBudget;
   /** Group for the socket (`--socket-group`), as a gid. */
   readonly gid?: number;
-  /** Open connections at most; more are closed at once (kubelet holds one or two). */
+  /** Open connections at most (kubelet holds one or two); at the limit a new one is admitted and the idlest closed, or it is refused when none is idle. */
   readonly maxConnections?: number;
   /** A connection with no open stream for this long is closed (GOAWAY); clients reconnect. */
   readonly idleMs?: number;
@@ -47,12 +47,14 @@ const H2_SETTINGS = { maxConcurrentStreams: 256, streamWindow: 1024 * 1024, conn
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const { maxConnections, idleMs, stuckReaderMs } = { ...SERVER_DEFAULTS, ...definedOnly(opts) };
   const open = new Set<H2Connection>();
+  const idle = new Map<H2Connection, boolean>();
   const counts = { connections: 0, streams: 0 };
   // One reference read per stream: a reload swaps it atomically between two calls.
   let handlers = opts.handlers;
   const onStuck = (path: string) => opts.onClient(`a client stopped reading ${path} for ${stuckReaderMs / 1000}s; its stream was ended`);
   const ctx: ConnectionContext = {
     open,
+    idle,
     counts,
     idleMs,
     onClient: opts.onClient,
@@ -74,7 +76,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         ...H2_SETTINGS,
         accept() {
           if (open.size < maxConnections) return connectionHandlers(ctx);
-          opts.onClient(`a connection was refused: ${maxConnections} are open already`);
+          // Idle connections never lock a client out: the idlest makes room (it gets GOAWAY; a client reconnects).
+          const shed = idlest(idle);
+          if (shed) {
+            idle.delete(shed);
+            shed.shutdown();
+            opts.onClient(`${maxConnections} connections are open: an idle one was closed to admit a new one`);
+            return connectionHandlers(ctx);
+          }
+          opts.onClient(`a connection was refused: ${maxConnections} are open already, each with a call in progress`);
           return undefined;
         },
       });

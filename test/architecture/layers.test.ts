@@ -22,7 +22,8 @@ export const LAYERS: Record<string, readonly string[]> = {
   config: ["core", "log"],
   fake: ["gen"],
   install: [],
-  daemon: ["pipeline", "server", "metrics", "backends", "config", "log", "grpc", "core"],
+  trace: ["grpc", "core", "log", "version"],
+  daemon: ["pipeline", "server", "metrics", "backends", "config", "log", "grpc", "core", "trace"],
   demo: ["daemon", "config", "fake", "log", "gen"],
   cli: ["daemon", "demo", "install", "config", "log", "version"],
 };

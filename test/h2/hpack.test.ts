@@ -1,7 +1,7 @@
 // HPACK as RFC 7541 specifies it: its own examples (Appendix C), the dynamic table's eviction,
 // Huffman strings, and the bounds a hostile peer meets.
 import { describe, expect, test } from "bun:test";
-import { encodeHeaders, HpackDecoder, HpackError } from "../../src/h2/hpack.ts";
+import { encodeHeaders, HpackBomb, HpackDecoder, HpackError } from "../../src/h2/hpack.ts";
 import { huffmanDecode } from "../../src/h2/huffman.ts";
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ""), "hex");
@@ -79,12 +79,17 @@ describe("what a hostile peer meets", () => {
     const d = new HpackDecoder(4096, 100);
     const big = encodeHeaders([["x", "y".repeat(200)]]);
     expect(d.decode(big)).toEqual({ headers: [], tooLarge: true });
-    // Indexed references to a big entry cannot expand past the bound either (the "HPACK bomb").
+    // Indexed references to a big entry cannot expand past the bound either.
     const withEntry = Buffer.concat([Buffer.from([0x40, 1]), Buffer.from("b"), Buffer.from([60]), Buffer.from("z".repeat(60))]);
-    const bomb = Buffer.concat([withEntry, Buffer.alloc(1000, 0xbe)]);
-    const r = d.decode(bomb);
+    const r = d.decode(Buffer.concat([withEntry, Buffer.alloc(10, 0xbe)]));
     expect(r.tooLarge).toBe(true);
     expect(r.headers.length).toBeLessThan(3);
+  });
+
+  test("a block expanding to 16 times the bound is an HPACK bomb: HpackBomb (the connection ends with ENHANCE_YOUR_CALM)", () => {
+    const d = new HpackDecoder(4096, 100);
+    const withEntry = Buffer.concat([Buffer.from([0x40, 1]), Buffer.from("b"), Buffer.from([60]), Buffer.from("z".repeat(60))]);
+    expect(() => d.decode(Buffer.concat([withEntry, Buffer.alloc(1000, 0xbe)]))).toThrow(HpackBomb);
   });
 
   test("Huffman: EOS inside a string, padding of 8 bits or more, or padding of zeros are errors", () => {

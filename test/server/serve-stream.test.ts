@@ -236,7 +236,7 @@ describe("every :authority is served (it is never read)", () => {
   ])("%s", async (_, authority) => {
     const t = server({ unary: async () => Buffer.from("ok") });
     const headers: [string, string][] = [[":method", "POST"], [":scheme", "http"], [":path", UNARY], ["content-type", "application/grpc"]];
-    if (authority !== undefined) headers.push([":authority", authority]);
+    if (authority !== undefined) headers.splice(3, 0, [":authority", authority]); // pseudo-headers come first (RFC 9113 §8.3)
     const s = t.pair.client.request(headers);
     let status: string | undefined;
     let trailers: string | undefined;

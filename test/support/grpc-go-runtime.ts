@@ -19,6 +19,8 @@ export interface GrpcGoRuntimeOptions extends RuntimeAnswersOptions {
   readonly echoUnknown?: boolean;
   /** Its limit on a message each way (containerd's: 16 MiB, the default). */
   readonly maxMessageBytes?: number;
+  /** Serve every method through one handler that appends each call's method and metadata to this file (JSON lines), answering with header x-runtime and trailer x-runtime-trailer. */
+  readonly record?: string;
   /** Called with the process as soon as it is spawned (the bench registers it for cleanup). */
   readonly onSpawn?: (proc: Subprocess) => void;
 }
@@ -44,7 +46,7 @@ export async function startGrpcGoRuntime(opts: GrpcGoRuntimeOptions): Promise<Gr
   const name = opts.name ?? "grpc-go";
   const answers = new Map([...runtimeAnswers({ ...opts, name }), ...(opts.answers ?? [])]);
   const dir = mkdtempSync(join(tmpdir(), "criproxy-gort-"));
-  const args = ["-socket", opts.socket, "-name", name, ...(opts.echoUnknown ? ["-echo-unknown"] : []), ...(opts.maxMessageBytes ? ["-max-msg", String(opts.maxMessageBytes)] : [])];
+  const args = ["-socket", opts.socket, "-name", name, ...(opts.echoUnknown ? ["-echo-unknown"] : []), ...(opts.maxMessageBytes ? ["-max-msg", String(opts.maxMessageBytes)] : []), ...(opts.record ? ["-record", opts.record] : [])];
   for (const [i, [path, bytes]] of [...answers].entries()) {
     const file = join(dir, `${i}.bin`);
     writeFileSync(file, bytes);

@@ -7,11 +7,16 @@
 //	criruntime -socket /run/x.sock -name vm \
 //	  -answer /runtime.v1.RuntimeService/Version=/tmp/version.bin -answer ...
 //
+// With -record FILE it serves every method through one handler instead (a unary answer and a
+// stream of one message are the same on the wire), appends each call's method and metadata to
+// FILE as a JSON line, and answers with header x-runtime and trailer x-runtime-trailer = its name.
+//
 // Prints "ready SOCKET" on stdout once listening; SIGTERM/SIGINT stop it and remove the socket.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io/ioutil"
@@ -20,10 +25,45 @@ import (
 	"os/signal"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 )
+
+// recorder serves every method: it records what the call carried and answers with metadata of its own.
+func recorder(a answers, name, file string) grpc.StreamHandler {
+	var mu sync.Mutex
+	return func(_ interface{}, stream grpc.ServerStream) error {
+		method, _ := grpc.MethodFromServerStream(stream)
+		md, _ := metadata.FromIncomingContext(stream.Context())
+		line, _ := json.Marshal(map[string]interface{}{"method": method, "metadata": md})
+		mu.Lock()
+		f, err := os.OpenFile(file, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+		if err == nil {
+			f.Write(append(line, '\n'))
+			f.Close()
+		}
+		mu.Unlock()
+		var request []byte
+		if err := stream.RecvMsg(&request); err != nil {
+			return err
+		}
+		stream.SetHeader(metadata.Pairs("x-runtime", name))
+		stream.SetTrailer(metadata.Pairs("x-runtime-trailer", name))
+		answer, ok := a[method]
+		if !ok {
+			if strings.HasSuffix(method, "/GetContainerEvents") || strings.Contains(method, "/Stream") {
+				return nil // a stream with no messages
+			}
+			return status.Errorf(codes.Unimplemented, "%s: no answer for %s", name, method)
+		}
+		return stream.SendMsg(&answer)
+	}
+}
 
 // rawCodec hands message bytes through unchanged: requests are not decoded, answers are the files' bytes.
 type rawCodec struct{}
@@ -92,6 +132,7 @@ func main() {
 	maxMsg := flag.Int("max-msg", 16*1024*1024, "max message size each way, bytes (containerd: 16 MiB)")
 	flag.Var(a, "answer", "/service/method=FILE: answer this method with the file's bytes (repeatable)")
 	echo := flag.Bool("echo-unknown", false, "answer a method not given with -answer with its own request (tests of large requests)")
+	record := flag.String("record", "", "serve every method through one handler that appends each call's method and metadata to this file")
 	flag.Parse()
 	if *socket == "" {
 		fmt.Fprintln(os.Stderr, "usage: criruntime -socket PATH [-name NAME] -answer /svc/Method=FILE ...")
@@ -113,10 +154,15 @@ func main() {
 			return stream.SendMsg(&request)
 		}))
 	}
+	if *record != "" {
+		opts = append(opts, grpc.UnknownServiceHandler(recorder(a, *name, *record)))
+	}
 	s := grpc.NewServer(opts...)
 	var impl struct{}
 	for _, sd := range serviceDescs(a) {
-		s.RegisterService(sd, &impl)
+		if *record == "" {
+			s.RegisterService(sd, &impl)
+		}
 	}
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)

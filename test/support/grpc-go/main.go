@@ -18,37 +18,45 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 )
 
 // rawCodec sends and receives message bytes unchanged.
 type rawCodec struct{}
 
-func (rawCodec) Marshal(v interface{}) ([]byte, error)      { return *(v.(*[]byte)), nil }
-func (rawCodec) Unmarshal(data []byte, v interface{}) error { *(v.(*[]byte)) = append([]byte(nil), data...); return nil }
-func (rawCodec) Name() string                               { return "proto" }
+func (rawCodec) Marshal(v interface{}) ([]byte, error) { return *(v.(*[]byte)), nil }
+func (rawCodec) Unmarshal(data []byte, v interface{}) error {
+	*(v.(*[]byte)) = append([]byte(nil), data...)
+	return nil
+}
+func (rawCodec) Name() string { return "proto" }
 
 type call struct {
-	Method   string `json:"method"`
-	Request  string `json:"request"` // base64
-	Repeat   int    `json:"repeat"`
-	Parallel int    `json:"parallel"`
-	Stream   bool   `json:"stream"`
-	Messages int    `json:"messages"` // for streams: stop after this many
+	Method   string            `json:"method"`
+	Request  string            `json:"request"` // base64
+	Repeat   int               `json:"repeat"`
+	Parallel int               `json:"parallel"`
+	Stream   bool              `json:"stream"`
+	Messages int               `json:"messages"` // for streams: stop after this many
+	Metadata map[string]string `json:"metadata"` // sent with each call
 }
 
 type result struct {
-	Method  string   `json:"method"`
-	Code    uint32   `json:"code"`
-	Message string   `json:"message"`
-	Answers []string `json:"answers"` // base64 of each distinct answer
-	Calls   int      `json:"calls"`
-	Failed  int      `json:"failed"`
+	Method   string      `json:"method"`
+	Code     uint32      `json:"code"`
+	Message  string      `json:"message"`
+	Answers  []string    `json:"answers"` // base64 of each distinct answer
+	Calls    int         `json:"calls"`
+	Failed   int         `json:"failed"`
+	Headers  metadata.MD `json:"headers"`  // of the last call
+	Trailers metadata.MD `json:"trailers"` // of the last call
 }
 
 func main() {
 	socket := flag.String("socket", "", "unix socket path")
 	calls := flag.String("calls", "[]", "JSON list of calls")
+	userAgent := flag.String("user-agent", "", "the application's user-agent (kubelet's), which grpc-go prefixes to its own")
 	authority := flag.String("authority", "", "send this :authority (kubelet >= 1.28 sends localhost); default: as grpc-go derives it from the socket path")
 	flag.Parse()
 	var list []call
@@ -72,6 +80,9 @@ func main() {
 	// As kubelet's remote runtime: the path as target, a unix dialer, 16 MiB messages.
 	opts := []grpc.DialOption{grpc.WithInsecure(), grpc.WithBlock(), grpc.WithContextDialer(dialer),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(16*1024*1024), grpc.MaxCallSendMsgSize(16*1024*1024))}
+	if *userAgent != "" {
+		opts = append(opts, grpc.WithUserAgent(*userAgent))
+	}
 	if *authority != "" {
 		opts = append(opts, grpc.WithAuthority(*authority))
 	}
@@ -104,8 +115,9 @@ func run(conn *grpc.ClientConn, c call) result {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < c.Repeat; i++ {
-				answers, err := once(conn, c, req)
+				answers, hdr, tr, err := once(conn, c, req)
 				mu.Lock()
+				r.Headers, r.Trailers = hdr, tr
 				r.Calls++
 				if err != nil {
 					st := status.Convert(err)
@@ -127,21 +139,25 @@ func run(conn *grpc.ClientConn, c call) result {
 	return r
 }
 
-func once(conn *grpc.ClientConn, c call, req []byte) ([][]byte, error) {
+func once(conn *grpc.ClientConn, c call, req []byte) ([][]byte, metadata.MD, metadata.MD, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	if len(c.Metadata) > 0 {
+		ctx = metadata.NewOutgoingContext(ctx, metadata.New(c.Metadata))
+	}
+	var hdr, tr metadata.MD
 	if !c.Stream {
 		var answer []byte
-		err := conn.Invoke(ctx, c.Method, &req, &answer, grpc.ForceCodec(rawCodec{}))
-		return [][]byte{answer}, err
+		err := conn.Invoke(ctx, c.Method, &req, &answer, grpc.ForceCodec(rawCodec{}), grpc.Header(&hdr), grpc.Trailer(&tr))
+		return [][]byte{answer}, hdr, tr, err
 	}
 	desc := &grpc.StreamDesc{ServerStreams: true}
 	s, err := conn.NewStream(ctx, desc, c.Method, grpc.ForceCodec(rawCodec{}))
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if err := s.SendMsg(&req); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	s.CloseSend()
 	var answers [][]byte
@@ -151,11 +167,13 @@ func once(conn *grpc.ClientConn, c call, req []byte) ([][]byte, error) {
 			if len(answers) > 0 && err.Error() == "EOF" {
 				break
 			}
-			return answers, ignoreEOF(err)
+			hdr, _ = s.Header()
+			return answers, hdr, s.Trailer(), ignoreEOF(err)
 		}
 		answers = append(answers, m)
 	}
-	return answers, nil
+	hdr, _ = s.Header()
+	return answers, hdr, s.Trailer(), nil
 }
 
 func ignoreEOF(err error) error {
