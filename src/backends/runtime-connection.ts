@@ -44,6 +44,8 @@ interface Waiter {
 
 export class RuntimeConnection {
   private conn: H2Connection | undefined;
+  /** Replaced connections still draining their calls. */
+  private readonly retired = new Set<H2Connection>();
   private connecting: Promise<H2Connection> | undefined;
   private readonly waiting: Waiter[] = [];
   /** The runtime refused a stream below its MAX_CONCURRENT_STREAMS: new streams wait until one of its open ones ends. */
@@ -98,6 +100,7 @@ export class RuntimeConnection {
     const e = new ConnectError(`runtime ${this.opts.label} is unavailable: ${why}`, Code.Unavailable);
     for (const w of this.waiting.splice(0)) w.reject(e);
     this.conn?.destroy(why);
+    for (const c of this.retired) c.destroy(why);
   }
 
   private room(c: H2Connection): boolean {
@@ -202,7 +205,7 @@ export class RuntimeConnection {
         this.full = false;
         if (this.closed) c.destroy("the runtime is being removed");
         // A connection replaced before its ids ran out takes no new stream and ends after its last.
-        if (old && !old.closed) old.goaway();
+        if (old && !old.closed) (this.retired.add(old), old.goaway());
         return c;
       })
       .finally(() => (this.connecting = undefined));
@@ -214,6 +217,7 @@ export class RuntimeConnection {
     // newer one may already be serving: only the current connection's end is the runtime's.
     if (!told) this.strikes = 0;
     if (reason && !told && !this.closed && conn !== this.dropped) this.opts.onEvent("W", `connection closed: ${reason}`);
+    if (conn) this.retired.delete(conn);
     if (conn !== this.conn) return;
     this.conn = undefined;
     this.opts.onLost(reason);
