@@ -56,7 +56,7 @@ export function exchange(socket: string, input: FuzzInput, bounds: ExchangeBound
     };
     // A peer that never reads stays a while, so what the server owes it piles up (or is cut off).
     const never = input.kind === "never-reads";
-    const timer = setTimeout(finish, owed.size > 0 ? bounds.answerMs : never ? bounds.lingerMs * 8 : bounds.lingerMs);
+    const timer = setTimeout(finish, owed.size > 0 ? bounds.answerMs : never ? bounds.lingerMs * 3 : bounds.lingerMs);
     const send = (b: Buffer) => {
       if (!sock.destroyed && sock.writable) sock.write(b);
     };
