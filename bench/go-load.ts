@@ -44,7 +44,7 @@ class GoLoadClient implements BenchClient {
   /** Sends one command and reads its one line; commands run one at a time, in order. */
   private send(command: object): Promise<Report> {
     const next = this.queue.then(async () => {
-      this.proc.stdin.write(JSON.stringify(command) + "\n");
+      this.proc.stdin.write(`${JSON.stringify(command)}\n`);
       await this.proc.stdin.flush();
       const { value, done } = await this.lines.next();
       if (done) {

@@ -152,7 +152,7 @@ const resultsDir = join(import.meta.dir, "results");
 mkdirSync(resultsDir, { recursive: true });
 const outFile = values.out ?? join(resultsDir, `${stamp}.json`);
 const settings = { baseline, quick, forms, loadForm, ns: goBase ? undefined : ns, concs, rounds, roundMs, warmMs, startupReps, smol: values.smol, proxyBunFlags, proxyFlags, only };
-writeFileSync(outFile, JSON.stringify({ stamp, machine: { ...machine, loadavgAfter }, settings, build: built, cells, startup, memory, targets: ts, summary: line }, null, 2) + "\n");
+writeFileSync(outFile, `${JSON.stringify({ stamp, machine: { ...machine, loadavgAfter }, settings, build: built, cells, startup, memory, targets: ts, summary: line }, null, 2)}\n`);
 if (values.svg) {
   const bars = cells.map((c) => ({ group: `${c.label} c${c.concurrency}`, series: `N=${c.n}`, ratio: c.ratio }));
   writeFileSync(values.svg, ratioChart(bars, ratioGoals(), `criproxy: proxied/direct calls/s (${baseline}, ${machine.nproc} cores, ${stamp})`));

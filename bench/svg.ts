@@ -62,7 +62,7 @@ export function ratioChart(bars: readonly Bar[], targets: ReadonlyMap<string, nu
   const tx = left + series.length * 80;
   out.push(`<line x1="${tx}" x2="${tx + 18}" y1="${ly - 4}" y2="${ly - 4}" stroke="#c00" stroke-width="2" stroke-dasharray="4 2"/><text x="${tx + 22}" y="${ly}">target</text>`);
   out.push(`</svg>`);
-  return out.join("\n") + "\n";
+  return `${out.join("\n")}\n`;
 }
 
 function esc(s: string): string {

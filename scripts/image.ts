@@ -18,7 +18,7 @@ export const IMAGE_NAME = `localhost/criproxy:${pkg.version}`;
 function newestSource(paths: string[]): number {
   let newest = 0;
   for (const p of paths) {
-    let st;
+    let st: ReturnType<typeof statSync>;
     try {
       st = statSync(p);
     } catch {

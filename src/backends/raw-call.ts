@@ -188,7 +188,7 @@ async function exchange<T>(backend: CallTarget, path: string, message: Uint8Arra
     throw failure(backend, e);
   }
   const done = new Promise<T>((resolve, reject) => {
-    let status: ConnectError | null | undefined = undefined; // undefined: none yet; null: OK
+    let status: ConnectError | null | undefined; // undefined: none yet; null: OK
     let answered = false;
     let failed: ConnectError | undefined; // ours: a deadline, a cancel, a bad answer, an HTTP status
     let timer: ReturnType<typeof setTimeout> | undefined;

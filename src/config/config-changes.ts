@@ -3,7 +3,7 @@ import type { Config } from "./config.ts";
 
 /** The settings that shape routing and backend calls: a change rebuilds the proxy's handlers. */
 export function proxyKey(c: Config): string {
-  return JSON.stringify([c.backends, c.handlers, c.connectTimeoutMs, c.requestTimeoutMs, c.staleGraceMs, c.streamUrl]);
+  return JSON.stringify([c.backends, c.handlers, c.connectTimeoutMs, c.requestTimeoutMs, c.staleGraceMs, c.fanOutBudgetMs, c.coolOffMs, c.probeIntervalMs, c.streamUrl]);
 }
 
 /** One phrase per changed setting; settings a running process cannot change say so. */
@@ -27,6 +27,9 @@ export function configChanges(from: Config, to: Config): string[] {
     ["--connect-timeout", from.connectTimeoutMs, to.connectTimeoutMs],
     ["--request-timeout", from.requestTimeoutMs, to.requestTimeoutMs],
     ["--stale-grace", from.staleGraceMs, to.staleGraceMs],
+    ["--fan-out-budget", from.fanOutBudgetMs, to.fanOutBudgetMs],
+    ["--cool-off", from.coolOffMs, to.coolOffMs],
+    ["--probe-interval", from.probeIntervalMs, to.probeIntervalMs],
     ["--shutdown-grace", from.shutdownGraceMs, to.shutdownGraceMs],
     ["--stream-url", from.streamUrl, to.streamUrl],
     ["--metrics-addr", from.metricsAddr, to.metricsAddr],

@@ -29,6 +29,9 @@ const scalarKeys = [
   "connect-timeout",
   "request-timeout",
   "stale-grace",
+  "fan-out-budget",
+  "cool-off",
+  "probe-interval",
   "shutdown-grace",
   "stream-url",
   "stream-port",
@@ -40,7 +43,7 @@ const scalarKeys = [
   "tracing-endpoint",
   "tracing-sampling-rate-per-million",
 ] as const;
-const durationKeys = new Set(["connect-timeout", "request-timeout", "stale-grace", "shutdown-grace"]);
+const durationKeys = new Set(["connect-timeout", "request-timeout", "stale-grace", "fan-out-budget", "cool-off", "probe-interval", "shutdown-grace"]);
 const backendKeys = new Set(["name", "endpoint", "api", "handlers"]);
 
 /** The parser for a file name's extension. */

@@ -1,4 +1,5 @@
 // The proxy's configuration, built from flags (pure: strings in, a checked Config out).
+import { normalize } from "node:path";
 import { parseDuration } from "./duration.ts";
 import { parseConnect, type BackendSpec } from "./endpoints.ts";
 import { parseMetricsAddr, type MetricsAddr } from "./metrics-addr.ts";
@@ -21,6 +22,12 @@ export interface Config {
   readonly connectTimeoutMs: number;
   readonly requestTimeoutMs: number;
   readonly staleGraceMs: number;
+  /** A named runtime's budget for its whole part of a merged answer. */
+  readonly fanOutBudgetMs: number;
+  /** How long a runtime that missed its budget is answered from memory before one call tries it again. */
+  readonly coolOffMs: number;
+  /** How often a runtime that missed its budget is probed in the background. */
+  readonly probeIntervalMs: number;
   readonly shutdownGraceMs: number;
   readonly handlers: readonly HandlerClaim[];
   /** Base for path-only streaming URLs (Exec/Attach/PortForward), e.g. http://10.0.0.5:10010. */
@@ -61,6 +68,9 @@ export interface FlagValues {
   "connect-timeout"?: string;
   "request-timeout"?: string;
   "stale-grace"?: string;
+  "fan-out-budget"?: string;
+  "cool-off"?: string;
+  "probe-interval"?: string;
   "shutdown-grace"?: string;
   "runtime-handler"?: string | string[];
   "stream-url"?: string;
@@ -82,6 +92,13 @@ export const defaults = {
   "connect-timeout": "5s",
   "request-timeout": "2m",
   "stale-grace": "10m",
+  // From kubelet's timings: it relists every 1 s, times runtime calls out at 2 min and calls the
+  // node NotReady when a relist has not completed for 3 min. A 5 s budget keeps one slow relist
+  // far under those; a 60 s cool-off makes a hung runtime cost one budget a minute; a probe
+  // every 1 s (a relist period) brings a recovered runtime back by the next relist but one.
+  "fan-out-budget": "5s",
+  "cool-off": "60s",
+  "probe-interval": "1s",
   "shutdown-grace": "5s",
   "log-format": "text",
   "max-buffered-bytes": "512Mi",
@@ -94,6 +111,9 @@ export function configFromFlags(f: FlagValues): Config {
   const names = new Set(backends.map((b) => b.name));
   const listen = get("listen");
   if (!listen.startsWith("/")) throw new FlagError("listen", `${JSON.stringify(listen)} is not an absolute socket path`);
+  // Serving on a runtime's own socket would take it from the runtime: every later client (kubelet, crictl, criproxy's own reconnects) would reach criproxy.
+  const taken = backends.find((b) => normalize(b.socket) === normalize(listen));
+  if (taken) throw new FlagError("listen", `${listen} is the socket of runtime ${taken.name || "primary"} (--connect); criproxy must listen elsewhere`);
   const verbosity = Number(get("v"));
   if (!Number.isInteger(verbosity) || verbosity < 0 || verbosity > 5) throw new FlagError("v", `${JSON.stringify(get("v"))} is not a level from 0 to 5`);
   const claims = [f["runtime-handler"] ?? []].flat().map((c) => flag("runtime-handler", () => parseClaim(c, names)));
@@ -104,6 +124,9 @@ export function configFromFlags(f: FlagValues): Config {
     connectTimeoutMs: flag("connect-timeout", () => parseDuration(get("connect-timeout"))),
     requestTimeoutMs: flag("request-timeout", () => parseDuration(get("request-timeout"))),
     staleGraceMs: flag("stale-grace", () => parseDuration(get("stale-grace"))),
+    fanOutBudgetMs: flag("fan-out-budget", () => positive(parseDuration(get("fan-out-budget")))),
+    coolOffMs: flag("cool-off", () => parseDuration(get("cool-off"))),
+    probeIntervalMs: flag("probe-interval", () => positive(parseDuration(get("probe-interval")))),
     shutdownGraceMs: flag("shutdown-grace", () => parseDuration(get("shutdown-grace"))),
     handlers: claims,
     streamUrl: flag("stream-url", () => streamBase(f["stream-url"], f["stream-port"])),
@@ -167,6 +190,11 @@ export function parseBytes(text: string): number {
   const n = Number(m[1]) * unit;
   if (n < 32 * 1024 * 1024) throw new Error(`${JSON.stringify(text)} is less than 32Mi: a single 16 MiB kubelet answer must fit, twice`);
   return n;
+}
+
+function positive(ms: number): number {
+  if (ms <= 0) throw new Error("must be more than 0");
+  return ms;
 }
 
 function onOff(value: boolean | string | undefined): boolean {

@@ -46,7 +46,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   // when a call first needs it or a moment later: kubelet's first Version is answered meanwhile.
   const routing = lazily<Routing>(() => import("./routing.ts").then((m) => m.startRouting(config, log, metrics, early, traced)));
   const backends = () => routing.value?.runtimes.backends ?? early;
-  const metrics = new ProxyMetrics({ backends, staleServed: () => routing.value?.runtimes.lastKnown.served ?? 0, budget, server: () => server?.stats() });
+  const metrics = new ProxyMetrics({ backends, staleServed: () => routing.value?.runtimes.lastKnown.served ?? 0, runtimes: () => routing.value?.runtimes.degradation() ?? [], budget, server: () => server?.stats() });
   for (const b of early) (metrics.track(b), b.start());
   const endpoint = new MetricsEndpoint(log, { metrics: () => metrics.registry.render(), healthy: () => !stopping, notReady: () => notReady(backends()[0]) });
   const deferred = earlyHandlers(early[0], config, () => routing.get().then((r) => r.handlers), (h) => intercept(h, [...traced, callMetrics(metrics), callLog(log)]));

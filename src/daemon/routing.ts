@@ -17,6 +17,8 @@ import { RuntimeSet } from "../pipeline/runtime-set.ts";
 /** Longest a reload waits for the old configuration's calls before closing removed runtimes. */
 const MAX_DRAIN_MS = 120_000;
 
+const timingsOf = (c: Config) => ({ budgetMs: c.fanOutBudgetMs, coolOffMs: c.coolOffMs, probeMs: c.probeIntervalMs });
+
 /** The routing of the running configuration. */
 export interface Routing {
   readonly runtimes: RuntimeSet;
@@ -36,7 +38,7 @@ export function startRouting(config: Config, log: Logger, metrics: ProxyMetrics,
   const interceptors: Interceptor[] = [resolveRows, ...traced, callMetrics(metrics), callLog(log)];
   const tableFor = (cfg: Config) => routingTable(cfg.backends.slice(1).map((b) => b.name), cfg.handlers.map((c) => [c.handler, { backend: c.backend, handler: c.backendHandler }] as const));
   const generationFor = (cfg: Config) => new Generation(intercept(createPipeline({ ...cfg, runtimes, table: tableFor(cfg), log }), interceptors));
-  runtimes.configure(config.backends, config.connectTimeoutMs);
+  runtimes.configure(config.backends, config.connectTimeoutMs, timingsOf(config));
   let generation = generationFor(config);
   return {
     runtimes,
@@ -45,7 +47,7 @@ export function startRouting(config: Config, log: Logger, metrics: ProxyMetrics,
     },
     check: (next) => void tableFor(next),
     apply(next) {
-      const { removed } = runtimes.configure(next.backends, next.connectTimeoutMs);
+      const { removed } = runtimes.configure(next.backends, next.connectTimeoutMs, timingsOf(next));
       const old = generation;
       generation = generationFor(next);
       const drainMs = Math.max(next.shutdownGraceMs, Math.min(next.requestTimeoutMs || MAX_DRAIN_MS, MAX_DRAIN_MS));

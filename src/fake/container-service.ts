@@ -125,7 +125,7 @@ export function containerService(ctx: FakeContext): Partial<ServiceImpl<typeof R
 
     execSync(req) {
       requireRunning(getContainer(state, req.containerId));
-      return { stdout: new TextEncoder().encode(req.cmd.join(" ") + "\n"), stderr: new Uint8Array(), exitCode: 0 };
+      return { stdout: new TextEncoder().encode(`${req.cmd.join(" ")}\n`), stderr: new Uint8Array(), exitCode: 0 };
     },
 
     exec(req) {

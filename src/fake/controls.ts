@@ -65,6 +65,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: any service's methods, wrapped alike whatever their message types
 type AnyImpl = Record<string, (request: any, context: HandlerContext) => any>;
 
 /** Wrap every method of a service implementation with the controls (looping over the descriptor). */

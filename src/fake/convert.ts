@@ -60,7 +60,7 @@ export function toContainerStatus(c: FakeContainer): ContainerStatus {
 
 // Stable per-id pseudo-random numbers: stats look alive but tests can still compare runs.
 function seedOf(id: string): bigint {
-  return BigInt("0x" + (id.replace(/[^0-9a-f]/g, "").slice(0, 8) || "1"));
+  return BigInt(`0x${id.replace(/[^0-9a-f]/g, "").slice(0, 8) || "1"}`);
 }
 
 /** `ContainerStats` for a container at time `now` (ns). */

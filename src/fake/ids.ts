@@ -8,7 +8,7 @@ export function newId(): string {
 
 /** A stable `sha256:` digest of some text: image ids and repo digests derive from names. */
 export function digestOf(text: string): string {
-  return "sha256:" + createHash("sha256").update(text).digest("hex");
+  return `sha256:${createHash("sha256").update(text).digest("hex")}`;
 }
 
 /** A short url-safe token, as a streaming server hands out for Exec/Attach/PortForward. */

@@ -4,8 +4,10 @@
 import { create, fromBinary, toBinary, type DescMessage, type DescService } from "@bufbuild/protobuf";
 import type { HandlerContext } from "@connectrpc/connect";
 
+// biome-ignore lint/suspicious/noExplicitAny: any service's methods, bridged alike whatever their message types
 type AnyImpl = Record<string, (request: any, context: HandlerContext) => any>;
 
+// biome-ignore lint/suspicious/noExplicitAny: a message of either API, re-encoded by its descriptor
 const recode = (from: DescMessage, to: DescMessage, msg: any) => fromBinary(to, toBinary(from, create(from, msg)));
 
 /** An implementation of `alpha` (a v1alpha2 service) that calls `impl`, the implementation of its v1 twin `v1`. */

@@ -3,7 +3,7 @@
 // blocks bounded in size, request headers checked (§8), and a calm budget against floods. It
 // reads bytes from `receive` and writes through an Output; it never parses or checks :authority,
 // which on a Unix socket means nothing (grpc-go before 1.58 sends the raw socket path there).
-import { CalmBudget } from "./calm.ts";
+import { CalmBudget } from "./calm-budget.ts";
 import { controlFrame } from "./control-frames.ts";
 import { CLIENT_PREFACE, ConnectionError, DEFAULT_WINDOW, ErrorCode, F, goawayFrame, rstStreamFrame, S, settingsFrame, windowUpdateFrame } from "./frames.ts";
 import { HpackBomb, HpackError, type HeaderList, type HeadersOut } from "./hpack.ts";
@@ -16,7 +16,7 @@ import { H2Stream, type CloseCause } from "./stream.ts";
 import type { ConnectionCore, ConnectionOptions } from "./connection-options.ts";
 
 export type { ConnectionOptions } from "./connection-options.ts";
-import { openState, RECEIVE, type StreamFrame, type StreamState } from "./stream-states.ts";
+import { openState, RECEIVE, RecentlyClosed, type StreamFrame, type StreamState } from "./stream-states.ts";
 
 /** The highest stream id (2^31-1). */
 const MAX_STREAM_ID = 0x7fffffff;
@@ -45,7 +45,7 @@ export class H2Connection implements ConnectionCore, FrameHandler {
   /** The highest stream id the peer opened (server). */
   lastPeerStream = 0;
   private nextStreamId = 1;
-  private readonly closedStreams = new Map<number, "closed" | "reset-sent">();
+  private readonly closedStreams = new RecentlyClosed(REMEMBERED);
   goawaySent = false;
   goawayReceived = false;
   closed = false;
@@ -138,7 +138,10 @@ export class H2Connection implements ConnectionCore, FrameHandler {
     this.goawaySent = true;
     this.output.push(goawayFrame(this.lastPeerStream, code, reason));
     this.output.flush(); // written now: destroy discards what is still queued
-    if (code === ErrorCode.ENHANCE_YOUR_CALM) this.opts.onCalm?.((reason = `${reason} (GOAWAY ENHANCE_YOUR_CALM)`));
+    if (code === ErrorCode.ENHANCE_YOUR_CALM) {
+      reason = `${reason} (GOAWAY ENHANCE_YOUR_CALM)`;
+      this.opts.onCalm?.(reason);
+    }
     this.destroy(reason);
   }
 
@@ -162,14 +165,14 @@ export class H2Connection implements ConnectionCore, FrameHandler {
   stateOf(id: number): StreamState {
     const s = this.streams.get(id);
     if (s) return openState(s.localEnded, s.remoteEnded);
-    const closed = this.closedStreams.get(id);
-    if (closed) return closed;
-    if (this.opts.server ? id > this.lastPeerStream : id >= this.nextStreamId) return "idle";
-    return this.opts.server ? "skipped" : "reset-sent"; // client: a stream long closed; whatever comes late is ignored
+    if (this.opts.server ? id > this.lastPeerStream : id >= this.nextStreamId) return "idle"; // first: a new stream scans no list
+    return this.closedStreams.get(id) ?? (this.opts.server ? "skipped" : "reset-sent"); // client: a stream long closed; whatever comes late is ignored
   }
 
   /** Internal: the transitions table's verdict on a `kind` frame for stream `id`; the state when it is accepted, undefined when handled here. */
   admit(id: number, kind: StreamFrame): StreamState | undefined {
+    const s = this.streams.get(id);
+    if (s !== undefined && !s.remoteEnded) return s.localEnded ? "half-closed-local" : "open"; // the table's rows for these accept every frame
     const state = this.stateOf(id);
     const v = RECEIVE[state][kind];
     if (v.act === "accept") return state;
@@ -184,7 +187,7 @@ export class H2Connection implements ConnectionCore, FrameHandler {
     this.spend(`stream errors (${why})`);
     const stream = this.streams.get(id);
     if (stream) this.closeStream(id, code, "reset");
-    else this.remember(id, "reset-sent");
+    else this.closedStreams.add(id, "reset-sent");
     this.owe(rstStreamFrame(id, code));
   }
 
@@ -258,17 +261,12 @@ export class H2Connection implements ConnectionCore, FrameHandler {
     if (stream.localEnded) this.closeStream(stream.id, ErrorCode.NO_ERROR, "done");
   }
 
-  private remember(id: number, how: "closed" | "reset-sent"): void {
-    this.closedStreams.set(id, how);
-    if (this.closedStreams.size > REMEMBERED) this.closedStreams.delete(this.closedStreams.keys().next().value!);
-  }
-
   /** A stream whose both sides ended, or that was reset: forgotten, its user told. */
   closeStream(id: number, code: number, cause: CloseCause): void {
     const stream = this.streams.get(id);
     if (!stream) return;
     this.streams.delete(id);
-    this.remember(id, cause === "reset" ? "reset-sent" : "closed");
+    this.closedStreams.add(id, cause === "reset" ? "reset-sent" : "closed");
     this.sender.forget(stream);
     stream.close(code, cause);
     if ((this.goawaySent || this.goawayReceived) && this.streams.size === 0) this.end();

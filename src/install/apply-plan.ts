@@ -2,8 +2,10 @@
 // symbolic links is written at the links' target, which keeps its mode and owner, and the
 // links stay links. Every file is written to a new temporary name beside its target and
 // renamed into place, so kubelet or systemd never read half a file. checkPlan() runs first and
-// finds what would fail (a read-only /usr, a dangling link) before anything is touched.
-import { accessSync, chmodSync, chownSync, constants, copyFileSync, lstatSync, mkdirSync, renameSync, rmdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+// finds what would fail (a read-only /usr, a dangling link) before anything is touched. Every
+// file and the directory that names it are fsynced before the next change: after a power loss
+// a change is whole or not there, in plan order (the journal first: install-record.ts).
+import { accessSync, chmodSync, chownSync, closeSync, constants, copyFileSync, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, rmdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Change } from "./plan.ts";
 import { resolveHostPath, resolveInHost } from "./host-path.ts";
@@ -55,6 +57,16 @@ function checkPlan(root: string, changes: Change[]): Error | undefined {
   return undefined;
 }
 
+/** Flushes a file's (or a directory's entries') bytes to the disk. */
+function fsyncPath(path: string): void {
+  const fd = openSync(path, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Writes `fill(tmp)` next to `at`, gives it the mode and owner of the file it replaces, renames it over. */
 function atomically(at: string, mode: number, fill: (tmp: string) => void): void {
   const tmp = `${at}.criproxy-tmp-${process.pid}`;
@@ -69,6 +81,7 @@ function atomically(at: string, mode: number, fill: (tmp: string) => void): void
     fill(tmp);
     chmodSync(tmp, mode);
     if (owner !== undefined) chownSync(tmp, owner.uid, owner.gid);
+    fsyncPath(tmp); // the bytes before the name: a power loss never leaves an empty file where kubelet's config was
     renameSync(tmp, at);
   } catch (e) {
     rmSync(tmp, { force: true });
@@ -76,42 +89,54 @@ function atomically(at: string, mode: number, fill: (tmp: string) => void): void
   }
 }
 
-/** Applies one change under `root`; an error names the path (and the link it went through). */
+/** Applies one change under `root`, then fsyncs the directory that names it; an error names the path (and the link it went through). */
 function applyChange(root: string, c: Change): void {
   const t = target(root, c);
   try {
-    switch (c.kind) {
-      case "mkdir":
-        return void mkdirSync(t.at, { mode: 0o755 });
-      case "rmdir":
-        return rmdirSync(t.at);
-      case "remove":
-        return rmSync(t.at, { force: true });
-      // "wx": the temporary name is created new, never opened through something already there.
-      case "write":
-        return atomically(t.at, c.mode, (tmp) => writeFileSync(tmp, c.after, { flag: "wx", mode: 0o600 }));
-      case "backup": {
-        // The backup keeps the original's mode: a 0600 kubelet config stays private.
-        const mode = statSync(resolveHostPath(root, c.of)).mode & 0o7777;
-        return atomically(t.at, mode, (tmp) => writeFileSync(tmp, c.content, { flag: "wx", mode: 0o600 }));
-      }
-      case "copy":
-        return atomically(t.at, 0o755, (tmp) => copyFileSync(c.from, tmp, constants.COPYFILE_EXCL));
-      case "symlink": {
-        const tmp = `${t.at}.criproxy-tmp-${process.pid}`;
-        rmSync(tmp, { force: true });
-        symlinkSync(c.target, tmp);
-        return renameSync(tmp, t.at);
-      }
-    }
+    change(c, t.at, root);
+    fsyncPath(dirname(t.at));
   } catch (e) {
     throw new Error(`cannot ${c.kind} ${t.say}: ${(e as Error).message}`);
   }
 }
 
-/** Checks a plan, then applies its changes in order under `root`. */
-export function applyPlan(root: string, changes: Change[]): void {
+/** Makes one change at `at` (its host path under `root`). */
+function change(c: Change, at: string, root: string): void {
+  switch (c.kind) {
+    case "mkdir":
+      return void mkdirSync(at, { mode: 0o755 });
+    case "rmdir":
+      return rmdirSync(at);
+    case "remove":
+      return rmSync(at, { force: true });
+    // "wx": the temporary name is created new, never opened through something already there.
+    case "write":
+      return atomically(at, c.mode, (tmp) => writeFileSync(tmp, c.after, { flag: "wx", mode: 0o600 }));
+    case "backup": {
+      // The backup keeps the original's mode: a 0600 kubelet config stays private.
+      const mode = statSync(resolveHostPath(root, c.of)).mode & 0o7777;
+      return atomically(at, mode, (tmp) => writeFileSync(tmp, c.content, { flag: "wx", mode: 0o600 }));
+    }
+    case "copy":
+      return atomically(at, 0o755, (tmp) => copyFileSync(c.from, tmp, constants.COPYFILE_EXCL));
+    case "symlink": {
+      const tmp = `${at}.criproxy-tmp-${process.pid}`;
+      rmSync(tmp, { force: true });
+      symlinkSync(c.target, tmp);
+      return renameSync(tmp, at);
+    }
+  }
+}
+
+/**
+ * Checks a plan, then applies its changes in order under `root`. `afterStep(n)` runs after the
+ * n-th change is on disk: the fault-injection hook of the kill-at-every-step tests.
+ */
+export function applyPlan(root: string, changes: Change[], afterStep?: (n: number) => void): void {
   const bad = checkPlan(root, changes);
   if (bad) throw bad;
-  for (const c of changes) applyChange(root, c);
+  for (const [i, c] of changes.entries()) {
+    applyChange(root, c);
+    afterStep?.(i + 1);
+  }
 }

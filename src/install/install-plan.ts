@@ -6,7 +6,7 @@ import { setFlag } from "./command-line-flag.ts";
 import { setKubeletConfigField } from "./kubelet-config-yaml.ts";
 import { detectKubeletLayout, endpointPath, ENDPOINT_NAMES, type EndpointSetting } from "./kubelet-layout.ts";
 import { checkEndpoint, criproxyUnit, type NamedRuntime } from "./criproxy-unit.ts";
-import { foreignEdits, formatRecord, mayCreateDir, readRecord, type EditedFile, type InstallRecord } from "./install-record.ts";
+import { foreignEdits, formatRecord, journaled, mayCreateDir, readRecord, type EditedFile, type InstallRecord } from "./install-record.ts";
 import { missingDirs, type Change, type Plan } from "./plan.ts";
 import { backupPath, BINARY_PATH, DEFAULT_LISTEN, RECORD_PATH, UNIT_PATH, UNIT_WANTS_LINK } from "./paths.ts";
 import { checkArgs, checkSocketPath } from "./unit-value.ts";
@@ -162,7 +162,7 @@ export function planInstall(view: HostView, opts: InstallOptions): Plan | Error 
     edited.set(path, entry);
   }
 
-  // 3. The record last: a run interrupted before it is simply done again.
+  // 3. The record last; the journal (written first, removed last) finishes a run killed on the way.
   created.add(RECORD_PATH);
   const next: InstallRecord = {
     version: 1,
@@ -185,5 +185,5 @@ export function planInstall(view: HostView, opts: InstallOptions): Plan | Error 
   if (proxyChanged || touched(UNIT_WANTS_LINK) || paths.length > 0) systemctl.push(["daemon-reload"]);
   if (proxyChanged) systemctl.push(["restart", "criproxy.service"]);
   if (paths.length > 0) systemctl.push(["restart", "kubelet.service"]);
-  return { changes, systemctl, notes };
+  return { changes: journaled(view, changes, { pending: "install", record: next }), systemctl, notes };
 }

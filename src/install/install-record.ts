@@ -4,8 +4,9 @@
 // it may name only what install itself creates, backups under the backup directory, and
 // kubelet's own settings. Anything else refuses the whole record: nothing is touched.
 import type { HostView } from "./host-view.ts";
+import type { Change } from "./plan.ts";
 import { ENDPOINT_NAMES, type EndpointSetting } from "./kubelet-layout.ts";
-import { backupPath, BACKUP_DIR, BINARY_PATH, RECORD_PATH, UNIT_PATH, UNIT_WANTS_LINK } from "./paths.ts";
+import { backupPath, BACKUP_DIR, BINARY_PATH, JOURNAL_PATH, RECORD_PATH, UNIT_PATH, UNIT_WANTS_LINK } from "./paths.ts";
 import { checkEndpointValue, checkSocketPath, pathProblem } from "./unit-value.ts";
 
 /** One kubelet file install edited. */
@@ -86,14 +87,17 @@ function checkEdited(e: unknown, i: number): EditedFile {
   return e as unknown as EditedFile;
 }
 
-/** Parses and checks a record's text (pure); throws an error saying what is wrong. */
-function parseRecord(text: string): InstallRecord {
-  let r: unknown;
+/** Parses JSON text, saying so when it is not. */
+function parseJson(text: string): unknown {
   try {
-    r = JSON.parse(text);
+    return JSON.parse(text);
   } catch (e) {
     throw new Error(`not JSON: ${(e as Error).message}`);
   }
+}
+
+/** Checks a record (pure); throws an error saying what is wrong. */
+function parseRecord(r: unknown): InstallRecord {
   if (!isObject(r)) throw new Error("not a JSON object");
   exactKeys(r, ["version", "primary", "listen", "edited", "created", "createdDirs"], "it ");
   if (r.version !== 1) throw new Error(`version ${JSON.stringify(r.version)} is not 1`);
@@ -121,13 +125,42 @@ export function foreignEdits(record: InstallRecord, files: string[] | Error, vie
   return undefined;
 }
 
-/** The host's install record, undefined when absent, or an error when it is not one install wrote. */
+/** What a run interrupted at any step left to finish: which command, and the record it was carrying out. */
+export interface Journal {
+  pending: "install" | "uninstall";
+  record: InstallRecord;
+}
+
+/** The journal as written on the host. */
+export function formatJournal(j: Journal): string {
+  return `${JSON.stringify(j, null, 2)}\n`;
+}
+
+/**
+ * The host's install record, undefined when absent, or an error when it is not one install
+ * wrote. A journal (a run killed before it finished) holds the newest one: what that run was
+ * making true, every edit in it possibly done or not yet.
+ */
 export function readRecord(view: HostView): InstallRecord | undefined | Error {
-  const text = view.read(RECORD_PATH);
+  const journal = view.read(JOURNAL_PATH);
+  const [path, text] = journal !== undefined ? [JOURNAL_PATH, journal] : [RECORD_PATH, view.read(RECORD_PATH)];
   if (text === undefined) return undefined;
   try {
-    return parseRecord(text);
+    const doc = parseJson(text);
+    if (path === RECORD_PATH) return parseRecord(doc);
+    if (!isObject(doc)) throw new Error("not a JSON object");
+    exactKeys(doc, ["pending", "record"], "it ");
+    if (doc.pending !== "install" && doc.pending !== "uninstall") throw new Error(`"pending" is not install or uninstall`);
+    return parseRecord(doc.record);
   } catch (e) {
-    return new Error(`${RECORD_PATH} is not a criproxy install record criproxy can trust: ${(e as Error).message}; nothing was changed`);
+    return new Error(`${path} is not a criproxy install record criproxy can trust: ${(e as Error).message}; nothing was changed`);
   }
+}
+
+/** `changes` journaled: the journal written first, removed last; a journal left by a killed run is removed even when nothing else is left to do. */
+export function journaled(view: HostView, changes: Change[], journal: Journal): Change[] {
+  const left = view.read(JOURNAL_PATH);
+  const remove: Change = { kind: "remove", path: JOURNAL_PATH };
+  if (changes.length === 0) return left === undefined ? [] : [remove];
+  return [{ kind: "write", path: JOURNAL_PATH, before: left, after: formatJournal(journal), mode: 0o600 }, ...changes, remove];
 }

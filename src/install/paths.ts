@@ -6,6 +6,12 @@ export const BINARY_PATH = "/opt/criproxy/bin/criproxy";
 export const BACKUP_DIR = "/opt/criproxy/backup";
 /** What install did, so uninstall and the next install know the original endpoint. */
 export const RECORD_PATH = "/opt/criproxy/install.json";
+/**
+ * While install or uninstall runs: the record of what it is doing, written (and fsynced) before
+ * anything else and removed last, so a run killed at any step is finished by the next. It sits
+ * in a directory neither creates nor removes (systemd ignores a file not named for a unit).
+ */
+export const JOURNAL_PATH = "/etc/systemd/system/.criproxy-install.pending";
 /** The systemd unit that runs criproxy. */
 export const UNIT_PATH = "/etc/systemd/system/criproxy.service";
 /** `systemctl enable` would make this link; install makes it itself so uninstall can undo it. */

@@ -21,6 +21,17 @@ export interface CommonOptions {
   out?: (text: string) => void;
   /** Where errors go (default: stderr). */
   err?: (text: string) => void;
+  /** Fault injection (tests): runs after each change of the plan is on disk, given its number from 1. */
+  afterStep?: (n: number) => void;
+}
+
+/**
+ * CRIPROXY_FAULT_KILL_AFTER_STEP=N: the process SIGKILLs itself once the N-th change is on disk,
+ * as an installer container killed or a node losing power there would (test/install/kill-at-every-step.test.ts).
+ */
+function killAfterStep(): ((n: number) => void) | undefined {
+  const n = Number(process.env.CRIPROXY_FAULT_KILL_AFTER_STEP);
+  return Number.isInteger(n) && n > 0 ? (step) => void (step === n && process.kill(process.pid, "SIGKILL")) : undefined;
 }
 
 export interface InstallCommandOptions extends CommonOptions {
@@ -49,7 +60,7 @@ function carryOut(plan: Plan, o: CommonOptions, nothing: string): number {
     return 0;
   }
   try {
-    applyPlan(o.hostRoot, plan.changes);
+    applyPlan(o.hostRoot, plan.changes, o.afterStep ?? killAfterStep());
   } catch (e) {
     (o.err ?? ((t: string) => process.stderr.write(t)))(`criproxy: ${(e as Error).message}\n`);
     return 1;

@@ -5,7 +5,7 @@ import { linkTarget, sha256 } from "./host-view.ts";
 import { findFlag, setFlag } from "./command-line-flag.ts";
 import { kubeletConfigField, setKubeletConfigField } from "./kubelet-config-yaml.ts";
 import { detectKubeletLayout, endpointPath } from "./kubelet-layout.ts";
-import { foreignEdits, readRecord, type EditedFile } from "./install-record.ts";
+import { foreignEdits, journaled, readRecord, type EditedFile } from "./install-record.ts";
 import type { Change, Plan } from "./plan.ts";
 import { BINARY_PATH, RECORD_PATH } from "./paths.ts";
 
@@ -83,5 +83,6 @@ export function planUninstall(view: HostView): Plan | Error {
     removed.add(dir);
   }
   const systemctl = [["daemon-reload"], ["restart", "kubelet.service"], ["stop", "criproxy.service"]];
-  return { changes, systemctl: changes.length > 0 ? systemctl : [], notes };
+  // Journaled like install: a run killed at any step is finished by the next (the record may be gone by then).
+  return { changes: journaled(view, changes, { pending: "uninstall", record }), systemctl: changes.length > 0 ? systemctl : [], notes };
 }

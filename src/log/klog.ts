@@ -16,6 +16,7 @@ export function escapeControl(text: string): string {
   return CONTROL.test(text) ? text.replace(CONTROL_ALL, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`) : text;
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
 const CONTROL = /[\x00-\x1f\x7f\u2028\u2029]/;
 const CONTROL_ALL = new RegExp(CONTROL.source, "g");
 const ESCAPES: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };

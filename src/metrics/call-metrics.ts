@@ -1,7 +1,7 @@
 // Metrics per call, as an interceptor: the code from the error, the runtimes from
 // `call.routedTo` once the call is done (a unary answer may still be arriving when it returns).
 import { answerEnded, rawParts } from "../grpc/answer.ts";
-import { methodOf, type Interceptor } from "../grpc/call.ts";
+import { methodOf, type Handlers, type Interceptor } from "../grpc/call.ts";
 import { codeName } from "../grpc/status.ts";
 import type { ProxyMetrics } from "./proxy-metrics.ts";
 
@@ -15,7 +15,7 @@ export function callMetrics(m: ProxyMetrics): Interceptor {
         m.called(methodOf(call), call.routedTo, code, (performance.now() - started) / 1000);
       };
       m.inFlight++;
-      let answer;
+      let answer: Awaited<ReturnType<Handlers["unary"]>>;
       try {
         answer = await next.unary(call);
       } catch (e) {

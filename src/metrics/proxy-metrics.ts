@@ -13,10 +13,27 @@ export interface ProxyMetricsSources {
   backends(): readonly Backend[];
   /** List answers served from a vanished runtime's last-known memory, so far. */
   staleServed(): number;
+  /** Each named runtime's breaker, and what it was given instead of live parts (undefined before routing starts). */
+  runtimes?(): readonly RuntimeDegradation[];
   /** The proxy's byte budget. */
   budget?: ByteBudget;
   /** Open connections and streams (undefined before the socket is bound). */
   server?(): { connections: number; streams: number } | undefined;
+}
+
+/** One named runtime's breaker and degraded answers, as the pipeline counts them. */
+export interface RuntimeDegradation {
+  readonly backend: string;
+  readonly breakerOpen: boolean;
+  /** Epoch ms the breaker opened (undefined: closed). */
+  readonly openSinceMs: number | undefined;
+  readonly breakerOpened: number;
+  /** Parts asked live that missed their budget or failed: the calls that waited for it. */
+  readonly breakerMisses: number;
+  readonly fromMemory: number;
+  /** Age of the last-known part served last, while its pods are served from memory. */
+  readonly memoryAgeMs: number | undefined;
+  readonly leftOut: number;
 }
 
 /** criproxy's metric families, and the hooks that feed them. */
@@ -47,6 +64,14 @@ export class ProxyMetrics {
         { labels: [], value: sources.staleServed() },
       ]),
     );
+    const per = (read: (d: RuntimeDegradation) => number) => () => (sources.runtimes?.() ?? []).map((d) => ({ labels: [["backend", d.backend]] as const, value: read(d) }));
+    r.register(new Observed("criproxy_breaker_open", "1 while a named runtime's breaker is open: it missed its fan-out budget and its parts are answered from memory until a probe answers.", "gauge", per((d) => (d.breakerOpen ? 1 : 0))));
+    r.register(new Observed("criproxy_breaker_open_since_seconds", "When the open breaker opened (Unix time); 0 while closed.", "gauge", per((d) => (d.openSinceMs ?? 0) / 1000)));
+    r.register(new Observed("criproxy_breaker_opened_total", "Times a named runtime's breaker opened.", "counter", per((d) => d.breakerOpened)));
+    r.register(new Observed("criproxy_breaker_misses_total", "A named runtime's parts asked live that missed their budget or failed, each opening its breaker again: the calls that waited for it.", "counter", per((d) => d.breakerMisses)));
+    r.register(new Observed("criproxy_last_known_parts_total", "A named runtime's parts of merged lists answered from its last-known memory.", "counter", per((d) => d.fromMemory)));
+    r.register(new Observed("criproxy_last_known_age_seconds", "Age of the last-known part served last, while a runtime's pods are served from memory; 0 while it answers live.", "gauge", per((d) => (d.memoryAgeMs ?? 0) / 1000)));
+    r.register(new Observed("criproxy_parts_left_out_total", "A named runtime's parts of merged lists left out (nothing remembered, or older than --stale-grace).", "counter", per((d) => d.leftOut)));
     r.register(new Observed("criproxy_calls_in_flight", "CRI calls being answered now.", "gauge", () => [{ labels: [], value: this.inFlight }]));
     const { budget, server } = sources;
     if (budget) {

@@ -21,16 +21,15 @@ export interface PipelineOptions {
   readonly requestTimeoutMs: number;
   /** How long lists keep a vanished runtime's last-known objects. */
   readonly staleGraceMs: number;
+  /**
+   * A named runtime's budget for its whole part of a fan-out (headers, every byte, decoding):
+   * a slow or stalled runtime must not stall kubelet's relist, whose deadline is 2 minutes.
+   */
+  readonly fanOutBudgetMs: number;
   /** Base URL for path-only streaming URLs. */
   readonly streamUrl: string | undefined;
   readonly log: Logger;
 }
-
-/**
- * A named runtime's budget for its whole part of a fan-out (headers, every byte, decoding):
- * a slow or stalled runtime must not stall kubelet's relist, whose deadline is 2 minutes.
- */
-export const FANOUT_BUDGET_MS = 5000;
 
 /** The shared context of one configuration's calls. */
 export interface CallContext extends PipelineOptions {
@@ -41,6 +40,8 @@ export interface CallContext extends PipelineOptions {
   readonly byName: ReadonlyMap<string, Backend>;
   readonly lastKnown: LastKnown;
   readonly rewrite: AnswerRewriter;
+  /** A named runtime's budget for its part of a fan-out. */
+  readonly budgetMs: number;
   /** Options for a runtime call: kubelet's deadline (or ours), optionally capped; its metadata and span; the runtime's answer metadata kept for kubelet. */
   callOptions(call: Call, capMs?: number): CallOptions;
   /** Waits (bounded) until `backend` is ready: Unavailable when it does not come, DeadlineExceeded when kubelet's deadline runs out first. */
@@ -67,6 +68,7 @@ export function callContext(opts: PipelineOptions): CallContext {
     byName: new Map([primary, ...named].map((b) => [b.name, b])),
     lastKnown: opts.runtimes.lastKnown,
     rewrite: answerRewriter(table, opts.streamUrl),
+    budgetMs: opts.fanOutBudgetMs,
     callOptions(call, capMs) {
       let deadline = call.deadline;
       if (deadline === undefined && opts.requestTimeoutMs > 0) deadline = Date.now() + opts.requestTimeoutMs;
@@ -76,7 +78,7 @@ export function callContext(opts: PipelineOptions): CallContext {
     async joins(backend, call) {
       if (backend.state === "ready") return true;
       if (backend.state === "down") return false;
-      return this.whenReady(backend, this.callOptions(call, FANOUT_BUDGET_MS)).then(
+      return this.whenReady(backend, this.callOptions(call, opts.fanOutBudgetMs)).then(
         () => true,
         () => false,
       );

@@ -15,7 +15,7 @@ import { MAX_MESSAGE_BYTES } from "../grpc/envelope.ts";
 import { answerMetadata } from "../grpc/metadata.ts";
 import type { RawAnswer } from "../grpc/raw-answer.ts";
 import { hasMethod, targetOf } from "./api-target.ts";
-import { FANOUT_BUDGET_MS, type CallContext } from "./call-context.ts";
+import type { CallContext } from "./call-context.ts";
 import { namedPart, type Fetch } from "./named-part.ts";
 
 type FanOutKind = Extract<RouteKind, "list" | "fan-in" | "status" | "all" | "image">;
@@ -101,8 +101,9 @@ export function createFanOut(ctx: CallContext): (call: Call) => Promise<Answer> 
     const answers = await Promise.all(
       backends.map(async (b, i) => {
         try {
-          if (i > 0 && (!(await ctx.joins(b, call)) || !hasMethod(call, b))) return { ok: false as const };
-          const opts = { ...ctx.callOptions(call, i === 0 ? undefined : FANOUT_BUDGET_MS), answer: metas[i] };
+          // A named runtime whose breaker is open is not asked: it holds no image kubelet can wait for.
+          if (i > 0 && (!(await ctx.joins(b, call)) || !hasMethod(call, b) || ctx.runtimes.breaker(b.name).refusal() !== undefined)) return { ok: false as const };
+          const opts = { ...ctx.callOptions(call, i === 0 ? undefined : ctx.budgetMs), answer: metas[i] };
           call.routedTo.push(b.label);
           if (i === 0) await ctx.whenReady(b, opts);
           const t = targetOf(call, b);

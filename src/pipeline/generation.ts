@@ -1,7 +1,7 @@
 // One configuration's handlers, as served between two reloads. A reload swaps in a new
 // generation; the old one finishes its calls (bounded), ends its streams so kubelet
 // re-subscribes to the new backends, and only then are removed runtimes closed.
-import { answerEnded, rawParts } from "../grpc/answer.ts";
+import { answerEnded, rawParts, type Answer } from "../grpc/answer.ts";
 import type { Handlers } from "../grpc/call.ts";
 
 /** Handlers that count their in-flight calls and can be retired. */
@@ -16,7 +16,7 @@ export class Generation {
       unary: async (call) => {
         // Counted until the answer has fully arrived: a runtime's answer streams on after this returns.
         this.inFlight++;
-        let answer;
+        let answer: Answer;
         try {
           answer = await inner.unary(call);
         } catch (e) {

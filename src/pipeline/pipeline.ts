@@ -12,6 +12,7 @@ import { callContext, type PipelineOptions } from "./call-context.ts";
 import { decodeRequest } from "./codec.ts";
 import { createEvents } from "./events.ts";
 import { createFanOut } from "./fan-out.ts";
+import { refuseIfOpen } from "./named-part.ts";
 import { createStreamCalls } from "./stream-calls.ts";
 
 /** The handlers the server dispatches to, for one configuration. */
@@ -26,6 +27,7 @@ export function createPipeline(opts: PipelineOptions): Handlers {
   async function one(call: Call, backend: Backend, message: Uint8Array): Promise<Answer> {
     const callOpts = ctx.callOptions(call);
     call.routedTo.push(backend.label);
+    refuseIfOpen(ctx, backend);
     await ctx.whenReady(backend, callOpts);
     const t = targetOf(call, backend, message);
     return ctx.rewrite.answer(call.row, backend, await unaryRaw(backend, t.path, t.message, callOpts));

@@ -7,12 +7,15 @@ import { ConnectError } from "@connectrpc/connect";
 import { Backend, type BackendApi, type BackendState } from "../backends/backend.ts";
 import { unaryRaw } from "../backends/raw-call.ts";
 import { pathOn } from "../core/api-version.ts";
+import { type BreakerTimings, DEFAULT_TIMINGS } from "../core/breaker-policy.ts";
 import { replaysConfig } from "../core/fan-out-policy.ts";
 import { RuntimeService } from "../gen/runtime/v1/api_pb.ts";
 import type { Logger } from "../log/logger.ts";
 import { apiOf } from "./api-target.ts";
+import { DegradedParts, type RuntimeDegradation } from "./degraded-parts.ts";
 import { HandlerReports } from "./handler-reports.ts";
 import { LastKnown } from "./last-known.ts";
+import { RuntimeBreaker } from "./runtime-breaker.ts";
 
 /** One configured runtime: "" names the primary. */
 export interface RuntimeSpec {
@@ -33,6 +36,11 @@ export class RuntimeSet {
   readonly lastKnown = new LastKnown();
   /** Status.runtime_handlers of each runtime, for the routing table's discovered part. */
   readonly handlers = new HandlerReports();
+  /** Parts served from memory or left out, per runtime, for metrics and the warnings. */
+  readonly degraded: DegradedParts;
+  /** Each named runtime's breaker, by name: an open breaker outlives a reload that keeps the runtime. */
+  private readonly breakers = new Map<string, RuntimeBreaker>();
+  private timings: BreakerTimings = DEFAULT_TIMINGS;
   private active: Backend[] = [];
   /** Removed by a reload, still finishing their calls. */
   private readonly draining = new Set<Backend>();
@@ -49,6 +57,25 @@ export class RuntimeSet {
     early: readonly Backend[] = [],
   ) {
     this.spare = [...early];
+    this.degraded = new DegradedParts(log);
+  }
+
+  /** The breaker of the runtime named `name` (created closed). */
+  breaker(name: string): RuntimeBreaker {
+    let b = this.breakers.get(name);
+    if (!b) this.breakers.set(name, (b = new RuntimeBreaker(name === "" ? "primary" : name, () => this.timings, this.log)));
+    return b;
+  }
+
+  /** Each named runtime's breaker and degraded answers, for metrics. */
+  degradation(): RuntimeDegradation[] {
+    const parts = new Map(this.degraded.samples().map((d) => [d.backend, d]));
+    return this.active.slice(1).map(({ name, label }) => {
+      const s = this.breakers.get(name)?.breaker;
+      const d = parts.get(label);
+      const openSinceMs = s === undefined || s.kind === "closed" ? undefined : s.sinceMs;
+      return { backend: label, breakerOpen: openSinceMs !== undefined, openSinceMs, breakerOpened: this.breakers.get(name)?.opened ?? 0, breakerMisses: this.breakers.get(name)?.misses ?? 0, fromMemory: d?.fromMemory ?? 0, memoryAgeMs: d?.ageMs, leftOut: d?.leftOut ?? 0 };
+    });
   }
 
   /** The runtimes of the running configuration, primary first. */
@@ -61,7 +88,8 @@ export class RuntimeSet {
    * or moved one gets a new connection (started), and the ones no longer configured are
    * returned, still open: their calls drain before `retire` closes them.
    */
-  configure(specs: readonly RuntimeSpec[], connectTimeoutMs: number): { added: Backend[]; removed: Backend[] } {
+  configure(specs: readonly RuntimeSpec[], connectTimeoutMs: number, timings?: BreakerTimings): { added: Backend[]; removed: Backend[] } {
+    if (timings) this.timings = timings;
     const same = connectTimeoutMs === this.connectTimeoutMs;
     const old = new Map(this.active.map((b) => [b.name, b]));
     const next = specs.map((s) => {
@@ -73,7 +101,13 @@ export class RuntimeSet {
     this.active = next;
     this.connectTimeoutMs = connectTimeoutMs;
     // Memory of a runtime no longer configured must not stand in for it (a new one of that name starts clean).
-    for (const b of removed) if (!next.some((n) => n.name === b.name)) this.lastKnown.drop(b.name);
+    for (const b of removed) {
+      if (next.some((n) => n.name === b.name)) continue;
+      this.lastKnown.drop(b.name);
+      this.breakers.get(b.name)?.reset();
+      this.breakers.delete(b.name);
+      this.degraded.drop(b.label);
+    }
     this.handlers.keepOnly(new Set(next.map((b) => b.name)));
     for (const b of added) b.start();
     for (const b of removed) this.draining.add(b);
@@ -96,6 +130,7 @@ export class RuntimeSet {
   /** Closes every connection (shutdown). */
   close(): void {
     for (const b of [...this.active, ...this.draining, ...this.spare]) b.close();
+    for (const b of this.breakers.values()) b.reset();
   }
 
   private create(spec: RuntimeSpec, connectTimeoutMs: number): Backend {
@@ -128,6 +163,8 @@ export class RuntimeSet {
     const why = b.state === "down" && b.lastError ? `: ${b.lastError.rawMessage}` : b.state === "ready" ? ` (CRI ${b.api}${b.forcedApi ? ", as configured" : ""})` : "";
     this.log.log(b.state === "down" ? 0 : 1, b.state === "down" ? "W" : "I", "backend.ts", `runtime ${b.label} (unix://${b.socket}): ${previous} -> ${b.state}${why}`);
     if (b.state === "ready" && previous !== "ready") this.askHandlers(b);
+    // A new connection starts with a clean slate: what stalled was the old one.
+    if (b.state === "ready" && previous !== "ready") this.breakers.get(b.name)?.reset();
     if (!replaysConfig(previous, b.state, this.lastConfig !== undefined)) return;
     const { path: v1Path, request } = this.lastConfig!;
     const path = pathOn(apiOf(b), v1Path);

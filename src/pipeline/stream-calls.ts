@@ -6,7 +6,7 @@ import type { Call } from "../grpc/call.ts";
 import { MAX_MESSAGE_BYTES, tooLarge } from "../grpc/envelope.ts";
 import { targetOf } from "./api-target.ts";
 import type { CallContext } from "./call-context.ts";
-import { namedPart, type Fetch } from "./named-part.ts";
+import { namedPart, refuseIfOpen, type Fetch } from "./named-part.ts";
 
 /** Writes one message to kubelet; resolves once it is taken. */
 export type Send = (message: Uint8Array) => Promise<void>;
@@ -21,6 +21,7 @@ export function createStreamCalls(ctx: CallContext) {
   /** One runtime's stream, each message rewritten as kubelet must see it. */
   async function one(call: Call, b: Backend, message: Uint8Array, send: Send): Promise<void> {
     call.routedTo.push(b.label);
+    refuseIfOpen(ctx, b);
     await ctx.whenReady(b, streamOptions(call));
     const t = targetOf(call, b, message);
     await streamRaw(b, t.path, t.message, forward(call, b, send), streamOptions(call));

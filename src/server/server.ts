@@ -9,7 +9,7 @@ import { listenH2, type H2Listener } from "../h2/endpoint.ts";
 import { ErrorCode } from "../h2/frames.ts";
 import { connectionHandlers, idlest, type ConnectionContext } from "./client-connection.ts";
 import { serveStream } from "./serve-stream.ts";
-import { bindPrivately, prepareSocketPath } from "./socket.ts";
+import { bindPrivately, claimSocketPath } from "./socket.ts";
 
 export interface ServerOptions {
   readonly listen: string;
@@ -68,7 +68,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     },
   };
   let listener: H2Listener | undefined;
-  prepareSocketPath(opts.listen);
+  await claimSocketPath(opts.listen);
   await bindPrivately(
     opts.listen,
     async (at) => {

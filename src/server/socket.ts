@@ -1,6 +1,32 @@
 // The listening socket's file: make room for it safely, create it 0660 with no wider moment.
-import { chmodSync, chownSync, lstatSync, mkdirSync, renameSync, unlinkSync } from "node:fs";
+import { chmodSync, chownSync, lstatSync, mkdirSync, renameSync, statSync, unlinkSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { answers, holderOf } from "./socket-holder.ts";
+
+/**
+ * Makes room for the listening socket at `path`, never taking a live one: its directory must be
+ * root's (or this process's own user's: a test's temporary directory), or another user could
+ * swap the socket kubelet trusts; a socket something answers on is refused, naming its holder;
+ * only a stale socket (nothing answers: a crash left it) is replaced.
+ */
+export async function claimSocketPath(path: string): Promise<void> {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+  const owner = statSync(dirname(path)).uid;
+  const me = process.getuid?.() ?? 0;
+  if (owner !== 0 && owner !== me) throw new Error(`--listen ${path}: its directory ${dirname(path)} belongs to uid ${owner}, not root; refusing to serve kubelet from a directory another user controls`);
+  let st: ReturnType<typeof lstatSync>;
+  try {
+    st = lstatSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw e;
+  }
+  if (st.isSocket() && (await answers(path))) {
+    const holder = holderOf(path);
+    throw new Error(`--listen ${path}: a live socket is there (${holder ? `held by ${holder}` : "something accepts connections on it"}); refusing to take it`);
+  }
+  prepareSocketPath(path);
+}
 
 /**
  * Creates the socket's directory if missing and removes a stale socket a crash left
@@ -8,7 +34,7 @@ import { basename, dirname, join } from "node:path";
  */
 export function prepareSocketPath(path: string): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
-  let st;
+  let st: ReturnType<typeof lstatSync>;
   try {
     st = lstatSync(path);
   } catch (e) {

@@ -106,8 +106,9 @@ export function callTracer(tracer: Tracer): Interceptor {
   };
   return (next) => ({
     async unary(call) {
+      if (call.span) return next.unary(call); // already traced (an early call handed on to the routing)
       const span = start(call);
-      let answer;
+      let answer: Awaited<ReturnType<typeof next.unary>>;
       try {
         answer = await next.unary(call);
       } catch (e) {
@@ -121,6 +122,7 @@ export function callTracer(tracer: Tracer): Interceptor {
       return answer;
     },
     async stream(call, send) {
+      if (call.span) return next.stream(call, send);
       const span = start(call);
       try {
         await next.stream(call, send);

@@ -28,6 +28,31 @@ export const LAYERS: Record<string, readonly string[]> = {
   cli: ["daemon", "demo", "install", "config", "log", "version"],
 };
 
+/**
+ * Which packages each layer may import, the README's table too: `node:` stands for every Node
+ * built-in (I/O), `bun` for Bun's. core's are pure: protobuf-es for the messages, and from
+ * connect-es only `Code` and `ConnectError`, the values a gRPC error is made of.
+ */
+export const PACKAGES: Record<string, readonly string[]> = {
+  gen: ["@bufbuild/protobuf"],
+  version: [],
+  core: ["@bufbuild/protobuf", "@connectrpc/connect"],
+  h2: ["bun", "node:"],
+  grpc: ["@connectrpc/connect"],
+  backends: ["@connectrpc/connect"],
+  log: ["@bufbuild/protobuf", "@connectrpc/connect"],
+  pipeline: ["@bufbuild/protobuf", "@connectrpc/connect"],
+  server: ["@connectrpc/connect", "node:"],
+  metrics: ["node:"],
+  config: ["node:"],
+  fake: ["@bufbuild/protobuf", "@connectrpc/connect", "@connectrpc/connect-node", "node:"],
+  install: ["node:"],
+  trace: ["@connectrpc/connect", "@opentelemetry/api", "@opentelemetry/exporter-trace-otlp-http", "@opentelemetry/resources", "@opentelemetry/sdk-trace-base"],
+  daemon: ["node:"],
+  demo: ["@connectrpc/connect", "@connectrpc/connect-node", "node:"],
+  cli: ["citty", "node:"],
+};
+
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
@@ -37,10 +62,17 @@ function files(dir: string): string[] {
 
 const IMPORT = /(?:^|[\s;])(?:import|export)\s[^;]*?\sfrom\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)|^import\s+["']([^"']+)["']/gm;
 
+const specifiers = (file: string) => [...readFileSync(file, "utf8").matchAll(IMPORT)].map((m) => m[1] ?? m[2] ?? m[3]);
+
 /** Every relative import of a file, resolved to a path under src/. */
 export function importsOf(file: string): string[] {
-  const text = readFileSync(file, "utf8");
-  return [...text.matchAll(IMPORT)].map((m) => m[1] ?? m[2] ?? m[3]).filter((p) => p.startsWith(".")).map((p) => resolve(dirname(file), p));
+  return specifiers(file).filter((p) => p.startsWith(".")).map((p) => resolve(dirname(file), p));
+}
+
+/** Every package a file imports, by name (`@scope/name`, `name`; `node:` for any Node built-in). */
+export function packagesOf(file: string): string[] {
+  const bare = specifiers(file).filter((p) => !p.startsWith("."));
+  return [...new Set(bare.map((p) => (p.startsWith("node:") ? "node:" : p.startsWith("@") ? p.split("/").slice(0, 2).join("/") : p.split("/")[0])))];
 }
 
 /** The layer of a file: its folder under src/, or the file's own name for a top-level file. */
@@ -94,6 +126,19 @@ describe("layers", () => {
       }
     }
     expect(wrong).toEqual([]);
+  });
+
+  test("every package import is one the layer table allows (core's too)", () => {
+    const wrong: string[] = [];
+    for (const file of sources) {
+      const layer = layerOf(file);
+      for (const p of packagesOf(file)) if (!PACKAGES[layer]?.includes(p)) wrong.push(`${relative(SRC, file)} imports ${p} (${layer} may import ${PACKAGES[layer]?.join(", ") || "none"})`);
+    }
+    expect(wrong).toEqual([]);
+    expect(Object.keys(PACKAGES).sort()).toEqual(Object.keys(LAYERS).sort());
+    // The reader sees package imports (so core's use of connect-es is not missed).
+    expect(packagesOf(join(SRC, "core/route.ts"))).toContain("@connectrpc/connect");
+    expect(packagesOf(join(SRC, "server/socket.ts"))).toContain("node:");
   });
 
   test("core imports nothing but the generated code and itself", () => {

@@ -8,6 +8,7 @@ import { ErrorCode } from "../../src/h2/frames.ts";
 import type { H2Stream } from "../../src/h2/stream.ts";
 import { frame } from "../support/grpc-frame.ts";
 import { OK_HEADERS, scriptedRuntime, trailers } from "../support/scripted-runtime.ts";
+import { waitFor } from "../support/wait.ts";
 
 const PATH = "/runtime.v1.RuntimeService/ListPodSandbox";
 const msg = Buffer.from("a message");
@@ -122,7 +123,7 @@ describe("deadlines and hang-ups at each phase", () => {
     const rt = scriptedRuntime("vm", [silent]);
     const e = await unaryRaw(rt, PATH, msg, { deadline: Date.now() + 30 }).catch((e) => e);
     expect(codeOf(e)).toBe(Code.DeadlineExceeded);
-    await Bun.sleep(5);
+    await waitFor(() => rt.streams[0]?.rstCode !== undefined, 2000, "the runtime's stream reset");
     expect(rt.streams[0].rstCode).toBe(ErrorCode.CANCEL);
   });
 
@@ -130,7 +131,7 @@ describe("deadlines and hang-ups at each phase", () => {
     const rt = scriptedRuntime("vm", [(s) => (s.sendHeaders(OK_HEADERS), s.write(frame(msg).subarray(0, 3)))]);
     const answer = await unaryRaw(rt, PATH, msg, { deadline: Date.now() + 30 });
     expect(codeOf(await answer.message().catch((e) => e))).toBe(Code.DeadlineExceeded);
-    await Bun.sleep(5);
+    await waitFor(() => rt.streams[0]?.rstCode !== undefined, 2000, "the runtime's stream reset");
     expect(rt.streams[0].rstCode).toBe(ErrorCode.CANCEL);
   });
 
@@ -138,10 +139,10 @@ describe("deadlines and hang-ups at each phase", () => {
     const rt = scriptedRuntime("vm", [silent]);
     const hangUp = new AbortController();
     const pending = unaryRaw(rt, PATH, msg, { signal: hangUp.signal }).catch((e) => e);
-    await Bun.sleep(5);
+    await waitFor(() => rt.streams.length > 0, 2000, "the runtime got the call");
     hangUp.abort();
     expect(codeOf(await pending)).toBe(Code.Canceled);
-    await Bun.sleep(5);
+    await waitFor(() => rt.streams[0]?.rstCode !== undefined, 2000, "the runtime's stream reset");
     expect(rt.streams[0].rstCode).toBe(ErrorCode.CANCEL);
   });
 
@@ -151,7 +152,7 @@ describe("deadlines and hang-ups at each phase", () => {
     const answer = await unaryRaw(rt, PATH, msg, { signal: hangUp.signal });
     hangUp.abort();
     expect(codeOf(await answer.message().catch((e) => e))).toBe(Code.Canceled);
-    await Bun.sleep(5);
+    await waitFor(() => rt.streams[0]?.rstCode !== undefined, 2000, "the runtime's stream reset");
     expect(rt.streams[0].rstCode).toBe(ErrorCode.CANCEL);
   });
 });

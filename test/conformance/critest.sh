@@ -53,12 +53,13 @@ run_one() {
       --ginkgo.json-report="$W/report.json" "${flags[@]}" > "$W/logs/critest.log" 2>&1
   } >> "$W/logs/setup.log" 2>&1
   inst_down "$W" >> "$W/logs/setup.log" 2>&1
+  cpu_seconds "$W" > "$W/cpu"; cg_remove "$W"
   rm -rf "$W/a" "$W/b" "$W/tmp"
   printf '%.1f\n' "$(echo "$(date +%s.%N) - $s" | bc)" > "$W/wall"
-  echo "critest run $n done in $(cat "$W/wall") s$([ -s "$W/report.json" ] || echo " (no report: see $W/logs)")"
+  echo "critest run $n done in $(cat "$W/wall") s, $(cat "$W/cpu") CPU s$([ -s "$W/report.json" ] || echo " (no report: see $W/logs)")"
 }
 
-trap 'for r in $RUNS; do inst_down "$JOB/$r" >/dev/null 2>&1; done' EXIT
+trap 'for r in $RUNS; do inst_down "$JOB/$r" >/dev/null 2>&1; cg_remove "$JOB/$r"; done' EXIT
 JOBS=${CRITEST_JOBS:-2}
 if [ -n "${BASELINE:-}" ]; then
   mkdir -p "$JOB/direct" && cp "$BASELINE/report.json" "$JOB/direct/" && echo "(baseline) $BASELINE" > "$JOB/direct/wall" || exit 1
@@ -71,6 +72,6 @@ done
 wait
 bun "$HERE/compare-critest.ts" "$JOB" $RUNS
 rc=$?
-echo "critest: $(( $(date +%s) - T0 )) s in all (images, $(echo $RUNS | wc -w) runs, ${JOBS} at a time)"
+echo "critest: $(( $(date +%s) - T0 )) s in all (images, $(echo $RUNS | wc -w) runs, ${JOBS} at a time; load average $(cut -d" " -f1-3 /proc/loadavg))"
 if [ $rc = 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$JOB"; else echo "critest: logs and reports kept in $JOB"; fi
 exit $rc

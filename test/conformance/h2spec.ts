@@ -5,7 +5,7 @@
 // cmd/), prints each mode's failed cases and one line `N passed, N failed`; exits 1 on a failure
 // not listed in EXPECTED_FAILURES.
 import { spawn } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -76,6 +76,7 @@ async function run(binary: string, port: number, grpc: boolean): Promise<string>
   const env = { ...process.env, NO_COLOR: "1", ...(grpc ? { H2SPEC_GRPC: "1" } : {}) };
   const p = Bun.spawn([binary, "-h", "127.0.0.1", "-p", String(port), "-P", "/runtime.v1.RuntimeService/Version", "-o", "2"], { env, stdout: "pipe", stderr: "pipe" });
   const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the terminal colour codes taken out
   return (out + err).replace(/\x1b\[[0-9;]*m/g, "");
 }
 

@@ -45,7 +45,7 @@ check() {
 }
 pods() { inst_run "$W" curl -s -m 5 http://127.0.0.1:10355/pods | bun "$HERE/kubelet/pods.ts"; }
 pod() { pods | grep "^$1-kl-node "; }
-cc() { inst_run "$W" timeout 20 "$CRICTL" --config "$W/crictl.yaml" "$@"; }
+cc() { inst_run "$W" timeout 60 "$CRICTL" --config "$W/crictl.yaml" "$@"; }
 running() { pod "$1" | grep -q "phase=Running ready=true restarts=0 id=containerd://" || { pod "$1"; return 1; }; }
 both_running() { running plain && running special; }
 id_of() { pod "$1" | grep -o 'id=containerd://[^ ]*' | cut -d/ -f3; }
@@ -70,7 +70,7 @@ sc_start() {
   echo "== start"
   mkdir -p "$W/manifests" "$W/kubelet"
   sed "s|@W@|$W|g" "$HERE/kubelet/kubelet-config.yaml" > "$W/kubelet-config.yaml"
-  printf 'runtime-endpoint: unix:///run/inst/proxy.sock\nimage-endpoint: unix:///run/inst/proxy.sock\ntimeout: 10\n' > "$W/crictl.yaml"
+  printf 'runtime-endpoint: unix:///run/inst/proxy.sock\nimage-endpoint: unix:///run/inst/proxy.sock\ntimeout: 30\n' > "$W/crictl.yaml"
   cp "$HERE/kubelet/plain.yaml" "$HERE/kubelet/special.yaml" "$W/manifests/"
   inst_up "$W" kubelet && ctd_up "$W" a && ctd_up "$W" b &&
     import_images a pause_3.9 busybox_latest && import_images b pause_3.9 busybox_latest &&
@@ -80,7 +80,7 @@ sc_start() {
   check "start: special Running on alt (id alt__...), restarts 0" 'running special && pod special | grep -q id=containerd://alt__'
   local sid; sid=$(id_of special); sid=${sid#alt__}
   check "start: special's container is a task of containerd b" 'inst_run "$W" ctr -n k8s.io --address /run/inst/b/containerd.sock tasks ls | grep -q "^$sid"'
-  check "start: crictl pods lists both" 'cc pods | grep -q plain-kl-node && cc pods | grep -q special-kl-node'
+  check "start: crictl pods lists both" 'out=$(cc pods 2>&1); grep -q plain-kl-node <<<"$out" && grep -q special-kl-node <<<"$out" || { echo "$out"; false; }'
   check "start: crictl ps lists both containers running" '[ "$(cc ps -q --state running | wc -l)" = 2 ]'
   check "start: crictl images" 'cc images | grep -q busybox'
   check "start: crictl inspect special" 'cc inspect "$(id_of special)" | grep -q "\"state\": \"CONTAINER_RUNNING\""'
@@ -147,7 +147,7 @@ sc_cold_start() {
   check "cold-start: plain still Running" plain_up
 }
 
-trap 'inst_down "$W" >/dev/null 2>&1' EXIT
+trap 'inst_down "$W" >/dev/null 2>&1; cg_remove "$W"' EXIT
 for s in $SCEN; do
   t=$(date +%s)
   "sc_${s//-/_}" || { echo "  (scenario $s could not run; the rest is skipped)"; break; }
@@ -155,7 +155,8 @@ for s in $SCEN; do
   [ "$s" != start ] || [ $FAIL = 0 ] || break
 done
 inst_down "$W" >/dev/null 2>&1
-echo "kubelet: $(( $(date +%s) - T0 )) s in all"
+echo "kubelet: $(( $(date +%s) - T0 )) s in all, $(cpu_seconds "$W") CPU s in the node (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+cg_remove "$W"
 if [ $FAIL = 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$JOB"; else echo "kubelet: logs kept in $W/logs"; fi
 echo "$PASS passed, $FAIL failed, $SKIP skipped"
 [ $FAIL = 0 ]

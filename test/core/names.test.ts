@@ -45,7 +45,7 @@ describe("images", () => {
     { desc: "named backend prefixes", backend: "vm", ref: "docker.io/x:1", expect: "vm/docker.io/x:1" },
     { desc: "primary unchanged", backend: "", ref: "docker.io/x:1", expect: "docker.io/x:1" },
     { desc: "digest never prefixed", backend: "vm", ref: DIGEST, expect: DIGEST },
-    { desc: "other algorithm digest", backend: "vm", ref: "sha512:" + "0f".repeat(64), expect: "sha512:" + "0f".repeat(64) },
+    { desc: "other algorithm digest", backend: "vm", ref: `sha512:${"0f".repeat(64)}`, expect: `sha512:${"0f".repeat(64)}` },
     { desc: "repo digest is a name: prefixed", backend: "vm", ref: `docker.io/x@${DIGEST}`, expect: `vm/docker.io/x@${DIGEST}` },
     { desc: "name:tag is not a digest", backend: "vm", ref: "nginx:latest", expect: "vm/nginx:latest" },
     { desc: "empty stays empty", backend: "vm", ref: "", expect: "" },

@@ -49,19 +49,19 @@ describe("toKubelet: every id and image from a named backend carries its name", 
       answer: c(api.ContainerEventResponseSchema, {
         containerId: "c1",
         podSandboxStatus: { id: "s1" },
-        containersStatuses: [{ id: "c1", imageRef: "docker.io/x@" + DIGEST, imageId: DIGEST, image: { image: DIGEST } }],
+        containersStatuses: [{ id: "c1", imageRef: `docker.io/x@${DIGEST}`, imageId: DIGEST, image: { image: DIGEST } }],
       }),
       expect: c(api.ContainerEventResponseSchema, {
         containerId: "vm__c1",
         podSandboxStatus: { id: "vm__s1" },
-        containersStatuses: [{ id: "vm__c1", imageRef: "vm/docker.io/x@" + DIGEST, imageId: DIGEST, image: { image: DIGEST } }],
+        containersStatuses: [{ id: "vm__c1", imageRef: `vm/docker.io/x@${DIGEST}`, imageId: DIGEST, image: { image: DIGEST } }],
       }),
     },
     {
       desc: "ListImages: repo tags and digests prefixed, digest id untouched",
       schema: api.ListImagesResponseSchema,
-      answer: c(api.ListImagesResponseSchema, { images: [{ id: DIGEST, repoTags: ["x:1", "y:2"], repoDigests: ["x@" + DIGEST], username: "root" }] }),
-      expect: c(api.ListImagesResponseSchema, { images: [{ id: DIGEST, repoTags: ["vm/x:1", "vm/y:2"], repoDigests: ["vm/x@" + DIGEST], username: "root" }] }),
+      answer: c(api.ListImagesResponseSchema, { images: [{ id: DIGEST, repoTags: ["x:1", "y:2"], repoDigests: [`x@${DIGEST}`], username: "root" }] }),
+      expect: c(api.ListImagesResponseSchema, { images: [{ id: DIGEST, repoTags: ["vm/x:1", "vm/y:2"], repoDigests: [`vm/x@${DIGEST}`], username: "root" }] }),
     },
     {
       desc: "ListPodSandboxStats: sandbox attributes and nested container attributes",

@@ -15,4 +15,4 @@ export const table = routingTable(["vm", "gpu.example"], {
   nvidia: { backend: "gpu.example", handler: "nvidia" },
 });
 
-export const DIGEST = "sha256:" + "ab".repeat(32);
+export const DIGEST = `sha256:${"ab".repeat(32)}`;

@@ -51,11 +51,11 @@ describe("toKubeletWire: the same answers as the decode path, from bytes", () =>
       desc: "ContainerStatus: id, image, image_ref; info untouched",
       schema: api.ContainerStatusResponseSchema,
       answer: c(api.ContainerStatusResponseSchema, {
-        status: { id: "c1", image: { image: "x:1", userSpecifiedImage: "x:1" }, imageRef: "x@" + DIGEST, imageId: DIGEST, reason: "Completed", exitCode: 1 },
+        status: { id: "c1", image: { image: "x:1", userSpecifiedImage: "x:1" }, imageRef: `x@${DIGEST}`, imageId: DIGEST, reason: "Completed", exitCode: 1 },
         info: { info: '{"id":"c1"}' },
       }),
       expect: c(api.ContainerStatusResponseSchema, {
-        status: { id: "vm__c1", image: { image: "vm/x:1", userSpecifiedImage: "vm/x:1" }, imageRef: "vm/x@" + DIGEST, imageId: DIGEST, reason: "Completed", exitCode: 1 },
+        status: { id: "vm__c1", image: { image: "vm/x:1", userSpecifiedImage: "vm/x:1" }, imageRef: `vm/x@${DIGEST}`, imageId: DIGEST, reason: "Completed", exitCode: 1 },
         info: { info: '{"id":"c1"}' },
       }),
     },
@@ -66,20 +66,20 @@ describe("toKubeletWire: the same answers as the decode path, from bytes", () =>
         containerId: "c1",
         containerEventType: api.ContainerEventType.CONTAINER_STARTED_EVENT,
         podSandboxStatus: { id: "s1", runtimeHandler: "kata-fc" },
-        containersStatuses: [{ id: "c1", imageRef: "docker.io/x@" + DIGEST, imageId: DIGEST, image: { image: DIGEST } }],
+        containersStatuses: [{ id: "c1", imageRef: `docker.io/x@${DIGEST}`, imageId: DIGEST, image: { image: DIGEST } }],
       }),
       expect: c(api.ContainerEventResponseSchema, {
         containerId: "vm__c1",
         containerEventType: api.ContainerEventType.CONTAINER_STARTED_EVENT,
         podSandboxStatus: { id: "vm__s1", runtimeHandler: "kata" },
-        containersStatuses: [{ id: "vm__c1", imageRef: "vm/docker.io/x@" + DIGEST, imageId: DIGEST, image: { image: DIGEST } }],
+        containersStatuses: [{ id: "vm__c1", imageRef: `vm/docker.io/x@${DIGEST}`, imageId: DIGEST, image: { image: DIGEST } }],
       }),
     },
     {
       desc: "ListImages: repeated repo tags and digests prefixed, digest id untouched",
       schema: api.ListImagesResponseSchema,
-      answer: c(api.ListImagesResponseSchema, { images: [{ id: DIGEST, repoTags: ["x:1", "", "y:2"], repoDigests: ["x@" + DIGEST], size: 300n, username: "root" }] }),
-      expect: c(api.ListImagesResponseSchema, { images: [{ id: DIGEST, repoTags: ["vm/x:1", "", "vm/y:2"], repoDigests: ["vm/x@" + DIGEST], size: 300n, username: "root" }] }),
+      answer: c(api.ListImagesResponseSchema, { images: [{ id: DIGEST, repoTags: ["x:1", "", "y:2"], repoDigests: [`x@${DIGEST}`], size: 300n, username: "root" }] }),
+      expect: c(api.ListImagesResponseSchema, { images: [{ id: DIGEST, repoTags: ["vm/x:1", "", "vm/y:2"], repoDigests: [`vm/x@${DIGEST}`], size: 300n, username: "root" }] }),
     },
     {
       desc: "ListPodSandboxStats: sandbox attributes and nested container attributes",
@@ -105,7 +105,7 @@ describe("toKubeletWire: the same answers as the decode path, from bytes", () =>
       desc: "a long id grows a length prefix past 127 bytes",
       schema: api.ContainerStatusResponseSchema,
       answer: c(api.ContainerStatusResponseSchema, { status: { id: "c".repeat(124), labels: { k: "v".repeat(100) } } }),
-      expect: c(api.ContainerStatusResponseSchema, { status: { id: "vm__" + "c".repeat(124), labels: { k: "v".repeat(100) } } }),
+      expect: c(api.ContainerStatusResponseSchema, { status: { id: `vm__${"c".repeat(124)}`, labels: { k: "v".repeat(100) } } }),
     },
   ])("$desc", ({ schema, answer, expect: want }) => {
     expect(viaWire(schema, answer)).toEqual(want);

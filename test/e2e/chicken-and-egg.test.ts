@@ -41,7 +41,7 @@ test("vm appears late, vanishes (its pods stay listed), returns; after the grace
       expect(await ids()).toEqual(expect.arrayContaining(vmPods));
       await Bun.sleep(100);
     }
-    expect(proxy.log()).toContain("serving its last-known answer");
+    expect(proxy.log()).toContain("runtime vm: its pods are served from memory");
 
     // It returns: live answers replace the memory (a new pod shows).
     vm = await startFakeRuntime({ socket: vmSocket, pods: 2 });

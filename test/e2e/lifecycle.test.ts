@@ -9,9 +9,10 @@ import { startFakeRuntime } from "../../src/fake/runtime.ts";
 import { criClient } from "../support/grpc-client.ts";
 import { cliEntry, startProxy, tempDir } from "../support/proxy-process.ts";
 import { tempSocket } from "../support/temp-socket.ts";
-import { codeOf } from "../support/wait.ts";
+import { codeOf, waitFor } from "../support/wait.ts";
 
 
+// Each case starts criproxy (and python3 or a runtime): seconds apiece on a loaded 2-core machine, so 20 s each.
 describe("the listening socket", () => {
   test("its directory is created, and the socket is 0660 from the start", async () => {
     const tmp = tempDir();
@@ -24,7 +25,7 @@ describe("the listening socket", () => {
       await proxy.stop();
       tmp.remove();
     }
-  });
+  }, 20_000);
 
   test("a stale socket left by a crash is replaced", async () => {
     const tmp = tempDir();
@@ -43,7 +44,7 @@ describe("the listening socket", () => {
       await fake.stop();
       tmp.remove();
     }
-  });
+  }, 20_000);
 
   test("anything else at the path is refused, and left untouched", async () => {
     const tmp = tempDir();
@@ -57,7 +58,7 @@ describe("the listening socket", () => {
     } finally {
       tmp.remove();
     }
-  });
+  }, 20_000);
 });
 
 test("SIGTERM lets an in-flight call finish, removes the socket and exits 0", async () => {
@@ -66,10 +67,14 @@ test("SIGTERM lets an in-flight call finish, removes the socket and exits 0", as
   const client = criClient(proxy.socket);
   try {
     await client.call("Version");
-    fake.setDelay("ListContainers", 400);
-    const inflight = client.call<{ containers: unknown[] }>("ListContainers");
-    await Bun.sleep(100);
+    fake.setDelay("ListContainers", 2000);
+    let answered = false;
+    const inflight = client.call<{ containers: unknown[] }>("ListContainers").finally(() => (answered = true));
+    // The call is in flight once the runtime has it; SIGTERM is sent then, and taken while it still is.
+    await waitFor(() => fake.calls.some((c) => c.method === "ListContainers"), 8000, "the call reached the runtime");
     const code = proxy.stop();
+    await waitFor(() => proxy.log().includes("SIGTERM: stopping"), 8000, "the proxy took SIGTERM");
+    expect(answered).toBe(false);
     expect((await inflight).containers.length).toBe(8);
     expect(await code).toBe(0);
     expect(existsSync(proxy.socket)).toBe(false);
@@ -78,7 +83,7 @@ test("SIGTERM lets an in-flight call finish, removes the socket and exits 0", as
     await proxy.stop();
     await fake.stop();
   }
-});
+}, 15_000);
 
 test("a runtime that dies makes calls fail Unavailable within --connect-timeout, and works again when it returns", async () => {
   const socket = tempSocket("dying-rt");
@@ -96,17 +101,14 @@ test("a runtime that dies makes calls fail Unavailable within --connect-timeout,
 
     fake = await startFakeRuntime({ socket, pods: 2 });
     let answer: { items: unknown[] } | undefined;
-    for (let i = 0; i < 50 && !answer; i++) {
-      answer = await client.call<{ items: unknown[] }>("ListPodSandbox").catch(() => undefined);
-      if (!answer) await Bun.sleep(100);
-    }
+    await waitFor(async () => (answer = await client.call<{ items: unknown[] }>("ListPodSandbox")) !== undefined, 5000, "the runtime answers again");
     expect(answer?.items.length).toBe(2);
   } finally {
     client.close();
     await proxy.stop();
     await fake.stop();
   }
-});
+}, 20_000);
 
 test("a primary that is not there at start: the proxy serves at once and calls fail Unavailable naming it", async () => {
   const socket = tempSocket("never");
@@ -120,7 +122,7 @@ test("a primary that is not there at start: the proxy serves at once and calls f
     client.close();
     await proxy.stop();
   }
-});
+}, 20_000);
 
 test("garbage on the socket closes that connection only", async () => {
   const fake = await startFakeRuntime({ socket: tempSocket("junk-rt") });
@@ -142,6 +144,6 @@ test("garbage on the socket closes that connection only", async () => {
     await proxy.stop();
     await fake.stop();
   }
-});
+}, 20_000);
 
 

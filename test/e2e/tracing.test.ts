@@ -127,7 +127,7 @@ test.skipIf(skip)("a merged list over two runtimes: one runtime-call span per ru
   }
   // At -v 2 and up the call's log lines carry its trace id (a list is dumped at -v 5).
   await waitFor(() => proxy.log().includes(`LEAVE: ${method} on primary,vm in`) && proxy.log().includes(`trace_id=${traceId}`), 5000, "the log line with the trace id");
-  if (process.env.PRINT_TRACE) console.log(JSON.stringify(trace(traceId)));
+  if (process.env.PRINT_TRACE) console.log(JSON.stringify({ clientSpan, spans: trace(traceId), saw: Object.fromEntries(["primary", "vm"].map((r) => [r, sawFor(r, method, traceId)!.metadata.traceparent[0]])) }));
 }, 60_000);
 
 test.skipIf(skip)("a parent that is not sampled: nothing is exported, and the runtime still continues the trace, unsampled", async () => {

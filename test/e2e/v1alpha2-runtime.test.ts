@@ -188,7 +188,9 @@ describe("events: GetContainerEvents (Evented PLEG) and a runtime without them",
         for await (const e of events) got.push(e);
       } catch {}
     })();
-    await Bun.sleep(1300); // the first listing is the baseline
+    // The first listing after the stream opened is the baseline events are diffed from.
+    const listed = vm.calls.filter((c) => c.method === "ListContainers").length;
+    await waitFor(() => vm.calls.filter((c) => c.method === "ListContainers").length > listed, 5000, "vm listed for events");
     const { podSandboxId } = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", { config: podConfig("evented") });
     const { containerId } = await kubelet.call<{ containerId: string }>("CreateContainer", { podSandboxId, config: { metadata: { name: "app" }, image: { image: ids.image } } });
     await kubelet.call("StartContainer", { containerId });

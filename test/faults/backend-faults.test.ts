@@ -3,13 +3,16 @@
 import { expect, test } from "bun:test";
 import { status as grpcStatus } from "@grpc/grpc-js";
 import { startFakeRuntime } from "../../src/fake/runtime.ts";
-import { FANOUT_BUDGET_MS as FANOUT_TIMEOUT_MS } from "../../src/pipeline/call-context.ts";
+import { defaults } from "../../src/config/config.ts";
+import { parseDuration } from "../../src/config/duration.ts";
 import { criClient } from "../support/grpc-client.ts";
 import { startProxy } from "../support/proxy-process.ts";
 import { tempSocket } from "../support/temp-socket.ts";
 import { codeOf, metricsUrl, scrape, waitFor } from "../ops/ops-helpers.ts";
 import { valueOf } from "../ops/prom-text.ts";
 import { runtimeProcess } from "./fault-support.ts";
+
+const FANOUT_TIMEOUT_MS = parseDuration(defaults["fan-out-budget"]);
 
 type Pods = { items: { id: string }[] };
 
@@ -30,7 +33,7 @@ test("a runtime killed mid-call: the call fails at once (no hang), and the next 
     // vm dies while answering PodSandboxStatus.
     let started = Date.now();
     const toVm = codeOf(kubelet.call("PodSandboxStatus", { podSandboxId: vmPod }));
-    await Bun.sleep(300);
+    await waitFor(() => vm.calls("PodSandboxStatus") > 0, 8000, "the call reached vm");
     await vm.kill();
     const vmFailed = await toVm;
     killedCodes.vm = vmFailed.code;
@@ -40,8 +43,9 @@ test("a runtime killed mid-call: the call fails at once (no hang), and the next 
 
     // The primary dies while answering ListContainers.
     started = Date.now();
+    const asked = primary.calls("ListContainers");
     const toPrimary = codeOf(kubelet.call("ListContainers"));
-    await Bun.sleep(300);
+    await waitFor(() => primary.calls("ListContainers") > asked, 8000, "the call reached the primary");
     await primary.kill();
     killedCodes.primary = (await toPrimary).code;
     expect(killedCodes.primary).not.toBe(grpcStatus.OK);
@@ -77,15 +81,19 @@ test(`a slow named runtime is cut off after ${FANOUT_TIMEOUT_MS}ms: the merged l
     expect((await kubelet.call<{ containers: unknown[] }>("ListContainers")).containers.length).toBe(16);
     vm.setDelay("ListPodSandbox", 30_000);
     vm.setDelay("ListContainers", 30_000);
-    const started = Date.now();
+    let started = Date.now();
     const [pods, containers] = await Promise.all([kubelet.call<Pods>("ListPodSandbox"), kubelet.call<{ containers: unknown[] }>("ListContainers")]);
     const took = Date.now() - started;
     expect(took).toBeGreaterThanOrEqual(FANOUT_TIMEOUT_MS - 100);
     expect(took).toBeLessThan(FANOUT_TIMEOUT_MS + 1500);
     expect(pods.items.map((p) => p.id).sort()).toEqual(before.sort()); // nothing lost
     expect(containers.containers.length).toBe(16);
-    // Its other methods are not slow, and still answer.
-    expect((await codeOf(kubelet.call("PodSandboxStatus", { podSandboxId: before.find((id) => id.startsWith("vm__"))! }))).code).toBe(grpcStatus.OK);
+    // Its breaker is open now: a call to its own objects fails fast, naming it and since when (test/faults/breaker.test.ts).
+    started = Date.now();
+    const refused = await codeOf(kubelet.call("PodSandboxStatus", { podSandboxId: before.find((id) => id.startsWith("vm__"))! }));
+    expect(refused.code).toBe(grpcStatus.UNAVAILABLE);
+    expect(refused.details).toMatch(/runtime vm has not answered in time since /);
+    expect(Date.now() - started).toBeLessThan(1000);
     const m = await scrape(base);
     expect(valueOf(m, "criproxy_stale_list_answers_total")).toBe(2);
     expect(valueOf(m, "criproxy_call_duration_seconds", { method: "ListPodSandbox", backend: "vm", le: "2.5" }, "criproxy_call_duration_seconds_bucket")).toBe(1);
@@ -121,7 +129,7 @@ test("a runtime restarting again and again under a kubelet-like load: lists alwa
         const results = await Promise.allSettled(calls);
         slowest = Math.max(slowest, Date.now() - started);
         relists++;
-        results.forEach((r, i) => r.status === "rejected" && failures.push(`call ${i}: ${(r.reason as Error).message}`));
+        for (const [i, r] of results.entries()) if (r.status === "rejected") failures.push(`call ${i}: ${(r.reason as Error).message}`);
         const pods = results[0].status === "fulfilled" ? (results[0].value as Pods).items.map((p) => p.id) : [];
         const missing = all.filter((id) => !pods.includes(id));
         if (results[0].status === "fulfilled" && missing.length) failures.push(`tick ${tick}: ${missing.length} pods missing`);
@@ -129,10 +137,13 @@ test("a runtime restarting again and again under a kubelet-like load: lists alwa
       }
     })();
     const restarts = 4;
+    const vmReady = async () => valueOf(await scrape(base), "criproxy_backend_ready", { backend: "vm" });
+    const reconnects = async () => valueOf(await scrape(base), "criproxy_backend_reconnects_total", { backend: "vm" }) ?? 0;
     for (let i = 0; i < restarts; i++) {
-      await Bun.sleep(500);
+      // Each restart is one the proxy sees: vm served, killed while the load runs, noticed gone, back.
+      await waitFor(async () => (await reconnects()) >= i && (await vmReady()) === 1 && relists > 2 * i, 8000, `vm ready (restart ${i})`);
       await vm.kill();
-      await Bun.sleep(300);
+      await waitFor(async () => (await vmReady()) === 0, 8000, `vm noticed gone (restart ${i})`);
       await vm.start();
     }
     await waitFor(async () => (await scrape(base)).get("criproxy_backend_reconnects_total")?.samples.some((s) => s.value >= restarts) ?? false, 8000, "vm reconnected");
@@ -151,4 +162,4 @@ test("a runtime restarting again and again under a kubelet-like load: lists alwa
     await primary.stop();
     await vm.kill();
   }
-}, 40_000);
+}, 60_000); // four restarts, each waited for, on a loaded 2-core machine

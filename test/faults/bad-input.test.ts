@@ -129,10 +129,10 @@ describe("ids whose prefix names no configured runtime go to the primary unchang
     const sandbox = await codeOf(kubelet.call("PodSandboxStatus", { podSandboxId: id }));
     expect(sandbox.code).toBe(grpcStatus.NOT_FOUND);
     expect(sandbox.details).toContain(id);
-    expect((primary.calls.at(-1)?.request as { podSandboxId: string }).podSandboxId).toBe(id);
+    expect((primary.calls.at(-1)!.request as { podSandboxId: string }).podSandboxId).toBe(id);
     const container = await codeOf(kubelet.call("ContainerStatus", { containerId: id }));
     expect(container.code).toBe(grpcStatus.NOT_FOUND);
-    expect((primary.calls.at(-1)?.request as { containerId: string }).containerId).toBe(id);
+    expect((primary.calls.at(-1)!.request as { containerId: string }).containerId).toBe(id);
     await nextCallWorks();
   });
 });
@@ -169,7 +169,7 @@ describe("empty and odd image names", () => {
     expect(r.code).toBe(code);
     if (code !== grpcStatus.OK) expect(r.details).toContain("must not be empty");
     const runtime = seenBy === "vm" ? vm : primary;
-    expect((runtime.calls.at(-1)?.request as { image: { image: string } }).image.image).toBe(as);
+    expect((runtime.calls.at(-1)!.request as { image: { image: string } }).image.image).toBe(as);
     await nextCallWorks();
   });
 

@@ -1,7 +1,7 @@
 // A fake runtime as its own process for fault tests: killed with SIGKILL and started again, it
 // comes back with the same pods (ids derive from --seed), as a real runtime's pods survive it.
 //   bun test/faults/fake-runtime-main.ts --socket PATH --seed S [--pods N] [--containers-per-pod N] [--name NAME] [--delay METHOD=MS]...
-// Prints `ready PATH` once serving.
+// Prints `ready PATH` once serving, then `call METHOD` as each call arrives (tests wait on them).
 import { createHash } from "node:crypto";
 import { parseArgs } from "node:util";
 import { prefill } from "../../src/fake/fixtures.ts";
@@ -29,6 +29,11 @@ for (const d of values.delay!) {
   const [method, ms] = d.split("=");
   fake.setDelay(method, Number(ms));
 }
+const record = fake.calls.push.bind(fake.calls);
+fake.calls.push = (...calls) => {
+  for (const c of calls) console.log(`call ${c.method}`);
+  return record(...calls);
+};
 console.log(`ready ${fake.socket}`);
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.on(signal, async () => {

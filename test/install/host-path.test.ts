@@ -32,7 +32,9 @@ describe("resolution, row by row", () => {
 });
 
 const made: string[] = [];
-afterAll(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
 
 test("a link whose target climbs out of the host root is written inside it; the file outside keeps its bytes, mode and owner", async () => {
   const outside = mkdtempSync(join(tmpdir(), "criproxy-outside-"));

@@ -4,6 +4,7 @@ import { memoryHostView } from "../../src/install/host-view.ts";
 import { planInstall, type InstallOptions } from "../../src/install/install-plan.ts";
 import { planUninstall } from "../../src/install/uninstall-plan.ts";
 import type { Change, Plan } from "../../src/install/plan.ts";
+import { JOURNAL_PATH } from "../../src/install/paths.ts";
 import { FLAG_DROPIN, KUBEADM_CONFIG, KUBEADM_FLAGS_ENV, UNKNOWN, type Layout } from "./fake-host.ts";
 
 const OPTS: InstallOptions = {
@@ -44,7 +45,9 @@ describe("install finds kubelet's runtime where it is set", () => {
     expect(unit?.kind === "write" && unit.after).toContain(
       `ExecStart=/opt/criproxy/bin/criproxy --listen /run/criproxy.sock --connect ${primary},vm:/run/vm-runtime/cri.sock\n`,
     );
-    expect(written(plan)).toEqual(["/etc/systemd/system/criproxy.service", ...edits, "/opt/criproxy/install.json"]);
+    // The journal first (what a killed run left to finish), then the changes; it is removed last.
+    expect(written(plan)).toEqual([JOURNAL_PATH, "/etc/systemd/system/criproxy.service", ...edits, "/opt/criproxy/install.json"]);
+    expect(plan.changes.at(-1)).toEqual({ kind: "remove", path: JOURNAL_PATH });
     for (const path of edits) expect(plan.changes).toContainEqual(expect.objectContaining({ kind: "backup", of: path, path: `/opt/criproxy/backup${path}` }));
     expect(plan.systemctl).toEqual([["daemon-reload"], ["restart", "criproxy.service"], ["restart", "kubelet.service"]]);
   });
@@ -64,7 +67,7 @@ describe("install is idempotent", () => {
     const installed = after(KUBEADM_CONFIG, ok(planInstall(memoryHostView(KUBEADM_CONFIG), OPTS)));
     const opts = { ...OPTS, named: [], binary: { ...OPTS.binary, sha256: new Bun.CryptoHasher("sha256").update("binary").digest("hex") } };
     const plan = ok(planInstall(memoryHostView(installed as Layout), opts));
-    expect(written(plan)).toEqual(["/etc/systemd/system/criproxy.service"]);
+    expect(written(plan)).toEqual([JOURNAL_PATH, "/etc/systemd/system/criproxy.service"]);
     expect(plan.systemctl).toEqual([["daemon-reload"], ["restart", "criproxy.service"]]);
   });
 });

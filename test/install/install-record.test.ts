@@ -9,7 +9,9 @@ import { KUBEADM_CONFIG, fingerprint, writeHostRoot } from "./fake-host.ts";
 
 const RECORD = "opt/criproxy/install.json";
 const roots: string[] = [];
-afterAll(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
+afterAll(() => {
+  for (const r of roots) rmSync(r, { recursive: true, force: true });
+});
 
 /** A fake node with criproxy installed (and an /etc/shadow to protect); returns its root. */
 async function installed(): Promise<string> {

@@ -15,7 +15,9 @@ const available = canMountReadOnly();
 if (!available && process.env.CI === "true") throw new Error("CI: unshare/mount cannot make a read-only bind mount here (needs root and util-linux)");
 
 const roots: string[] = [];
-afterAll(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
+afterAll(() => {
+  for (const r of roots) rmSync(r, { recursive: true, force: true });
+});
 
 /** Runs criproxy commands in turn with the host root's /usr mounted read-only; returns each one's exit code and output. */
 function withReadOnlyUsr(layout: Layout, commands: string[][]): { root: string; start: Record<string, string>; runs: { code: number; text: string }[] } {
@@ -43,7 +45,7 @@ describe.skipIf(!available)("a read-only /usr", () => {
     expect(runs[1].text).toContain("nothing to change");
     expect(runs[2].text).toContain("--- a/etc/systemd/system/criproxy.service");
     expect(fingerprint(root)).toEqual(start);
-  });
+  }, 20_000); // every change is fsynced, file and directory: slow on a loaded disk
 
   test("the endpoint set under /usr: refused before anything is written, naming the file", () => {
     const { root, start, runs } = withReadOnlyUsr(FLAG_IN_READONLY_USR, [["install", "--binary=package.json"]]);

@@ -18,7 +18,7 @@ test("missing final newline is marked", () => {
 });
 
 test("matches diff -u on a real edit", () => {
-  const a = Array.from({ length: 30 }, (_, i) => `line ${i}`).join("\n") + "\n";
+  const a = `${Array.from({ length: 30 }, (_, i) => `line ${i}`).join("\n")}\n`;
   const b = a.replace("line 3\n", "").replace("line 20\n", "line 20\nnew\n");
   const dir = require("node:fs").mkdtempSync("/tmp/diff-");
   Bun.write(`${dir}/a`, a);

@@ -2,7 +2,7 @@
 // 3.0 ("OK"), and the real binary, started by a real systemd with that sandbox in effect,
 // still creates its 0660 socket with its group, reaches the runtime's socket and answers kubelet.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { criproxyUnit } from "../../src/install/criproxy-unit.ts";
 import { startFakeRuntime, type FakeRuntime } from "../../src/fake/runtime.ts";

@@ -75,8 +75,9 @@ test("SIGHUP: add a runtime, reject bad files, change -v and the log format, rem
     })().catch((e) => `failed: ${e.code}`);
     await waitFor(() => vm.eventSubscribers > 0, 3000, "events stream open");
     vm.setDelay("PodSandboxStatus", 1500);
+    const asked = vm.calls.filter((c) => c.method === "PodSandboxStatus").length;
     const slow = kubelet.call<{ status: { id: string } }>("PodSandboxStatus", { podSandboxId: run.podSandboxId });
-    await Bun.sleep(200);
+    await waitFor(() => vm.calls.filter((c) => c.method === "PodSandboxStatus").length > asked, 5000, "the slow call reached vm");
     write(base);
     await hup("runtime vm removed");
     expect(await eventsEnded).toBe("ended"); // the old configuration's stream ends; kubelet subscribes again

@@ -72,7 +72,7 @@ test("a runtime removed by SIGHUP stops being served from memory", async () => {
   await waitFor(() => d.backends[1].state !== "ready", 5000, "vm noticed gone");
   // Gone but remembered: kubelet still sees its pods.
   expect((await ids()).filter((id) => id.startsWith("vm__")).length).toBe(2);
-  expect(lines.join("")).toContain("serving its last-known answer");
+  expect(lines.join("")).toContain("runtime vm: its pods are served from memory");
 
   expect(await reload(d, primary.socket)).toMatchObject({ ok: true });
   expect(await ids()).toEqual([...primary.state.sandboxes.keys()]);

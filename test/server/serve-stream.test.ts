@@ -13,6 +13,7 @@ import type { H2Stream } from "../../src/h2/stream.ts";
 import { serveStream } from "../../src/server/serve-stream.ts";
 import { frame } from "../support/grpc-frame.ts";
 import { h2Pair, settle } from "../support/h2-pair.ts";
+import { waitFor } from "../support/wait.ts";
 
 const UNARY = "/runtime.v1.RuntimeService/PodSandboxStatus";
 const STREAM = "/runtime.v1.RuntimeService/StreamPodSandboxes";
@@ -144,7 +145,7 @@ describe("a client that stops reading", () => {
     const t = server({ unary: async () => Buffer.alloc(400 * 1024) }, { stuckReaderMs: 40 });
     const { stream, seen } = t.request(UNARY, frame(Buffer.from("req")));
     stream.pause(); // takes nothing: the 64 KiB window closes
-    await Bun.sleep(100);
+    await waitFor(() => t.stuck.length > 0 && seen.closed !== undefined, 3000, "the stuck reader's stream ended");
     expect(t.stuck).toEqual([UNARY]);
     expect(seen.closed?.code).toBe(ErrorCode.CANCEL);
     expect(t.calls[0].signal.aborted).toBe(true);
@@ -155,7 +156,7 @@ describe("a client that stops reading", () => {
     const t = server({ stream: async (_call, send) => void (await (async () => { for (let i = 0; i < 10; i++) await send(Buffer.alloc(30_000)); })().catch((e) => (failure = e))) }, { stuckReaderMs: 40 });
     const { stream } = t.request(STREAM, frame(Buffer.from("")));
     stream.pause();
-    await Bun.sleep(100);
+    await waitFor(() => t.stuck.length > 0 && failure !== undefined, 3000, "the stuck reader's next send failed");
     expect(t.stuck).toEqual([STREAM]);
     expect(ConnectError.from(failure).code).toBe(Code.Canceled);
   });

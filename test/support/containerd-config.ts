@@ -42,7 +42,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
   max_send_message_size = 16777216
 
 [ttrpc]
-  address = ${q(p.socket + ".ttrpc")}
+  address = ${q(`${p.socket}.ttrpc`)}
 
 [debug]
   address = ${q(`${p.dir}/debug.sock`)}

@@ -36,7 +36,7 @@ function unmountUnder(dir: string): void {
   const mountpoints = readFileSync("/proc/self/mountinfo", "utf8")
     .split("\n")
     .map((line) => line.split(" ")[4]?.replace(/\\040/g, " "))
-    .filter((m): m is string => !!m && (m === dir || m.startsWith(dir + "/")))
+    .filter((m): m is string => !!m && (m === dir || m.startsWith(`${dir}/`)))
     .sort((a, b) => b.length - a.length);
   for (const m of mountpoints) spawnSync(["umount", "-l", m]);
 }

@@ -29,7 +29,7 @@ function rawCall(socket: string, path: string): Promise<Wire> {
     const wire: Wire = { headers: false, body: Buffer.alloc(0), rstCode: 0 };
     const chunks: Buffer[] = [];
     session.on("error", () => {});
-    session.on("goaway", (code, last) => (wire.goaway = last));
+    session.on("goaway", (_code, last) => (wire.goaway = last));
     const stream = session.request({ ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers" });
     stream.on("response", (h) => {
       wire.headers = true;

@@ -5,6 +5,21 @@
 # Every process it starts dies with it (killing the namespace's pid 1 kills them all, containers
 # included), so two instances, or this and the host's own containerd, never meet.
 
+# cg_dir W: the instance's CPU accounting cgroup (cgroup v1 cpuacct, or v2), so a job can say what
+# CPU time it cost whatever else runs on the machine (containers are moved out by runc: not counted)
+cg_dir() {
+  if [ -d /sys/fs/cgroup/cpuacct ]; then echo "/sys/fs/cgroup/cpuacct/criproxy-conformance-${1##*/}-$(basename "$(dirname "$1")")"
+  else echo "/sys/fs/cgroup/criproxy-conformance-${1##*/}-$(basename "$(dirname "$1")")"; fi
+}
+
+# cpu_seconds W: CPU time used in the instance so far (0 when cgroups are not writable)
+cpu_seconds() {
+  local c; c=$(cg_dir "$1")
+  if [ -r "$c/cpuacct.usage" ]; then echo "$(cat "$c/cpuacct.usage") / 1000000000" | bc
+  elif [ -r "$c/cpu.stat" ]; then echo "$(awk '/^usage_usec/ {print $2}' "$c/cpu.stat") / 1000000" | bc
+  else echo 0; fi
+}
+
 # inst_up W [kubelet]: create the namespaces; "kubelet" also binds $W/log over /var/log, puts the
 # node IP 192.0.2.10 on lo and stand-in files over the sysctls kubelet would rewrite on the host.
 inst_up() {
@@ -15,7 +30,9 @@ inst_up() {
       cat "/proc/sys/$f" > "$W/sys/${f//\//_}"
     done
   fi
-  W=$W MODE=$mode setsid unshare --mount --net --pid --fork --mount-proc --propagation private -- bash -c '
+  mkdir -p "$(cg_dir "$W")" 2>/dev/null
+  W=$W MODE=$mode CG=$(cg_dir "$W") setsid unshare --mount --net --pid --fork --mount-proc --propagation private -- bash -c '
+    echo 0 > "$CG/cgroup.procs" 2>/dev/null || true
     set -e
     mount -t tmpfs -o mode=755,size=512m inst-run /run
     mkdir -p /run/inst /run/netns /run/lock /run/containerd
@@ -44,7 +61,9 @@ inst_up() {
 inst_run() {
   local W=$1; shift
   # cd inside: nsenter's --wd would open the dir in the host's mount namespace, where getcwd() fails
-  nsenter -t "$(cat "$W/state/ns.pid")" -m -n -p -- env --chdir="$W" "$@"
+  # and join the instance's CPU accounting cgroup
+  nsenter -t "$(cat "$W/state/ns.pid")" -m -n -p -- env --chdir="$W" CG="$(cg_dir "$W")" \
+    sh -c 'echo 0 > "$CG/cgroup.procs" 2>/dev/null; unset CG; exec "$@"' inst "$@"
 }
 
 # inst_bg W NAME CMD...: start CMD inside, detached; its in-namespace pid goes to $W/state/NAME.pid, output to $W/logs/NAME.log
@@ -81,6 +100,9 @@ inst_down() {
   fi
   rm -f "$W/state/ns.pid"
 }
+
+# cg_remove W: remove the instance's accounting cgroup once it is empty
+cg_remove() { rmdir "$(cg_dir "$1")" 2>/dev/null || true; }
 
 # ctd_up W a|b [mirror]: write containerd X's config and CNI conf under $W/X and start it; socket
 # /run/inst/X/containerd.sock. "mirror" sends every registry critest uses to the local registry.

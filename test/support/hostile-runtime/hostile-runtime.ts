@@ -1,5 +1,5 @@
 // The ill-behaved runtime (server.mjs) as a Node child process, driven from a test.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import type { Behaviour } from "./behaviour.ts";
 

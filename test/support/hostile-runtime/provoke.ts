@@ -84,8 +84,8 @@ async function logUntilNow(topo: Topology, mark: number): Promise<string> {
 export const PROMPT_MS = 2000;
 /** kubelet's deadline in stall cases where the deadline is what ends the call. */
 export const STALL_DEADLINE_MS = 2000;
-/** Bound for a named runtime's stall in a fan-out: its budget (5 s today), well under kubelet's 10 s here. */
-export const BUDGET_BOUND_MS = 7000;
+/** Bound for a named runtime's stall in a fan-out: its budget (topology.ts, 2 s), well under kubelet's 10 s here. */
+export const BUDGET_BOUND_MS = 4000;
 
 /** Records the case for the report table when HOSTILE_TABLE names a file (one JSON line per case). */
 export function record(row: { kind: string; position: string; name: string; seen: Seen<unknown>; expected: string }): void {

@@ -209,9 +209,9 @@ createInterface({ input: process.stdin }).on("line", (line) => {
   let c;
   try {
     c = JSON.parse(line);
-    process.stdout.write(JSON.stringify({ id: c.id, ...command(c) }) + "\n");
+    process.stdout.write(`${JSON.stringify({ id: c.id, ...command(c) })}\n`);
   } catch (e) {
-    process.stdout.write(JSON.stringify({ id: c?.id, error: String(e?.message ?? e) }) + "\n");
+    process.stdout.write(`${JSON.stringify({ id: c?.id, error: String(e?.message ?? e) })}\n`);
   }
 });
 process.stdin.on("end", stop);
@@ -226,4 +226,4 @@ function stop() {
 }
 
 rmSync(socket, { force: true });
-server.listen(socket, () => process.stdout.write(JSON.stringify({ ready: socket }) + "\n"));
+server.listen(socket, () => process.stdout.write(`${JSON.stringify({ ready: socket })}\n`));

@@ -13,6 +13,8 @@ export type Position = "primary" | "named";
 /** The named runtime's name in both positions. */
 export const NAMED = "vm";
 const RECOVER_MS = 15_000;
+/** The named runtime's fan-out budget here (injected: the default 5 s would only make the suite slow). */
+export const TOPOLOGY_BUDGET_MS = 2000;
 /** A stream the proxy leaves open at the runtime ends at the latest with kubelet's deadline (10 s in these tests). */
 const LEAK_MS = 12_000;
 
@@ -59,7 +61,7 @@ export async function startTopology(position: Position, opts: TopologyOptions = 
     const fake = await startFakeRuntime({ socket: tempSocket("hostile-fake"), pods: 2, containersPerPod: 2 });
     started.push(fake);
     const [primary, named] = position === "primary" ? [hostile.socket, fake.socket] : [fake.socket, hostile.socket];
-    const proxy = await startProxy(["--connect", `${primary},${NAMED}:${named}`, "--connect-timeout", "2s", "-v", "2", ...(opts.proxyArgs ?? [])]);
+    const proxy = await startProxy(["--connect", `${primary},${NAMED}:${named}`, "--connect-timeout", "2s", "--fan-out-budget", `${TOPOLOGY_BUDGET_MS}ms`, "--probe-interval", "100ms", "-v", "2", ...(opts.proxyArgs ?? [])]);
     started.push(proxy);
     const asSeen = (ids: Iterable<string>, named: boolean) => [...ids].map((id) => (named ? `${NAMED}__${id}` : id));
     const topo: Topology = {
