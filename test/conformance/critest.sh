@@ -22,7 +22,7 @@ for r in $RUNS; do case " $ALL " in *" $r "*) ;; *) echo "unknown run $r (runs: 
 case " $RUNS " in *" direct "*) ;; *) RUNS="direct $RUNS" ;; esac
 check_deps critest
 
-JOB=$(mktemp -d "${TMPDIR:-/tmp}/criproxy-critest.XXXXXX")
+JOB=$(job_dir critest) || exit 1
 T0=$(date +%s)
 echo "critest: work dir $JOB"
 unpack "$JOB/bin" critest crictl || exit 1

@@ -22,7 +22,7 @@ case " $SCEN " in *" start "*) ;; *) SCEN="start $SCEN" ;; esac
 OUTAGE=${OUTAGE:-20}
 check_deps kubelet
 
-JOB=$(mktemp -d "${TMPDIR:-/tmp}/criproxy-kubelet.XXXXXX")
+JOB=$(job_dir kubelet) || exit 1
 W=$JOB/node T0=$(date +%s)
 echo "kubelet: work dir $JOB"
 unpack "$JOB/bin" kubelet crictl || exit 1

@@ -8,7 +8,7 @@ import { criClient, type CriClient } from "../support/grpc-client.ts";
 import { startProxy, type ProxyProcess } from "../support/proxy-process.ts";
 import { tempSocket } from "../support/temp-socket.ts";
 import { rawCall } from "../support/raw-http2.ts";
-import { codeOf } from "../support/wait.ts";
+import { codeOf, waitFor } from "../support/wait.ts";
 
 let fake: FakeRuntime;
 let proxy: ProxyProcess;
@@ -124,7 +124,7 @@ test("GetContainerEvents streams the runtime's events through", async () => {
   const first = (async () => {
     for await (const e of events) return e;
   })();
-  for (let i = 0; i < 100 && fake.eventSubscribers === 0; i++) await Bun.sleep(20);
+  await waitFor(() => fake.eventSubscribers > 0, 5000, "the runtime's event stream open");
   fake.emit({ containerId: "c-event-1", containerEventType: 0, createdAt: 1n, containersStatuses: [] } as never);
   expect((await first)?.containerId).toBe("c-event-1");
   events.cancel();

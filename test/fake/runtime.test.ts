@@ -13,6 +13,7 @@ import { connectClients, type CriConnectClients } from "../support/connect-clien
 import { rawCall } from "../support/raw-http2.ts";
 import { tempSocket } from "../support/temp-socket.ts";
 import { startFakeRuntime, type FakeRuntime } from "../../src/fake/runtime.ts";
+import { waitFor } from "../support/wait.ts";
 
 describe("fake runtime, pre-filled with 250 pods x 4 containers", () => {
   let fake: FakeRuntime;
@@ -104,7 +105,7 @@ describe("fake runtime, lifecycle and controls", () => {
         for await (const e of cri.runtime.getContainerEvents({}, { signal: abort.signal })) events.push(e);
       } catch {}
     })();
-    while (fake.eventSubscribers === 0) await Bun.sleep(2);
+    await waitFor(() => fake.eventSubscribers > 0, 5000, "the stream subscribed");
 
     const { imageRef } = await cri.image.pullImage({ image: { image: "busybox:1.36" } });
     expect(imageRef).toMatch(/^sha256:/);
@@ -127,10 +128,10 @@ describe("fake runtime, lifecycle and controls", () => {
     await cri.runtime.removePodSandbox({ podSandboxId }); // idempotent
     expect(fake.state.sandboxes.size).toBe(0);
 
-    while (events.length < 8) await Bun.sleep(2);
+    await waitFor(() => events.length >= 8, 5000, "8 events");
     abort.abort();
     await reading;
-    while (fake.eventSubscribers > 0) await Bun.sleep(2); // the server saw the cancel
+    await waitFor(() => fake.eventSubscribers === 0, 5000, "the server saw the cancel");
     expect(events.map((e) => [e.containerId === podSandboxId ? "pod" : "ctr", ContainerEventType[e.containerEventType]])).toEqual([
       ["pod", "CONTAINER_CREATED_EVENT"],
       ["pod", "CONTAINER_STARTED_EVENT"],
@@ -148,7 +149,7 @@ describe("fake runtime, lifecycle and controls", () => {
     const before = fake.eventSubscribers;
     const stream = cri.runtime.getContainerEvents({})[Symbol.asyncIterator]();
     const first = stream.next();
-    while (fake.eventSubscribers === before) await Bun.sleep(2);
+    await waitFor(() => fake.eventSubscribers !== before, 5000, "the subscribers changed");
     fake.emit(create(ContainerEventResponseSchema, { containerId: "c1", containerEventType: ContainerEventType.CONTAINER_STARTED_EVENT }));
     expect((await first).value?.containerId).toBe("c1");
     await stream.return?.();
@@ -196,7 +197,7 @@ test("stop() ends event streams and removes the socket", async () => {
   const cri = connectClients(fake.socket);
   const stream = cri.runtime.getContainerEvents({})[Symbol.asyncIterator]();
   const next = stream.next();
-  while (fake.eventSubscribers === 0) await Bun.sleep(2);
+  await waitFor(() => fake.eventSubscribers > 0, 5000, "the stream subscribed");
   await fake.stop();
   expect((await next.catch(() => ({ done: true }))).done).toBe(true);
   expect(existsSync(fake.socket)).toBe(false);

@@ -14,6 +14,7 @@ import {
 import { startFakeRuntime, type FakeRuntime } from "../../src/fake/runtime.ts";
 import { criClient, type CriClient } from "./grpc-client.ts";
 import { tempSocket } from "./temp-socket.ts";
+import { waitFor } from "./wait.ts";
 
 let fake: FakeRuntime;
 let cri: CriClient;
@@ -54,9 +55,9 @@ test("server streams iterate, and cancel() ends an open stream quietly", async (
   const reading = (async () => {
     for await (const e of events) got.push(e);
   })();
-  while (fake.eventSubscribers === 0) await Bun.sleep(2);
+  await waitFor(() => fake.eventSubscribers > 0, 5000, "the stream subscribed");
   fake.emit(create(ContainerEventResponseSchema, { containerId: "c1", containerEventType: ContainerEventType.CONTAINER_STOPPED_EVENT }));
-  while (got.length === 0) await Bun.sleep(2);
+  await waitFor(() => got.length > 0, 5000, "an event");
   events.cancel();
   await reading;
   expect(got.map((e) => e.containerId)).toEqual(["c1"]);

@@ -6,7 +6,8 @@
 # included), so two instances, or this and the host's own containerd, never meet.
 
 # cg_dir W: the instance's CPU accounting cgroup (cgroup v1 cpuacct, or v2), so a job can say what
-# CPU time it cost whatever else runs on the machine (containers are moved out by runc: not counted)
+# CPU time it cost whatever else runs on the machine (containers with an absolute cgroup path are
+# moved out by runc and not counted; those with a relative one, as critest gives some, are)
 cg_dir() {
   if [ -d /sys/fs/cgroup/cpuacct ]; then echo "/sys/fs/cgroup/cpuacct/criproxy-conformance-${1##*/}-$(basename "$(dirname "$1")")"
   else echo "/sys/fs/cgroup/criproxy-conformance-${1##*/}-$(basename "$(dirname "$1")")"; fi
@@ -101,8 +102,23 @@ inst_down() {
   rm -f "$W/state/ns.pid"
 }
 
-# cg_remove W: remove the instance's accounting cgroup once it is empty
-cg_remove() { rmdir "$(cg_dir "$1")" 2>/dev/null || true; }
+# cg_remove W: remove the instance's accounting cgroup and what runc left in it. runc makes a
+# relative cgroups path (critest's "test.slice:cri-containerd:ID") under its own cgroup in every
+# hierarchy: under ours in cpuacct, under this script's in the others. The names found in ours
+# (they hold container ids) are removed from every hierarchy too, once empty.
+cg_remove() {
+  local c n line ctl path i
+  c=$(cg_dir "$1"); [ -d "$c" ] || return 0
+  for i in $(seq 50); do [ -z "$(cat "$c/cgroup.procs" 2>/dev/null)" ] && break; sleep 0.1; done
+  for n in $(find "$c" -mindepth 1 -maxdepth 1 -type d -printf '%f\n'); do
+    while IFS= read -r line; do
+      ctl=${line#*:}; path=${ctl#*:}; ctl=${ctl%%:*}; ctl=${ctl#name=}
+      [ -n "$ctl" ] && [ -d "/sys/fs/cgroup/$ctl$path/$n" ] && rmdir "/sys/fs/cgroup/$ctl$path/$n" 2>/dev/null
+    done < /proc/self/cgroup
+    rmdir "$c/$n" 2>/dev/null
+  done
+  rmdir "$c" 2>/dev/null || echo "cgroup $c not removed: $(find "$c" -mindepth 1 -type d | wc -l) cgroups, processes $(cat "$c/cgroup.procs" | tr '\n' ' ')"
+}
 
 # ctd_up W a|b [mirror]: write containerd X's config and CNI conf under $W/X and start it; socket
 # /run/inst/X/containerd.sock. "mirror" sends every registry critest uses to the local registry.

@@ -53,3 +53,10 @@ build_images() {
   dpkg-deb -x "$deb" "$d/bb" || return 1
   python3 "$HERE/images/build.py" "$d/registry" "$d/bin" "$d/bb/bin/busybox" > "$d/registry-digests.txt"
 }
+
+# job_dir NAME: a fresh work dir under $TMPDIR (not under /run or /var/lib, which instances cover with tmpfs)
+job_dir() {
+  local d; d=$(mktemp -d "${TMPDIR:-/tmp}/criproxy-$1.XXXXXX") || return 1
+  case "$(realpath "$d")/" in /run/*|/var/lib/*) echo "TMPDIR must not lie under /run or /var/lib (instances cover both): $d" >&2; rmdir "$d"; return 1 ;; esac
+  echo "$d"
+}
