@@ -46,8 +46,7 @@ export class H2Connection implements ConnectionCore, FrameHandler {
   lastPeerStream = 0;
   private nextStreamId = 1;
   private readonly closedStreams = new RecentlyClosed(REMEMBERED);
-  /** HEADERS the peer may still send on streams we reset (an answer and its trailers in flight), free of calm. */
-  private lateHeaders = 0;
+  private lateHeaders = 0; // HEADERS the peer may still send on streams we reset (an answer and its trailers in flight), free of calm
   goawaySent = false;
   goawayReceived = false;
   closed = false;
