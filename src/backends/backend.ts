@@ -2,10 +2,9 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Fields } from "../grpc/status.ts";
 import { transportError } from "../grpc/transport-error.ts";
-import type { H2Connection } from "../h2/connection.ts";
-import { connectH2 } from "../h2/endpoint.ts";
 import type { H2Stream } from "../h2/stream.ts";
 import { unaryRaw, type CallTarget } from "./raw-call.ts";
+import { RuntimeConnection, type RuntimeConnectionOptions, type Wait } from "./runtime-connection.ts";
 
 export type BackendState = "connecting" | "ready" | "down";
 
@@ -23,7 +22,12 @@ export interface BackendOptions {
   readonly onState?: (backend: Backend, previous: BackendState) => void;
   /** Force this API instead of probing v1, then v1alpha2. */
   readonly api?: BackendApi;
+  /** Tests: how many stream ids left start a new connection. */
+  readonly idsReserve?: RuntimeConnectionOptions["idsReserve"];
 }
+
+/** A line worth logging about a runtime's connection (its GOAWAY, a failure, a replacement). */
+export type BackendEvent = (backend: Backend, severity: "W" | "I", message: string) => void;
 
 /**
  * VersionRequest{version: api}, encoded by hand (field 1, a string): the probe needs no
@@ -57,8 +61,8 @@ export class Backend implements CallTarget {
   lastError: ConnectError | undefined;
   /** True once the backend has answered at least once since the proxy started. */
   seen = false;
-  private conn: H2Connection | undefined;
-  private connecting: Promise<H2Connection> | undefined;
+  private readonly link: RuntimeConnection;
+  private readonly watchers = new Set<BackendEvent>();
   private waiters = new Set<() => void>();
   private listeners = new Set<(b: Backend, previous: BackendState) => void>();
   private wake: (() => void) | undefined;
@@ -70,6 +74,27 @@ export class Backend implements CallTarget {
     this.socket = opts.socket;
     this.label = opts.name === "" ? "primary" : opts.name;
     this.api = opts.api;
+    this.link = new RuntimeConnection({
+      socket: opts.socket,
+      label: this.label,
+      settings: H2_SETTINGS,
+      idsReserve: opts.idsReserve,
+      onLost: (reason) => this.lost(reason),
+      onEvent: (severity, message) => {
+        for (const w of [...this.watchers]) w(this, severity, message);
+      },
+    });
+  }
+
+  /** Calls `watcher` with each connection event (GOAWAY, failure, replacement) until the returned function is called. */
+  watch(watcher: BackendEvent): () => void {
+    this.watchers.add(watcher);
+    return () => this.watchers.delete(watcher);
+  }
+
+  /** Calls waiting for a stream (the runtime's MAX_CONCURRENT_STREAMS is reached). */
+  get queued(): number {
+    return this.link.queued;
   }
 
   /** The API the configuration forces, if any. */
@@ -89,11 +114,14 @@ export class Backend implements CallTarget {
     return this.opts.connectTimeoutMs;
   }
 
-  /** A stream on the runtime's connection, made if there is none (CallTarget). */
-  open(headers: Fields): H2Stream | Promise<H2Stream> {
-    const c = this.conn;
-    if (c && !c.closed && !c.goawayReceived) return c.request(headers);
-    return this.connect().then((conn) => conn.request(headers));
+  /** A stream on the runtime's connection, made if there is none; waits for a slot under its MAX_CONCURRENT_STREAMS (CallTarget). */
+  open(headers: () => Fields, wait?: Wait): H2Stream | Promise<H2Stream> {
+    return this.link.open(headers, wait);
+  }
+
+  /** The runtime refused a stream unprocessed: the next one waits for a slot (CallTarget). */
+  refused(): void {
+    this.link.refused();
   }
 
   /** Resolves when ready; rejects `Unavailable` naming the runtime after `waitMs`. */
@@ -128,7 +156,7 @@ export class Backend implements CallTarget {
    */
   failed(error: ConnectError): void {
     if (this.closed || error.code !== Code.Unavailable) return;
-    if (this.state === "ready" && this.conn && !this.conn.closed) return;
+    if (this.state === "ready" && this.link.current && !this.link.current.closed) return;
     this.lastError = error;
     if (this.state === "ready") this.setState("connecting");
     this.kick();
@@ -138,28 +166,10 @@ export class Backend implements CallTarget {
   close(): void {
     this.closed = true;
     this.kick();
-    this.conn?.destroy("the runtime is being removed");
+    this.link.close("the runtime is being removed");
   }
 
-  private connect(): Promise<H2Connection> {
-    if (this.closed) return Promise.reject(this.unavailable("it is being removed"));
-    let mine: H2Connection | undefined;
-    this.connecting ??= connectH2(this.socket, {
-      ...H2_SETTINGS,
-      // The connection's end is noticed at once, even with no call running, so lists stop
-      // asking a vanished runtime and its last-known answers take over.
-      onClose: (reason) => this.lost(mine, reason),
-    })
-      .then((c) => (this.conn = mine = c))
-      .finally(() => (this.connecting = undefined));
-    return this.connecting;
-  }
-
-  private lost(conn: H2Connection | undefined, reason: string | undefined): void {
-    // A connection the runtime sent GOAWAY on ends after its last call, when a newer one may
-    // already be serving: only the current connection's end is the runtime's.
-    if (conn !== this.conn) return;
-    this.conn = undefined;
+  private lost(reason: string | undefined): void {
     if (this.closed || this.state !== "ready") return;
     this.lastError = new ConnectError(`runtime ${this.label} is unavailable: its connection closed${reason ? `: ${reason}` : ""}`, Code.Unavailable);
     this.setState("connecting");
@@ -219,7 +229,7 @@ export class Backend implements CallTarget {
             this.setState("ready");
           } else {
             this.lastError = err;
-            this.conn?.destroy(err.message);
+            this.link.drop(err.message);
             this.setState("down");
           }
         }

@@ -32,10 +32,16 @@ export interface CallOptions {
 /** What a call needs of a runtime connection (a Backend; a scripted one in tests). */
 export interface CallTarget {
   readonly label: string;
-  /** Opens a stream with these request headers on the runtime's connection (at once when connected). */
-  open(headers: Fields): H2Stream | Promise<H2Stream>;
+  /**
+   * Opens a stream on the runtime's connection: at once when connected with a stream slot free,
+   * else when one frees (until `wait`'s deadline or abort). `headers` is asked when the stream
+   * opens, so grpc-timeout says what is left then.
+   */
+  open(headers: () => Fields, wait?: { readonly deadline?: number; readonly signal?: AbortSignal }): H2Stream | Promise<H2Stream>;
   /** Told of every transport failure a call sees. */
   failed(error: ConnectError): void;
+  /** Told when the runtime refused a stream unprocessed, before the call is sent again. */
+  refused?(): void;
 }
 
 const USER_AGENT = `criproxy/${VERSION}`;
@@ -71,7 +77,10 @@ export async function unaryRaw(backend: CallTarget, path: string, message: Uint8
         );
       });
     } catch (e) {
-      if (e instanceof Refused && attempt < ATTEMPTS) continue;
+      if (e instanceof Refused && attempt < ATTEMPTS) {
+        backend.refused?.(); // the next attempt waits for a slot to free
+        continue;
+      }
       throw failure(backend, e);
     }
   }
@@ -107,7 +116,10 @@ export async function streamRaw(backend: CallTarget, path: string, message: Uint
         },
       });
     } catch (e) {
-      if (e instanceof Refused && !sent && attempt < ATTEMPTS) continue;
+      if (e instanceof Refused && !sent && attempt < ATTEMPTS) {
+        backend.refused?.();
+        continue;
+      }
       throw failure(backend, e);
     }
   }
@@ -169,7 +181,7 @@ async function exchange<T>(backend: CallTarget, path: string, message: Uint8Arra
   let received = 0;
   let stream: H2Stream;
   try {
-    const opened = backend.open(requestHeaders(path, opts, backend.label, trace));
+    const opened = backend.open(() => requestHeaders(path, opts, backend.label, trace), opts);
     stream = opened instanceof Promise ? await opened : opened; // at once when connected: headers and body go out in one write
   } catch (e) {
     trace?.end(ConnectError.from(e), 0, 0);

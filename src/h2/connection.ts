@@ -46,6 +46,7 @@ export class H2Connection implements ConnectionCore, FrameHandler {
   lastPeerStream = 0;
   private nextStreamId = 1;
   private readonly closedStreams = new RecentlyClosed(REMEMBERED);
+  private lateHeaders = 0; // HEADERS the peer may still send on streams we reset (an answer and its trailers in flight), free of calm
   goawaySent = false;
   goawayReceived = false;
   closed = false;
@@ -178,7 +179,8 @@ export class H2Connection implements ConnectionCore, FrameHandler {
     if (v.act === "accept") return state;
     if (v.act === "connection-error") throw new ConnectionError(v.code, `${v.why} (stream ${id})`);
     if (v.act === "stream-error") this.streamError(id, v.code, v.why);
-    else if (kind === "DATA" || kind === "HEADERS") this.spend("frames on closed streams"); // a late WINDOW_UPDATE or RST is a race, not a flood
+    else if (kind === "HEADERS" && state === "reset-sent" && this.lateHeaders > 0) this.lateHeaders--; // in flight when we reset it (§5.1): cancelling calls is no flood
+    else if (kind === "HEADERS" || (kind === "DATA" && state !== "reset-sent")) this.spend("frames on closed streams"); // late DATA on a stream we reset pays by its bytes; a late WINDOW_UPDATE or RST is a race
     return undefined;
   }
 
@@ -287,6 +289,7 @@ export class H2Connection implements ConnectionCore, FrameHandler {
   }
   resetStream(stream: H2Stream, code: number): void {
     this.output.push(rstStreamFrame(stream.id, code));
+    this.lateHeaders = Math.min(this.lateHeaders + 2, 2 * REMEMBERED);
     this.closeStream(stream.id, code, "reset");
   }
   credit(stream: H2Stream, bytes: number): void {

@@ -180,6 +180,7 @@ export class RuntimeSet {
     if (i >= 0) {
       const [b] = this.spare.splice(i, 1);
       b.subscribe((backend, previous) => this.stateChanged(backend, previous));
+      b.watch(this.connectionEvent);
       if (b.state !== "connecting") this.stateChanged(b, "connecting"); // what it did before we listened
       return b;
     }
@@ -190,9 +191,15 @@ export class RuntimeSet {
       api: spec.api,
       onState: (b, previous) => this.stateChanged(b, previous),
     });
+    b.watch(this.connectionEvent);
     this.onCreated(b);
     return b;
   }
+
+  /** A runtime's GOAWAY (code and text), a connection failure (an ENHANCE_YOUR_CALM included), a replacement: one line each. */
+  private readonly connectionEvent = (b: Backend, severity: "W" | "I", message: string): void => {
+    this.log.log(severity === "W" ? 0 : 1, severity, "backend.ts", `runtime ${b.label} (unix://${b.socket}): ${message}`);
+  };
 
   private stateChanged(b: Backend, previous: BackendState): void {
     const why = b.state === "down" && b.lastError ? `: ${b.lastError.rawMessage}` : b.state === "ready" ? ` (CRI ${b.api}${b.forcedApi ? ", as configured" : ""})` : "";

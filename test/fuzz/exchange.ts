@@ -54,11 +54,16 @@ export function exchange(socket: string, input: FuzzInput, bounds: ExchangeBound
         goaway,
       });
     };
-    const timer = setTimeout(finish, owed.size > 0 ? bounds.answerMs : bounds.lingerMs);
+    // A peer that never reads stays a while, so what the server owes it piles up (or is cut off).
+    const never = input.kind === "never-reads";
+    const timer = setTimeout(finish, owed.size > 0 ? bounds.answerMs : never ? bounds.lingerMs * 3 : bounds.lingerMs);
     const send = (b: Buffer) => {
       if (!sock.destroyed && sock.writable) sock.write(b);
     };
-    sock.on("connect", () => send(input.bytes));
+    sock.on("connect", () => {
+      if (never) sock.pause(); // not a byte read: the socket's buffers fill and the server's queue must hold
+      send(input.bytes);
+    });
     sock.on("error", () => {});
     sock.on("close", () => {
       serverClosed = !finished;

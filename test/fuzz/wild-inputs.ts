@@ -1,6 +1,7 @@
 // Inputs that break HTTP/2 itself: mutated frame sequences, random frames, random bytes,
-// floods (rapid reset, pings, settings) and a reader that never opens its window. The server
-// owes nothing for them but must survive them and release what they held.
+// floods (rapid reset, pings, settings), a reader that never opens its window, and peers that
+// never read their socket while the server owes them frames. The server owes nothing for them
+// but must survive them and release what they held.
 import { encodeFrame, Flag, FrameType, grpcRequestHeaders, headerBlock, PREFACE, settingsFrame } from "./h2-frames.ts";
 import { grpcCalls, KNOWN_PATHS, type FuzzInput } from "./grpc-inputs.ts";
 import { mutateBytes, type Rng } from "./prng.ts";
@@ -93,4 +94,28 @@ export function stuckReader(rng: Rng): FuzzInput {
     encodeFrame(FrameType.DATA, Flag.END_STREAM, 1, Buffer.from([0, 0, 0, 0, 0])),
   ];
   return wild("stuck-reader", path, Buffer.concat(frames));
+}
+
+/**
+ * A peer that never reads a byte (exchange.ts pauses its socket) while making the server owe it
+ * frames: PING and SETTINGS floods (each owes an ACK; past the calm budget of 200 the rest is never read), DATA on a closed stream (each owed a
+ * RST_STREAM once), or calls whose answers it never takes. What the server queues for it must
+ * stay bounded and be let go when it is cut off or leaves.
+ */
+export function neverReads(rng: Rng): FuzzInput {
+  const what = rng.pick(["pings", "settings", "data-on-closed", "calls"] as const);
+  const n = what === "calls" ? 10 + rng.int(40) : 500 + rng.int(4500);
+  const frames: Buffer[] = [];
+  const call = (stream: number) => [
+    encodeFrame(FrameType.HEADERS, Flag.END_HEADERS, stream, headerBlock(grpcRequestHeaders(rng.pick(KNOWN_PATHS)))),
+    encodeFrame(FrameType.DATA, Flag.END_STREAM, stream, Buffer.from([0, 0, 0, 0, 0])),
+  ];
+  if (what === "data-on-closed") frames.push(...call(1));
+  for (let i = 0; i < n; i++) {
+    if (what === "pings") frames.push(encodeFrame(FrameType.PING, 0, 0, rng.bytes(8)));
+    if (what === "settings") frames.push(settingsFrame());
+    if (what === "data-on-closed") frames.push(encodeFrame(FrameType.DATA, 0, 1, Buffer.from("x")));
+    if (what === "calls") frames.push(...call(1 + 2 * i));
+  }
+  return wild("never-reads", `${n} × ${what}`, Buffer.concat([START(), ...frames]));
 }

@@ -134,6 +134,31 @@ describe("what the client side tells its user (the runtime side)", () => {
     expect(pair.client.exhausted).toBe(false);
   });
 
+  test("answers in flight on 150 calls the client cancelled cost no calm (kubelet cancelling is no flood)", async () => {
+    let closed: string | undefined = "open";
+    const pair = h2Pair({ maxConcurrentStreams: 1000, onStream: () => {} }, { onClose: (r) => (closed = r) });
+    const calls = Array.from({ length: 150 }, () => pair.client.request(REQUEST, true)); // 450 late frames: over the burst of 200
+    await settle();
+    for (const call of calls) {
+      call.reset();
+      const answer = [hdrs(call.id, 0x4, [[":status", "200"]]), data(call.id), hdrs(call.id, 0x5, [["grpc-status", "0"]])];
+      pair.server.output.push(Buffer.concat(answer)); // already on the wire when the reset arrives
+    }
+    await settle();
+    expect(closed).toBe("open");
+  });
+
+  test("HEADERS again and again on a stream the client reset still end the connection", async () => {
+    let closed: string | undefined = "open";
+    const pair = h2Pair({ onStream: () => {} }, { onClose: (r) => (closed = r) });
+    const call = pair.client.request(REQUEST, true);
+    await settle();
+    call.reset();
+    pair.server.output.push(Buffer.concat(Array.from({ length: 300 }, () => hdrs(call.id, 0x5, [["grpc-status", "0"]]))));
+    await settle();
+    expect(closed).toContain("ENHANCE_YOUR_CALM");
+  });
+
   test("a late answer on a stream the client reset is ignored, not an error", async () => {
     let closed: string | undefined = "open";
     const pair = h2Pair({ onStream: (s) => (s.onEnd = () => setTimeout(() => (s.sendHeaders([[":status", "200"]]), s.end([["grpc-status", "0"]])), 5)) }, { onClose: (r) => (closed = r) });

@@ -30,7 +30,7 @@ export function scriptedRuntime(label: string, scripts: Script[]) {
     /** The runtime-side streams, in call order. */
     streams,
     failures,
-    open: (headers: readonly (readonly [string, string])[]) => pair.client.request(headers),
+    open: (headers: () => readonly (readonly [string, string])[]) => pair.client.request(headers()),
     failed: (e: { message: string }) => void failures.push(e.message),
   };
 }

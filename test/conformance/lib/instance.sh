@@ -6,7 +6,8 @@
 # included), so two instances, or this and the host's own containerd, never meet.
 
 # cg_dir W: the instance's CPU accounting cgroup (cgroup v1 cpuacct, or v2), so a job can say what
-# CPU time it cost whatever else runs on the machine (containers are moved out by runc: not counted)
+# CPU time it cost whatever else runs on the machine (containers with an absolute cgroup path are
+# moved out by runc and not counted; those with a relative one, as critest gives some, are)
 cg_dir() {
   if [ -d /sys/fs/cgroup/cpuacct ]; then echo "/sys/fs/cgroup/cpuacct/criproxy-conformance-${1##*/}-$(basename "$(dirname "$1")")"
   else echo "/sys/fs/cgroup/criproxy-conformance-${1##*/}-$(basename "$(dirname "$1")")"; fi
