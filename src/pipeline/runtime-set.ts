@@ -9,17 +9,18 @@ import { ConnectError } from "@connectrpc/connect";
 import { Backend, type BackendApi, type BackendState } from "../backends/backend.ts";
 import { unaryRaw } from "../backends/raw-call.ts";
 import { pathOn } from "../core/api-version.ts";
-import { type BreakerTimings, DEFAULT_TIMINGS } from "../core/breaker-policy.ts";
+import type { BreakerTimings } from "../core/breaker-policy.ts";
 import { replaysConfig } from "../core/fan-out-policy.ts";
 import { ListPodSandboxResponseSchema, RuntimeService } from "../gen/runtime/v1/api_pb.ts";
 import type { Logger } from "../log/logger.ts";
 import { apiOf } from "./api-target.ts";
-import { DegradedParts, type RuntimeDegradation } from "./degraded-parts.ts";
+import type { DegradedParts, RuntimeDegradation } from "./degraded-parts.ts";
 import { HandlerReports } from "./handler-reports.ts";
 import { ImageLookups } from "./image-lookups.ts";
 import { LastKnown } from "./last-known.ts";
 import { PodPlacements } from "./pod-placements.ts";
-import { RuntimeBreaker } from "./runtime-breaker.ts";
+import type { RuntimeBreaker } from "./runtime-breaker.ts";
+import { RuntimeBreakers } from "./runtime-breakers.ts";
 
 /** One configured runtime: "" names the primary. */
 export interface RuntimeSpec {
@@ -50,11 +51,8 @@ export class RuntimeSet {
   readonly lookups = new ImageLookups();
   /** Listings of a named runtime's pods in flight, and who waits for them. */
   private readonly listings = new Map<Backend, Promise<void>>();
-  /** Parts served from memory or left out, per runtime, for metrics and the warnings. */
-  readonly degraded: DegradedParts;
-  /** Each named runtime's breaker, by name: an open breaker outlives a reload that keeps the runtime. */
-  private readonly breakers = new Map<string, RuntimeBreaker>();
-  private timings: BreakerTimings = DEFAULT_TIMINGS;
+  /** Each named runtime's breaker and degraded answers: an open breaker outlives a reload that keeps the runtime. */
+  readonly breakers: RuntimeBreakers;
   private active: Backend[] = [];
   /** Removed by a reload, still finishing their calls. */
   private readonly draining = new Set<Backend>();
@@ -71,25 +69,22 @@ export class RuntimeSet {
     early: readonly Backend[] = [],
   ) {
     this.spare = [...early];
-    this.degraded = new DegradedParts(log);
+    this.breakers = new RuntimeBreakers(log);
   }
 
   /** The breaker of the runtime named `name` (created closed). */
   breaker(name: string): RuntimeBreaker {
-    let b = this.breakers.get(name);
-    if (!b) this.breakers.set(name, (b = new RuntimeBreaker(name === "" ? "primary" : name, () => this.timings, this.log)));
-    return b;
+    return this.breakers.of(name);
+  }
+
+  /** Parts served from memory or left out, per runtime. */
+  get degraded(): DegradedParts {
+    return this.breakers.degraded;
   }
 
   /** Each named runtime's breaker and degraded answers, for metrics. */
   degradation(): RuntimeDegradation[] {
-    const parts = new Map(this.degraded.samples().map((d) => [d.backend, d]));
-    return this.active.slice(1).map(({ name, label }) => {
-      const s = this.breakers.get(name)?.breaker;
-      const d = parts.get(label);
-      const openSinceMs = s === undefined || s.kind === "closed" ? undefined : s.sinceMs;
-      return { backend: label, breakerOpen: openSinceMs !== undefined, openSinceMs, breakerOpened: this.breakers.get(name)?.opened ?? 0, breakerMisses: this.breakers.get(name)?.misses ?? 0, fromMemory: d?.fromMemory ?? 0, memoryAgeMs: d?.ageMs, leftOut: d?.leftOut ?? 0 };
-    });
+    return this.breakers.degradation(this.active.slice(1));
   }
 
   /** The runtimes of the running configuration, primary first. */
@@ -103,7 +98,7 @@ export class RuntimeSet {
    * returned, still open: their calls drain before `retire` closes them.
    */
   configure(specs: readonly RuntimeSpec[], connectTimeoutMs: number, timings?: BreakerTimings): { added: Backend[]; removed: Backend[] } {
-    if (timings) this.timings = timings;
+    if (timings) this.breakers.configure(timings);
     const same = connectTimeoutMs === this.connectTimeoutMs;
     const old = new Map(this.active.map((b) => [b.name, b]));
     const next = specs.map((s) => {
@@ -118,9 +113,7 @@ export class RuntimeSet {
     for (const b of removed) {
       if (next.some((n) => n.name === b.name)) continue;
       this.lastKnown.drop(b.name);
-      this.breakers.get(b.name)?.reset();
-      this.breakers.delete(b.name);
-      this.degraded.drop(b.label);
+      this.breakers.drop(b.name, b.label);
     }
     this.handlers.keepOnly(new Set(next.map((b) => b.name)));
     this.placements.setOrder(next.slice(1).map((b) => b.name));
@@ -172,7 +165,7 @@ export class RuntimeSet {
   /** Closes every connection (shutdown). */
   close(): void {
     for (const b of [...this.active, ...this.draining, ...this.spare]) b.close();
-    for (const b of this.breakers.values()) b.reset();
+    this.breakers.close();
   }
 
   private create(spec: RuntimeSpec, connectTimeoutMs: number): Backend {
@@ -208,7 +201,7 @@ export class RuntimeSet {
       this.askHandlers(b);
       if (b.name !== "") this.listPods(b);
       // A new connection starts with a clean slate: what stalled was the old one.
-      this.breakers.get(b.name)?.reset();
+      this.breakers.reset(b.name);
     }
     if (!replaysConfig(previous, b.state, this.lastConfig !== undefined)) return;
     const { path: v1Path, request } = this.lastConfig!;
