@@ -5,8 +5,8 @@ import { Code } from "@connectrpc/connect";
 import { decidePresence, decideUser, imageKey, lookupRuntimes, type Held, type LookupDecision } from "../../src/core/image-lookup.ts";
 import type { Resolution } from "../../src/core/pod-placement.ts";
 
-const A = "sha256:" + "a".repeat(64); // one image
-const B = "sha256:" + "b".repeat(64); // another image of the same name
+const A = `sha256:${"a".repeat(64)}`; // one image
+const B = `sha256:${"b".repeat(64)}`; // another image of the same name
 const has = (runtime: string, id: string): Held => ({ runtime, id });
 const lacks = (runtime: string): Held => ({ runtime, id: undefined });
 const down = (runtime: string): Held => ({ runtime, failed: true });
