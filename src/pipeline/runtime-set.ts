@@ -20,6 +20,7 @@ import { ImageLookups } from "./image-lookups.ts";
 import { LastKnown } from "./last-known.ts";
 import { PodPlacements } from "./pod-placements.ts";
 import type { RuntimeBreaker } from "./runtime-breaker.ts";
+import { askHandlers, replayConfig } from "./ready-runtime-calls.ts";
 import { RuntimeBreakers } from "./runtime-breakers.ts";
 
 /** One configured runtime: "" names the primary. */
@@ -30,11 +31,6 @@ export interface RuntimeSpec {
   readonly api?: BackendApi;
 }
 
-/** How long the replayed UpdateRuntimeConfig, or the Status asked for a runtime's handlers, may take. */
-const REPLAY_TIMEOUT_MS = 5000;
-
-/** Status, v1 path: its runtime_handlers are what a runtime can run. */
-const STATUS_PATH = `/${RuntimeService.typeName}/${RuntimeService.method.status.name}`;
 /** How long the ListPodSandbox for the pod placements may take. */
 const LIST_PODS_TIMEOUT_MS = 1000;
 /** ListPodSandbox, v1 path: a named runtime's pods, for the pod placements. */
@@ -203,16 +199,7 @@ export class RuntimeSet {
       // A new connection starts with a clean slate: what stalled was the old one.
       this.breakers.reset(b.name);
     }
-    if (!replaysConfig(previous, b.state, this.lastConfig !== undefined)) return;
-    const { path: v1Path, request } = this.lastConfig!;
-    const path = pathOn(apiOf(b), v1Path);
-    if (path === undefined) return; // every CRI API has UpdateRuntimeConfig; a method it lacks has nothing to replay
-    unaryRaw(b, path, request, { deadline: Date.now() + REPLAY_TIMEOUT_MS })
-      .then((answer) => answer.ended())
-      .then(
-        () => this.log.log(1, "I", "runtime-set.ts", `sent kubelet's last UpdateRuntimeConfig to runtime ${b.label}`),
-        (e) => this.log.log(0, "W", "runtime-set.ts", `sending kubelet's last UpdateRuntimeConfig to runtime ${b.label}: ${ConnectError.from(e).message}`),
-      );
+    if (replaysConfig(previous, b.state, this.lastConfig !== undefined)) replayConfig(b, this.lastConfig!, this.log);
   }
 
   // A named runtime that becomes ready is asked its pods: where they run is its word, not ours.
@@ -236,14 +223,9 @@ export class RuntimeSet {
 
   // A runtime that becomes ready is asked its handlers once; Status fan-outs keep them current.
   private askHandlers(b: Backend): void {
-    unaryRaw(b, pathOn(apiOf(b), STATUS_PATH) ?? STATUS_PATH, new Uint8Array(0), { deadline: Date.now() + REPLAY_TIMEOUT_MS })
-      .then((answer) => answer.message())
-      .then(
-        (status) => {
-          if (!this.active.includes(b)) return; // removed meanwhile: its handlers must not route
-          if (this.handlers.noteStatus(b.name, status)) this.log.log(1, "I", "runtime-set.ts", `runtime ${b.label} reports runtime handlers ${JSON.stringify(this.handlers.of(b.name))}`);
-        },
-        (e) => this.log.log(2, "W", "runtime-set.ts", `asking runtime ${b.label} for its runtime handlers: ${ConnectError.from(e).message}`),
-      );
+    askHandlers(b, (status) => {
+      if (!this.active.includes(b)) return; // removed meanwhile: its handlers must not route
+      if (this.handlers.noteStatus(b.name, status)) this.log.log(1, "I", "runtime-set.ts", `runtime ${b.label} reports runtime handlers ${JSON.stringify(this.handlers.of(b.name))}`);
+    }, this.log);
   }
 }
