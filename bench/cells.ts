@@ -57,7 +57,11 @@ const cpuOf = (side: Side) => [side.process, ...(side.alsoCharged ?? [])].reduce
 /** Runs one cell: warm-up on both sides, then `rounds` rounds of `roundMs` in the interleaved pattern. */
 export async function runCell(spec: CellSpec, rounds: number, roundMs: number, warmMs: number): Promise<CellResult> {
   const sides = { direct: spec.direct, proxy: spec.proxy };
-  const size = (side: Side) => side.client.call(spec.call).then((b) => b.length, () => 0);
+  const size = (side: Side) =>
+    side.client.call(spec.call).then(
+      (b) => b.length,
+      () => 0,
+    );
   const answerBytes = { direct: await size(spec.direct), proxy: await size(spec.proxy) };
   const done: Record<"direct" | "proxy", { round: RoundResult; cpu: number }[]> = { direct: [], proxy: [] };
   // A proxy that refuses the call (as a raw-path :authority once was) answers only errors: its timed warm-up

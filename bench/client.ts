@@ -4,7 +4,12 @@
 // independent clients that run here.
 import { create, toBinary, type DescMessage, type MessageInitShape } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
-import { connect as http2Connect, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from "node:http2";
+import {
+  connect as http2Connect,
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  type IncomingHttpHeaders,
+} from "node:http2";
 import { connect as netConnect } from "node:net";
 import { ImageService, RuntimeService } from "../src/gen/runtime/v1/api_pb.ts";
 
@@ -124,7 +129,8 @@ class Http2Client implements BenchClient {
       stream.on("data", (chunk: Buffer) => chunks.push(chunk));
       stream.on("error", () => {});
       stream.on("close", () => {
-        if (status !== "0") return reject(new Error(`grpc-status ${status ?? "none"} (rst ${stream.rstCode}): ${message}`));
+        if (status !== "0")
+          return reject(new Error(`grpc-status ${status ?? "none"} (rst ${stream.rstCode}): ${message}`));
         const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
         resolve(body.subarray(5));
       });
@@ -197,7 +203,12 @@ export interface RoundResult {
 }
 
 /** Runs `concurrency` callers in a closed loop for `durationMs`; every latency is kept. */
-export async function runRound(client: Pick<BenchClient, "call">, c: PreparedCall, concurrency: number, durationMs: number): Promise<RoundResult> {
+export async function runRound(
+  client: Pick<BenchClient, "call">,
+  c: PreparedCall,
+  concurrency: number,
+  durationMs: number,
+): Promise<RoundResult> {
   const latenciesMs: number[] = [];
   let errors = 0;
   let firstError: string | undefined;

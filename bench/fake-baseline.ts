@@ -30,7 +30,13 @@ export interface FakeBaselineOptions {
 }
 
 /** The labels this baseline knows. */
-export const FAKE_LABELS = ["Version", "ListPodSandbox", "ListContainers", "ListContainerStats", "merged ListContainers"] as const;
+export const FAKE_LABELS = [
+  "Version",
+  "ListPodSandbox",
+  "ListContainers",
+  "ListContainerStats",
+  "merged ListContainers",
+] as const;
 
 /** kubelet's requests: Version names its CRI version; its relist lists with no filter. */
 const CALLS = {
@@ -41,12 +47,17 @@ const CALLS = {
 };
 
 /** Every cell at every N; the memory run at the last N. */
-export async function runFakeBaseline(o: FakeBaselineOptions): Promise<{ cells: CellResult[]; memory: MemoryResult[] }> {
+export async function runFakeBaseline(
+  o: FakeBaselineOptions,
+): Promise<{ cells: CellResult[]; memory: MemoryResult[] }> {
   const cells: CellResult[] = [];
   const memory: MemoryResult[] = [];
   for (const [i, n] of o.ns.entries()) {
     o.log(`N=${n}: starting fakes (${n} and ${Math.round(n / 10)} pods × 4 containers)`);
-    const [primary, named] = await Promise.all([startFake(join(o.dir, `p${n}.sock`), n, "primary"), startFake(join(o.dir, `v${n}.sock`), Math.round(n / 10), "vm")]);
+    const [primary, named] = await Promise.all([
+      startFake(join(o.dir, `p${n}.sock`), n, "primary"),
+      startFake(join(o.dir, `v${n}.sock`), Math.round(n / 10), "vm"),
+    ]);
     try {
       cells.push(...(await load(o, n, primary, named)));
       if (o.withMemory && i === o.ns.length - 1) memory.push(...(await memoryRun(o, primary, named)));
@@ -57,28 +68,58 @@ export async function runFakeBaseline(o: FakeBaselineOptions): Promise<{ cells: 
   return { cells, memory };
 }
 
-async function load(o: FakeBaselineOptions, n: number, primary: FakeProcess, named: FakeProcess): Promise<CellResult[]> {
+async function load(
+  o: FakeBaselineOptions,
+  n: number,
+  primary: FakeProcess,
+  named: FakeProcess,
+): Promise<CellResult[]> {
   const cells: CellResult[] = [];
-  const single = await startProxy(o.command, `unix://${primary.socket}`, join(o.dir, `px${n}.sock`), o.proxyBunFlags, o.proxyFlags);
+  const single = await startProxy(
+    o.command,
+    `unix://${primary.socket}`,
+    join(o.dir, `px${n}.sock`),
+    o.proxyBunFlags,
+    o.proxyFlags,
+  );
   const merging = o.labels.includes("merged ListContainers")
-    ? await startProxy(o.command, `unix://${primary.socket},vm:unix://${named.socket}`, join(o.dir, `pm${n}.sock`), o.proxyBunFlags, o.proxyFlags)
+    ? await startProxy(
+        o.command,
+        `unix://${primary.socket},vm:unix://${named.socket}`,
+        join(o.dir, `pm${n}.sock`),
+        o.proxyBunFlags,
+        o.proxyFlags,
+      )
     : undefined;
-  const clients = { direct: benchClient(o.client, primary.socket), single: benchClient(o.client, single.socket), merging: merging && benchClient(o.client, merging.socket) };
+  const clients = {
+    direct: benchClient(o.client, primary.socket),
+    single: benchClient(o.client, single.socket),
+    merging: merging && benchClient(o.client, merging.socket),
+  };
   try {
-    await Promise.all([clients.direct, clients.single, clients.merging].map((c) => c && waitAnswer(c, CALLS.Version, 10_000)));
+    await Promise.all(
+      [clients.direct, clients.single, clients.merging].map((c) => c && waitAnswer(c, CALLS.Version, 10_000)),
+    );
     if (clients.merging) await waitMerged(o, clients.merging, primary.socket);
     const direct: Side = { client: clients.direct, process: primary.proc };
     for (const label of o.labels) {
       for (const c of o.concs) {
         const isMerged = label === "merged ListContainers";
         const call = isMerged ? CALLS.ListContainers : CALLS[label as keyof typeof CALLS];
-        const proxy: Side = isMerged ? { client: clients.merging!, process: merging!.proc } : { client: clients.single, process: single.proc };
+        const proxy: Side = isMerged
+          ? { client: clients.merging!, process: merging!.proc }
+          : { client: clients.single, process: single.proc };
         const cell = await runCell({ n, label, call, concurrency: c, direct, proxy }, o.rounds, o.roundMs, o.warmMs);
         cells.push(cell);
-        o.log(`N=${n} ${label} c${c}: direct ${cell.direct.callsPerSec.toFixed(0)}/s proxy ${cell.proxy.callsPerSec.toFixed(0)}/s ratio ${cell.ratio.toFixed(2)}`);
+        o.log(
+          `N=${n} ${label} c${c}: direct ${cell.direct.callsPerSec.toFixed(0)}/s proxy ${cell.proxy.callsPerSec.toFixed(0)}/s ratio ${cell.ratio.toFixed(2)}`,
+        );
       }
     }
-    for (const [name, px] of [["single", single], ["merging", merging]] as const) {
+    for (const [name, px] of [
+      ["single", single],
+      ["merging", merging],
+    ] as const) {
       if (px) {
         const m = memoryMB(px.proc.pid);
         o.log(`N=${n} ${name} proxy: RSS ${m.rss.toFixed(1)} MB (high-water ${m.peak.toFixed(1)} MB)`);
@@ -97,7 +138,13 @@ async function memoryRun(o: FakeBaselineOptions, primary: FakeProcess, named: Fa
   const out: MemoryResult[] = [];
   for (const smol of [false, true]) {
     const variant = smol ? "merging --smol" : "merging";
-    const px: ProxyProcess = await startProxy(smol ? o.smolCommand : o.command, `unix://${primary.socket},vm:unix://${named.socket}`, join(o.dir, `mem${smol ? "s" : ""}.sock`), [], o.proxyFlags);
+    const px: ProxyProcess = await startProxy(
+      smol ? o.smolCommand : o.command,
+      `unix://${primary.socket},vm:unix://${named.socket}`,
+      join(o.dir, `mem${smol ? "s" : ""}.sock`),
+      [],
+      o.proxyFlags,
+    );
     const client = benchClient(o.client, px.socket);
     try {
       await waitAnswer(client, CALLS.Version, 10_000);
@@ -108,7 +155,12 @@ async function memoryRun(o: FakeBaselineOptions, primary: FakeProcess, named: Fa
       const cpu = cpuSeconds(px.proc.pid) - cpu0;
       await Bun.sleep(500);
       const m = memoryMB(px.proc.pid);
-      out.push({ variant, rssMB: round(m.rss, 1), peakMB: round(m.peak, 1), cpuMsPerCall: round((cpu * 1000) / calls, 4) });
+      out.push({
+        variant,
+        rssMB: round(m.rss, 1),
+        peakMB: round(m.peak, 1),
+        cpuMsPerCall: round((cpu * 1000) / calls, 4),
+      });
       o.log(`memory ${variant}: RSS ${round(m.rss, 1)} MB`);
     } finally {
       client.close();

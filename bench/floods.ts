@@ -9,7 +9,9 @@ import { ATTACKS, flood, idleConnections, type FloodResult } from "../test/suppo
 import { startProxy } from "../test/support/proxy-process.ts";
 import { tempSocket } from "../test/support/temp-socket.ts";
 
-const { values } = parseArgs({ options: { seconds: { type: "string", default: "15" }, entry: { type: "string" }, only: { type: "string" } } });
+const { values } = parseArgs({
+  options: { seconds: { type: "string", default: "15" }, entry: { type: "string" }, only: { type: "string" } },
+});
 const seconds = Number(values.seconds);
 const only = values.only?.split(",");
 const rows: FloodResult[] = [];
@@ -21,12 +23,24 @@ for (const attack of [...ATTACKS, "idle-connections" as const]) {
   const proxy = await startProxy(["--connect", fake.socket], values.entry ? { entry: values.entry } : {});
   try {
     const pid = proxy.proc.pid!;
-    const r = attack === "idle-connections" ? await idleConnections(proxy.socket, pid, 300, 2) : await flood(proxy.socket, pid, attack, seconds);
+    const r =
+      attack === "idle-connections"
+        ? await idleConnections(proxy.socket, pid, 300, 2)
+        : await flood(proxy.socket, pid, attack, seconds);
     rows.push(r);
-    const closed = attack === "idle-connections" ? `${(r as { held?: number }).held} held` : r.closedAfterMs >= 0 ? `yes, after ${r.closedAfterMs.toFixed(0)} ms` : "no";
+    const closed =
+      attack === "idle-connections"
+        ? `${(r as { held?: number }).held} held`
+        : r.closedAfterMs >= 0
+          ? `yes, after ${r.closedAfterMs.toFixed(0)} ms`
+          : "no";
     const g = r.good;
-    const codes = Object.entries(g.codes ?? {}).filter(([c]) => c !== "OK").map(([c, n]) => `${n} ${c}`);
-    const good = g.error ? `no connection: ${g.error}` : `${g.ok}/${g.calls} ok${codes.length ? ` (${codes.join(", ")})` : ""}, p99 ${g.p99Ms.toFixed(1)} ms`;
+    const codes = Object.entries(g.codes ?? {})
+      .filter(([c]) => c !== "OK")
+      .map(([c, n]) => `${n} ${c}`);
+    const good = g.error
+      ? `no connection: ${g.error}`
+      : `${g.ok}/${g.calls} ok${codes.length ? ` (${codes.join(", ")})` : ""}, p99 ${g.p99Ms.toFixed(1)} ms`;
     console.log(`| ${attack} | ${r.rssBeforeMB.toFixed(0)} → ${r.rssPeakMB.toFixed(0)} | ${closed} | ${good} |`);
   } finally {
     await proxy.stop();

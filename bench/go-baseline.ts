@@ -66,7 +66,8 @@ export function plan(concs: number[], only?: string[]): Plan[] {
     { label: "floor Version", call: CALLS.Version, concs, target: "floor" },
     { label: "floor ListContainers", call: CALLS.ListContainers, concs, target: "floor" },
   ];
-  const wanted = (label: string) => (only ? only.some((o) => o === label || o === label.replace(/ /g, "-")) : label !== "ListPodSandbox");
+  const wanted = (label: string) =>
+    only ? only.some((o) => o === label || o === label.replace(/ /g, "-")) : label !== "ListPodSandbox";
   return all.filter((p) => wanted(p.label));
 }
 
@@ -79,10 +80,23 @@ export async function runGoBaseline(o: GoBaselineOptions): Promise<{ cells: Cell
   const onSpawn = (p: Subprocess) => void track(p);
   o.log(`grpc-go runtimes: ${PODS * PER_POD} and ${(PODS / 10) * PER_POD} containers`);
   const [primary, named]: GrpcGoRuntime[] = await Promise.all([
-    startGrpcGoRuntime({ socket: join(o.dir, "rt-primary.sock"), name: "grpc-go", containers: PODS * PER_POD, containersPerPod: PER_POD, onSpawn }),
-    startGrpcGoRuntime({ socket: join(o.dir, "rt-vm.sock"), name: "vm", containers: (PODS / 10) * PER_POD, containersPerPod: PER_POD, onSpawn }),
+    startGrpcGoRuntime({
+      socket: join(o.dir, "rt-primary.sock"),
+      name: "grpc-go",
+      containers: PODS * PER_POD,
+      containersPerPod: PER_POD,
+      onSpawn,
+    }),
+    startGrpcGoRuntime({
+      socket: join(o.dir, "rt-vm.sock"),
+      name: "vm",
+      containers: (PODS / 10) * PER_POD,
+      containersPerPod: PER_POD,
+      onSpawn,
+    }),
   ]);
-  const start = (connect: string, name: string) => startProxy(o.command, connect, join(o.dir, `${name}.sock`), o.proxyBunFlags, o.proxyFlags);
+  const start = (connect: string, name: string) =>
+    startProxy(o.command, connect, join(o.dir, `${name}.sock`), o.proxyBunFlags, o.proxyFlags);
   const procs: Partial<Record<"single" | "merging" | "floor", ProxyProcess>> = {};
   const clients: BenchClient[] = [];
   const side = async (socket: string, process: Subprocess, rawAuthority = false): Promise<Side> => {
@@ -92,8 +106,14 @@ export async function runGoBaseline(o: GoBaselineOptions): Promise<{ cells: Cell
   };
   try {
     if (needs.has("single") || needs.has("singleRaw")) procs.single = await start(`unix://${primary.socket}`, "single");
-    if (needs.has("merging")) procs.merging = await start(`unix://${primary.socket},vm:unix://${named.socket}`, "merging");
-    if (needs.has("floor")) procs.floor = await startProxy({ cmd: [process.execPath, join(import.meta.dir, "pass-through.ts")] }, primary.socket, join(o.dir, "floor.sock"));
+    if (needs.has("merging"))
+      procs.merging = await start(`unix://${primary.socket},vm:unix://${named.socket}`, "merging");
+    if (needs.has("floor"))
+      procs.floor = await startProxy(
+        { cmd: [process.execPath, join(import.meta.dir, "pass-through.ts")] },
+        primary.socket,
+        join(o.dir, "floor.sock"),
+      );
     const direct = await side(primary.socket, primary.proc);
     const directRaw = needs.has("singleRaw") ? await side(primary.socket, primary.proc, true) : direct;
     const sides: Partial<Record<Target, Side>> = {};
@@ -108,15 +128,28 @@ export async function runGoBaseline(o: GoBaselineOptions): Promise<{ cells: Cell
     o.log(`warming every target: ${warmTargetMs} ms per call at c16`);
     for (const step of steps) {
       const c = sides[step.target]!.client;
-      if (await c.call(step.call).then(() => true, () => false)) await c.round(step.call, 16, warmTargetMs); // not a refusing target
+      if (
+        await c.call(step.call).then(
+          () => true,
+          () => false,
+        )
+      )
+        await c.round(step.call, 16, warmTargetMs); // not a refusing target
     }
     for (const [i, step] of steps.entries()) {
       for (const c of step.concs) {
         const d = step.target === "singleRaw" ? directRaw : direct;
-        const cell = await runCell({ n: PODS, label: step.label, call: step.call, concurrency: c, direct: d, proxy: sides[step.target]! }, o.rounds, o.roundMs, o.warmMs);
+        const cell = await runCell(
+          { n: PODS, label: step.label, call: step.call, concurrency: c, direct: d, proxy: sides[step.target]! },
+          o.rounds,
+          o.roundMs,
+          o.warmMs,
+        );
         cells.push(cell);
         const errors = cell.proxy.errors ? ` (${cell.proxy.errors} errors: ${cell.proxy.firstError})` : "";
-        o.log(`${step.label} c${c}: direct ${cell.direct.callsPerSec.toFixed(0)}/s, through ${step.target} ${cell.proxy.callsPerSec.toFixed(0)}/s, ratio ${cell.ratio.toFixed(2)}${errors}`);
+        o.log(
+          `${step.label} c${c}: direct ${cell.direct.callsPerSec.toFixed(0)}/s, through ${step.target} ${cell.proxy.callsPerSec.toFixed(0)}/s, ratio ${cell.ratio.toFixed(2)}${errors}`,
+        );
       }
       const name = procOf(step.target);
       if (!steps.slice(i + 1).some((s) => procOf(s.target) === name)) {

@@ -26,7 +26,11 @@ export function buildGoLoad(): Promise<string> {
 export async function goLoadClient(socket: string, opts: { rawAuthority?: boolean } = {}): Promise<BenchClient> {
   const binary = await buildGoLoad();
   const proc = track(
-    Bun.spawn([binary, "-socket", socket, ...(opts.rawAuthority ? ["-raw-authority"] : [])], { stdin: "pipe", stdout: "pipe", stderr: "pipe" }),
+    Bun.spawn([binary, "-socket", socket, ...(opts.rawAuthority ? ["-raw-authority"] : [])], {
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "pipe",
+    }),
   );
   return new GoLoadClient(proc as Subprocess<"pipe", "pipe", "pipe">);
 }
@@ -67,8 +71,21 @@ class GoLoadClient implements BenchClient {
   }
 
   async round(c: PreparedCall, concurrency: number, durationMs: number): Promise<RoundResult> {
-    const r = await this.send({ op: "round", method: c.path, request: c.request.toString("base64"), conc: concurrency, ms: durationMs, latencies: true });
-    return { calls: r.calls, errors: r.errors, elapsedMs: r.elapsedMs, latenciesMs: (r.latenciesUs ?? []).map((us) => us / 1000), firstError: r.firstError };
+    const r = await this.send({
+      op: "round",
+      method: c.path,
+      request: c.request.toString("base64"),
+      conc: concurrency,
+      ms: durationMs,
+      latencies: true,
+    });
+    return {
+      calls: r.calls,
+      errors: r.errors,
+      elapsedMs: r.elapsedMs,
+      latenciesMs: (r.latenciesUs ?? []).map((us) => us / 1000),
+      firstError: r.firstError,
+    };
   }
 
   close(): void {

@@ -6,21 +6,59 @@ const roots = process.argv.slice(2).filter((a) => !a.startsWith("--") && !/^\d+$
 const rounds = Number(process.argv[process.argv.indexOf("--rounds") + 1]) || 12;
 if (roots.length === 0) roots.push(`${import.meta.dir}/..`);
 
-const REQ = [[":method", "POST"], [":scheme", "http"], [":path", "/runtime.v1.RuntimeService/Version"], [":authority", "localhost"], ["content-type", "application/grpc"], ["user-agent", "grpc-go/1.56.3"], ["te", "trailers"], ["grpc-timeout", "1999961u"]];
-const SETTINGS = { maxConcurrentStreams: 256, streamWindow: 1 << 20, connectionWindow: 16 << 20, maxHeaderListSize: 64 * 1024 };
+const REQ = [
+  [":method", "POST"],
+  [":scheme", "http"],
+  [":path", "/runtime.v1.RuntimeService/Version"],
+  [":authority", "localhost"],
+  ["content-type", "application/grpc"],
+  ["user-agent", "grpc-go/1.56.3"],
+  ["te", "trailers"],
+  ["grpc-timeout", "1999961u"],
+];
+const SETTINGS = {
+  maxConcurrentStreams: 256,
+  streamWindow: 1 << 20,
+  connectionWindow: 16 << 20,
+  maxHeaderListSize: 64 * 1024,
+};
 const body = Buffer.alloc(40);
 
 /** A client and server of one checkout; `run(n)` makes n calls and resolves with CPU µs per call. */
 async function pair(root: string) {
   const { H2Connection } = await import(`${root}/src/h2/connection.ts`);
   const { encodeHeaders } = await import(`${root}/src/h2/hpack.ts`);
-  const OK = encodeHeaders([[":status", "200"], ["content-type", "application/grpc"]]);
+  const OK = encodeHeaders([
+    [":status", "200"],
+    ["content-type", "application/grpc"],
+  ]);
   const TRAILERS = encodeHeaders([["grpc-status", "0"]]);
   const q: (() => void)[] = [];
   let c: any, s: any;
-  const sink = (to: () => { receive(b: Uint8Array): void }) => ({ write: (b: Uint8Array) => (q.push(((copy) => () => to().receive(copy))(Buffer.from(b))), b.length), end() {} });
-  s = new H2Connection(sink(() => c), { ...SETTINGS, server: true, onStream: (st: any) => (st.onEnd = () => (st.sendHeaders(OK), st.write(body), st.end(TRAILERS))) });
-  c = new H2Connection(sink(() => s), { ...SETTINGS, server: false });
+  const sink = (to: () => { receive(b: Uint8Array): void }) => ({
+    write: (b: Uint8Array) => (
+      q.push(
+        (
+          (copy) => () =>
+            to().receive(copy)
+        )(Buffer.from(b)),
+      ),
+      b.length
+    ),
+    end() {},
+  });
+  s = new H2Connection(
+    sink(() => c),
+    {
+      ...SETTINGS,
+      server: true,
+      onStream: (st: any) => (st.onEnd = () => (st.sendHeaders(OK), st.write(body), st.end(TRAILERS))),
+    },
+  );
+  c = new H2Connection(
+    sink(() => s),
+    { ...SETTINGS, server: false },
+  );
   const drain = async () => {
     while (q.length) {
       q.shift()!();
@@ -48,5 +86,9 @@ const samples: number[][] = roots.map(() => []);
 for (const run of runs) await run(2000); // warm-up
 for (let r = 0; r < rounds; r++) for (let i = 0; i < runs.length; i++) samples[i].push(await runs[i](5000));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-for (const [i, root] of roots.entries()) console.log(`${root}: ${median(samples[i]).toFixed(2)} µs/call (median of ${rounds}; ${samples[i].map((x) => x.toFixed(1)).join(" ")})`);
-if (roots.length === 2) console.log(`ratio ${roots[1]} / ${roots[0]}: ${(median(samples[1]) / median(samples[0])).toFixed(3)}`);
+for (const [i, root] of roots.entries())
+  console.log(
+    `${root}: ${median(samples[i]).toFixed(2)} µs/call (median of ${rounds}; ${samples[i].map((x) => x.toFixed(1)).join(" ")})`,
+  );
+if (roots.length === 2)
+  console.log(`ratio ${roots[1]} / ${roots[0]}: ${(median(samples[1]) / median(samples[0])).toFixed(3)}`);

@@ -23,7 +23,17 @@ import type { ClientKind } from "./client.ts";
 import { FAKE_LABELS, runFakeBaseline } from "./fake-baseline.ts";
 import { buildGoLoad } from "./go-load.ts";
 import { runGoBaseline } from "./go-baseline.ts";
-import { buildArtifacts, FORMS, installCleanup, proxyCommand, startFake, stop, stopAll, track, type Form } from "./procs.ts";
+import {
+  buildArtifacts,
+  FORMS,
+  installCleanup,
+  proxyCommand,
+  startFake,
+  stop,
+  stopAll,
+  track,
+  type Form,
+} from "./procs.ts";
 import { memoryLines, startupLines, summary, table } from "./report.ts";
 import type { MemoryResult, StartupResult } from "./results.ts";
 import { bunFloor, measureStartup } from "./startup.ts";
@@ -57,7 +67,8 @@ const baseline = values.baseline!;
 if (baseline !== "grpc-go" && baseline !== "fake") throw new Error(`--baseline ${baseline}: expected grpc-go or fake`);
 const goBase = baseline === "grpc-go";
 const clientKind = values.client as ClientKind;
-if (clientKind !== "http2" && clientKind !== "grpc-js") throw new Error(`--client ${clientKind}: expected http2 or grpc-js`);
+if (clientKind !== "http2" && clientKind !== "grpc-js")
+  throw new Error(`--client ${clientKind}: expected http2 or grpc-js`);
 const forms = (values.form ?? (goBase ? "compiled" : FORMS.join(","))).split(",") as Form[];
 for (const f of forms) if (!FORMS.includes(f)) throw new Error(`--form ${f}: expected one of ${FORMS.join(", ")}`);
 const loadForm = forms[0];
@@ -79,7 +90,8 @@ installCleanup();
 const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
 const dir = mkdtempSync(join(tmpdir(), "criproxy-bench-"));
 const t0 = performance.now();
-const log = (s: string) => process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(3)}s] ${s}\n`);
+const log = (s: string) =>
+  process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(3)}s] ${s}\n`);
 
 const machine = {
   nproc: cpus().length,
@@ -88,7 +100,9 @@ const machine = {
   memFreeGB: round(freemem() / 2 ** 30, 1),
   loadavgBefore: loadavg().map((x) => round(x, 2)),
   bun: Bun.version,
-  commit: Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"], { cwd: join(import.meta.dir, "..") }).stdout.toString().trim(),
+  commit: Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"], { cwd: join(import.meta.dir, "..") })
+    .stdout.toString()
+    .trim(),
 };
 
 let cells: CellResult[] = [];
@@ -106,7 +120,10 @@ try {
   log(`built in ${built.seconds.toFixed(1)} s`);
   const command = proxyCommand(loadForm, built, values.smol!);
   if (!skip.has("startup")) {
-    const variants = [...forms.map((form) => ({ name: form, command: proxyCommand(form, built!, values.smol!) })), bunFloor];
+    const variants = [
+      ...forms.map((form) => ({ name: form, command: proxyCommand(form, built!, values.smol!) })),
+      bunFloor,
+    ];
     log(`startup: ${variants.map((v) => v.name).join(", ")} × ${startupReps}`);
     const socket = join(dir, "su-runtime.sock");
     const stopRuntime = goBase
@@ -143,19 +160,43 @@ console.log(
   `\nproxied/direct calls/s (baseline ${baseline}; medians of ${Math.ceil(rounds / 2)} rounds a side, ${roundMs} ms each; proxy: ${loadForm}${flags ? ` ${flags}` : ""})`,
 );
 console.log(table(cells));
-if (startup.length) console.log(`\nstartup (exec to socket file; exec to first answered Version through it)\n${startupLines(startup)}`);
+if (startup.length)
+  console.log(`\nstartup (exec to socket file; exec to first answered Version through it)\n${startupLines(startup)}`);
 if (memory.length) console.log(`\nmemory (VmRSS, VmHWM from /proc)\n${memoryLines(memory)}`);
 console.log(`\ntargets (issue 13)\n${targetLines(ts)}`);
-console.log(`\nmachine: ${machine.nproc} cores (${machine.cpu}), ${machine.memTotalGB} GB, load ${machine.loadavgBefore.join(" ")} before, ${loadavgAfter.join(" ")} after; bun ${machine.bun}; commit ${machine.commit}`);
+console.log(
+  `\nmachine: ${machine.nproc} cores (${machine.cpu}), ${machine.memTotalGB} GB, load ${machine.loadavgBefore.join(" ")} before, ${loadavgAfter.join(" ")} after; bun ${machine.bun}; commit ${machine.commit}`,
+);
 
 const resultsDir = join(import.meta.dir, "results");
 mkdirSync(resultsDir, { recursive: true });
 const outFile = values.out ?? join(resultsDir, `${stamp}.json`);
-const settings = { baseline, quick, forms, loadForm, ns: goBase ? undefined : ns, concs, rounds, roundMs, warmMs, startupReps, smol: values.smol, proxyBunFlags, proxyFlags, only };
-writeFileSync(outFile, `${JSON.stringify({ stamp, machine: { ...machine, loadavgAfter }, settings, build: built, cells, startup, memory, targets: ts, summary: line }, null, 2)}\n`);
+const settings = {
+  baseline,
+  quick,
+  forms,
+  loadForm,
+  ns: goBase ? undefined : ns,
+  concs,
+  rounds,
+  roundMs,
+  warmMs,
+  startupReps,
+  smol: values.smol,
+  proxyBunFlags,
+  proxyFlags,
+  only,
+};
+writeFileSync(
+  outFile,
+  `${JSON.stringify({ stamp, machine: { ...machine, loadavgAfter }, settings, build: built, cells, startup, memory, targets: ts, summary: line }, null, 2)}\n`,
+);
 if (values.svg) {
   const bars = cells.map((c) => ({ group: `${c.label} c${c.concurrency}`, series: `N=${c.n}`, ratio: c.ratio }));
-  writeFileSync(values.svg, ratioChart(bars, ratioGoals(), `criproxy: proxied/direct calls/s (${baseline}, ${machine.nproc} cores, ${stamp})`));
+  writeFileSync(
+    values.svg,
+    ratioChart(bars, ratioGoals(), `criproxy: proxied/direct calls/s (${baseline}, ${machine.nproc} cores, ${stamp})`),
+  );
   console.log(`chart: ${values.svg}`);
 }
 console.log(`results: ${outFile}\n${line}`);

@@ -78,7 +78,18 @@ export interface FakeProcess {
 /** Starts the test fixture's fake runtime, `pods` × 4 containers; resolves when it prints `ready`. */
 export async function startFake(socket: string, pods: number, name: string): Promise<FakeProcess> {
   const proc = spawn(
-    [process.execPath, "test/fake/main.ts", "--socket", socket, "--pods", String(pods), "--containers-per-pod", "4", "--name", name],
+    [
+      process.execPath,
+      "test/fake/main.ts",
+      "--socket",
+      socket,
+      "--pods",
+      String(pods),
+      "--containers-per-pod",
+      "4",
+      "--name",
+      name,
+    ],
     "pipe",
   );
   const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
@@ -107,7 +118,11 @@ export interface Artifacts {
 }
 
 /** The argv that runs criproxy in `form`, with `bun --smol` when asked (not for the compiled binary, which takes BUN_OPTIONS). */
-export function proxyCommand(form: Form, artifacts: Artifacts, smol: boolean): { cmd: string[]; env?: Record<string, string> } {
+export function proxyCommand(
+  form: Form,
+  artifacts: Artifacts,
+  smol: boolean,
+): { cmd: string[]; env?: Record<string, string> } {
   const bunFlags = smol ? ["--smol"] : [];
   switch (form) {
     case "bundle":
@@ -189,13 +204,20 @@ const CLOCK_TICKS = (() => {
 })();
 
 /** Builds the bundle and the compiled binary from src/ as scripts/build.ts does, into `dir` (only those `forms` need). */
-export async function buildArtifacts(dir: string, forms: readonly Form[] = FORMS): Promise<Artifacts & { bundleMB: number; compiledMB: number; seconds: number }> {
+export async function buildArtifacts(
+  dir: string,
+  forms: readonly Form[] = FORMS,
+): Promise<Artifacts & { bundleMB: number; compiledMB: number; seconds: number }> {
   const t0 = performance.now();
   const bundle = join(dir, "criproxy.js");
   const compiled = join(dir, "criproxy");
   const run = async (args: string[]) => {
     const p = Bun.spawn([process.execPath, "build", ...args], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-    const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    const [out, err, code] = await Promise.all([
+      new Response(p.stdout).text(),
+      new Response(p.stderr).text(),
+      p.exited,
+    ]);
     if (code !== 0) throw new Error(`bun build ${args.join(" ")} failed:\n${out}${err}`);
   };
   await Promise.all([

@@ -13,7 +13,18 @@ import { parseArgs } from "node:util";
 import { startGrpcGoRuntime } from "../test/support/grpc-go-runtime.ts";
 import { benchClient, prepare, waitAnswer, type ClientKind } from "./client.ts";
 import { goLoadClient } from "./go-load.ts";
-import { buildArtifacts, cpuSeconds, installCleanup, proxyCommand, startFake, startProxy, stop, stopAll, track, type Form } from "./procs.ts";
+import {
+  buildArtifacts,
+  cpuSeconds,
+  installCleanup,
+  proxyCommand,
+  startFake,
+  startProxy,
+  stop,
+  stopAll,
+  track,
+  type Form,
+} from "./procs.ts";
 
 const { values } = parseArgs({
   options: {
@@ -52,7 +63,10 @@ try {
   const goBase = values.baseline === "grpc-go";
   const runtime = (socket: string, pods: number, name: string) =>
     goBase ? startGrpcGoRuntime({ socket, name, containers: pods * 4, onSpawn: track }) : startFake(socket, pods, name);
-  const [primary, named] = await Promise.all([runtime(join(dir, "p.sock"), n, "primary"), runtime(join(dir, "v.sock"), Math.round(n / 10), "vm")]);
+  const [primary, named] = await Promise.all([
+    runtime(join(dir, "p.sock"), n, "primary"),
+    runtime(join(dir, "v.sock"), Math.round(n / 10), "vm"),
+  ]);
   const connect = values.merged ? `unix://${primary.socket},vm:unix://${named.socket}` : `unix://${primary.socket}`;
   const px = await startProxy(proxyCommand(values.form as Form, artifacts, false), connect, join(dir, "px.sock"), [
     "--cpu-prof",
@@ -67,7 +81,9 @@ try {
   const cpu0 = cpuSeconds(px.proc.pid);
   const r = await client.round(call, Number(values.conc), Number(values.seconds) * 1000);
   const cpu = cpuSeconds(px.proc.pid) - cpu0;
-  console.log(`${values.call} c${values.conc} N=${n}${values.merged ? " merged" : ""}: ${((r.calls / r.elapsedMs) * 1000).toFixed(0)} calls/s, proxy CPU ${((cpu * 1000) / r.calls).toFixed(3)} ms/call`);
+  console.log(
+    `${values.call} c${values.conc} N=${n}${values.merged ? " merged" : ""}: ${((r.calls / r.elapsedMs) * 1000).toFixed(0)} calls/s, proxy CPU ${((cpu * 1000) / r.calls).toFixed(3)} ms/call`,
+  );
   client.close();
   await stop(px.proc, 10_000);
   const file = readdirSync(profDir).find((f) => f.endsWith(".cpuprofile"));
@@ -110,7 +126,8 @@ function summarize(profile: CpuProfile, top: number): void {
   }
   const print = (title: string, m: Map<string, number>) => {
     console.log(`\n${title} (of ${busy} busy samples)`);
-    for (const [k, v] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${((v / busy) * 100).toFixed(1).padStart(5)}%  ${k}`);
+    for (const [k, v] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top))
+      console.log(`  ${((v / busy) * 100).toFixed(1).padStart(5)}%  ${k}`);
   };
   console.log(`samples: ${profile.samples.length}, busy ${busy}`);
   print("self", self);

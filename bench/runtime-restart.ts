@@ -11,13 +11,28 @@ const dir = mkdtempSync(join(tmpdir(), "criproxy-restart-"));
 const runtime = join(dir, "runtime.sock");
 const listen = join(dir, "criproxy.sock");
 const root = join(import.meta.dir, "..");
-const startRuntime = () => Bun.spawn([process.execPath, join(root, "test/fake/main.ts"), "--socket", runtime, "--pods", "2"], { stdout: "ignore" });
+const startRuntime = () =>
+  Bun.spawn([process.execPath, join(root, "test/fake/main.ts"), "--socket", runtime, "--pods", "2"], {
+    stdout: "ignore",
+  });
 const waitFor = async (check: () => Promise<boolean>) => {
   while (!(await check().catch(() => false))) await Bun.sleep(20);
 };
 
 let fake = startRuntime();
-const proxy = Bun.spawn([process.execPath, join(root, "src/cli/main.ts"), "--connect", runtime, "--listen", listen, "--connect-timeout", "2s"], { stderr: "ignore" });
+const proxy = Bun.spawn(
+  [
+    process.execPath,
+    join(root, "src/cli/main.ts"),
+    "--connect",
+    runtime,
+    "--listen",
+    listen,
+    "--connect-timeout",
+    "2s",
+  ],
+  { stderr: "ignore" },
+);
 const kubelet = criClient(listen);
 try {
   await waitFor(async () => (await kubelet.call<{ items: unknown[] }>("ListPodSandbox")).items.length === 2);
@@ -25,13 +40,18 @@ try {
   await fake.exited;
   for (let i = 0; i < 3; i++) {
     const t0 = performance.now();
-    const outcome = await kubelet.call("ListPodSandbox").then(() => "answered", (e: { code: number; details: string }) => `code ${e.code}: ${e.details}`);
+    const outcome = await kubelet.call("ListPodSandbox").then(
+      () => "answered",
+      (e: { code: number; details: string }) => `code ${e.code}: ${e.details}`,
+    );
     console.log(`call ${i + 1} after the runtime's SIGKILL: ${outcome} (${(performance.now() - t0).toFixed(0)} ms)`);
   }
   fake = startRuntime();
   const t1 = performance.now();
   await waitFor(async () => (await kubelet.call<{ items: unknown[] }>("ListPodSandbox")).items.length === 2);
-  console.log(`answered again ${(performance.now() - t1).toFixed(0)} ms after the runtime was started again (its own start included)`);
+  console.log(
+    `answered again ${(performance.now() - t1).toFixed(0)} ms after the runtime was started again (its own start included)`,
+  );
 } finally {
   kubelet.close();
   proxy.kill();

@@ -14,13 +14,22 @@ export interface StartupVariant {
 const VERSION = prepare("Version", { version: "0.1.0" });
 
 /** The bare-Bun floor as a variant. */
-export const bunFloor: StartupVariant = { name: "bun floor", command: { cmd: [process.execPath, join(import.meta.dir, "floor.ts")] } };
+export const bunFloor: StartupVariant = {
+  name: "bun floor",
+  command: { cmd: [process.execPath, join(import.meta.dir, "floor.ts")] },
+};
 
 /**
  * Starts each variant `reps` times against the runtime on `runtimeSocket`; the first call is made
  * in this process with a plain node:http2 client as soon as the socket file exists.
  */
-export async function measureStartup(variants: readonly StartupVariant[], runtimeSocket: string, dir: string, reps: number, proxyFlags: string[] = []): Promise<StartupResult[]> {
+export async function measureStartup(
+  variants: readonly StartupVariant[],
+  runtimeSocket: string,
+  dir: string,
+  reps: number,
+  proxyFlags: string[] = [],
+): Promise<StartupResult[]> {
   const samples = new Map(variants.map((v) => [v.name, { ready: [] as number[], first: [] as number[] }]));
   for (let rep = 0; rep < reps; rep++) {
     for (const v of variants) {

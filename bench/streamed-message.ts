@@ -8,7 +8,12 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 
 const { values } = parseArgs({
-  options: { mib: { type: "string", default: "16" }, "chunk-kib": { type: "string", default: "16" }, runs: { type: "string", default: "5" }, src: { type: "string" } },
+  options: {
+    mib: { type: "string", default: "16" },
+    "chunk-kib": { type: "string", default: "16" },
+    runs: { type: "string", default: "5" },
+    src: { type: "string" },
+  },
   strict: true,
 });
 const root = values.src ? resolve(values.src) : resolve(import.meta.dir, "..");
@@ -40,5 +45,15 @@ for (let run = 0; run < Number(values.runs); run++) {
     totalCpu += (used.user + used.system) / 1000;
   }
   if (got !== 1) throw new Error(`expected one message, got ${got}`);
-  console.log(JSON.stringify({ mib: Number(values.mib), chunkKiB: chunk / 1024, pushMs: Math.round(total * 10) / 10, pushCpuMs: Math.round(totalCpu * 10) / 10, longestBlockMs: Math.round(longest * 10) / 10, longestBlockCpuMs: Math.round(longestCpu * 10) / 10, src: values.src ? root : "this checkout" }));
+  console.log(
+    JSON.stringify({
+      mib: Number(values.mib),
+      chunkKiB: chunk / 1024,
+      pushMs: Math.round(total * 10) / 10,
+      pushCpuMs: Math.round(totalCpu * 10) / 10,
+      longestBlockMs: Math.round(longest * 10) / 10,
+      longestBlockCpuMs: Math.round(longestCpu * 10) / 10,
+      src: values.src ? root : "this checkout",
+    }),
+  );
 }

@@ -12,7 +12,16 @@ import { join } from "node:path";
 import { connectH2 } from "../src/h2/endpoint.ts";
 import { grpcGoClient } from "../test/support/grpc-go.ts";
 import { startGrpcGoRuntime } from "../test/support/grpc-go-runtime.ts";
-import { buildArtifacts, installCleanup, memoryMB as mem, proxyCommand, startProxy, stop, stopAll, track } from "./procs.ts";
+import {
+  buildArtifacts,
+  installCleanup,
+  memoryMB as mem,
+  proxyCommand,
+  startProxy,
+  stop,
+  stopAll,
+  track,
+} from "./procs.ts";
 
 const MiB = 1024 * 1024;
 const LIST = "/runtime.v1.RuntimeService/ListContainers";
@@ -23,11 +32,20 @@ const dir = mkdtempSync(join(tmpdir(), "criproxy-stress-"));
 try {
   const artifacts = await buildArtifacts(dir);
   // Tracked, so stopAll stops it too when a step below throws.
-  const runtime = await startGrpcGoRuntime({ socket: join(dir, "rt.sock"), containers: 200, listContainersBytes: 8 * MiB, onSpawn: track });
+  const runtime = await startGrpcGoRuntime({
+    socket: join(dir, "rt.sock"),
+    containers: 200,
+    listContainersBytes: 8 * MiB,
+    onSpawn: track,
+  });
   const client = await grpcGoClient();
 
   // 64 concurrent 8 MiB answers.
-  const a = await startProxy(proxyCommand("compiled", artifacts, false), `unix://${runtime.socket}`, join(dir, "a.sock"));
+  const a = await startProxy(
+    proxyCommand("compiled", artifacts, false),
+    `unix://${runtime.socket}`,
+    join(dir, "a.sock"),
+  );
   await client(a.socket, [{ method: LIST }]); // warm
   const before = mem(a.proc.pid);
   const t0 = performance.now();
@@ -36,18 +54,38 @@ try {
   const after = mem(a.proc.pid);
   await Bun.sleep(5000);
   const later = mem(a.proc.pid);
-  console.log(`64 concurrent 8 MiB answers: ${r.calls - r.failed}/${r.calls} OK${r.failed ? ` (${r.failed} failed: code ${r.code} ${r.message})` : ""} in ${(took / 1000).toFixed(2)} s`);
-  console.log(`  RSS before ${mb(before.rss)}, after ${mb(after.rss)}, 5 s later ${mb(later.rss)}; high-water ${mb(after.peak)}`);
+  console.log(
+    `64 concurrent 8 MiB answers: ${r.calls - r.failed}/${r.calls} OK${r.failed ? ` (${r.failed} failed: code ${r.code} ${r.message})` : ""} in ${(took / 1000).toFixed(2)} s`,
+  );
+  console.log(
+    `  RSS before ${mb(before.rss)}, after ${mb(after.rss)}, 5 s later ${mb(later.rss)}; high-water ${mb(after.peak)}`,
+  );
   await stop(a.proc);
 
   // 100 stuck readers on one connection.
-  const b = await startProxy(proxyCommand("compiled", artifacts, false), `unix://${runtime.socket}`, join(dir, "b.sock"));
+  const b = await startProxy(
+    proxyCommand("compiled", artifacts, false),
+    `unix://${runtime.socket}`,
+    join(dir, "b.sock"),
+  );
   await client(b.socket, [{ method: LIST }]); // warm
   const start = mem(b.proc.pid);
-  const conn = await connectH2(b.socket, { streamWindow: 65535, connectionWindow: 65535, maxHeaderListSize: 65536, maxConcurrentStreams: 0 });
+  const conn = await connectH2(b.socket, {
+    streamWindow: 65535,
+    connectionWindow: 65535,
+    maxHeaderListSize: 65536,
+    maxConcurrentStreams: 0,
+  });
   const body = Buffer.from([0, 0, 0, 0, 0]);
   for (let i = 0; i < 100; i++) {
-    const s = conn.request([[":method", "POST"], [":scheme", "http"], [":path", LIST], [":authority", "localhost"], ["content-type", "application/grpc"], ["te", "trailers"]]);
+    const s = conn.request([
+      [":method", "POST"],
+      [":scheme", "http"],
+      [":path", LIST],
+      [":authority", "localhost"],
+      ["content-type", "application/grpc"],
+      ["te", "trailers"],
+    ]);
     s.pause(); // reads nothing: no window is ever returned
     void s.write(body).catch(() => {});
     s.end();
@@ -58,7 +96,9 @@ try {
   conn.destroy();
   await Bun.sleep(3000);
   const gone = mem(b.proc.pid);
-  console.log(`100 stuck readers of 8 MiB answers: RSS before ${mb(start.rss)}, while stuck ${mb(stuck.rss)} (high-water ${mb(stuck.peak)}), 3 s after they left ${mb(gone.rss)}; Version meanwhile: code ${version[0].code}`);
+  console.log(
+    `100 stuck readers of 8 MiB answers: RSS before ${mb(start.rss)}, while stuck ${mb(stuck.rss)} (high-water ${mb(stuck.peak)}), 3 s after they left ${mb(gone.rss)}; Version meanwhile: code ${version[0].code}`,
+  );
   await stop(b.proc);
   await runtime.stop();
 } finally {

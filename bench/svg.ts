@@ -28,15 +28,21 @@ export function ratioChart(bars: readonly Bar[], targets: ReadonlyMap<string, nu
   const yMax = Math.ceil(maxRatio * 5) / 5;
   const y = (r: number) => top + plotH - (Math.min(r, yMax) / yMax) * plotH;
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
+  );
   out.push(`<rect width="100%" height="100%" fill="white"/>`);
   out.push(`<text x="${left}" y="18" font-size="13" font-weight="bold">${esc(title)}</text>`);
   for (let t = 0; t <= yMax + 1e-9; t += 0.2) {
     const ty = y(t).toFixed(1);
-    out.push(`<line x1="${left}" x2="${width - 120}" y1="${ty}" y2="${ty}" stroke="${Math.abs(t - 1) < 1e-9 ? "#333" : "#ddd"}"/>`);
+    out.push(
+      `<line x1="${left}" x2="${width - 120}" y1="${ty}" y2="${ty}" stroke="${Math.abs(t - 1) < 1e-9 ? "#333" : "#ddd"}"/>`,
+    );
     out.push(`<text x="${left - 6}" y="${ty}" text-anchor="end" dominant-baseline="middle">${t.toFixed(1)}</text>`);
   }
-  out.push(`<text transform="translate(12 ${top + plotH / 2}) rotate(-90)" text-anchor="middle">proxied / direct calls/s</text>`);
+  out.push(
+    `<text transform="translate(12 ${top + plotH / 2}) rotate(-90)" text-anchor="middle">proxied / direct calls/s</text>`,
+  );
   groups.forEach((g, gi) => {
     const x0 = left + gi * groupW + gap / 2;
     series.forEach((s, si) => {
@@ -44,12 +50,16 @@ export function ratioChart(bars: readonly Bar[], targets: ReadonlyMap<string, nu
       if (!bar || !Number.isFinite(bar.ratio)) return;
       const bx = x0 + si * barW;
       const by = y(bar.ratio);
-      out.push(`<rect x="${bx}" y="${by.toFixed(1)}" width="${barW - 2}" height="${(top + plotH - by).toFixed(1)}" fill="${COLORS[si % COLORS.length]}"><title>${esc(`${g} ${s}: ${bar.ratio.toFixed(2)}`)}</title></rect>`);
+      out.push(
+        `<rect x="${bx}" y="${by.toFixed(1)}" width="${barW - 2}" height="${(top + plotH - by).toFixed(1)}" fill="${COLORS[si % COLORS.length]}"><title>${esc(`${g} ${s}: ${bar.ratio.toFixed(2)}`)}</title></rect>`,
+      );
     });
     const target = targets.get(g);
     if (target !== undefined) {
       const ty = y(target).toFixed(1);
-      out.push(`<line x1="${x0 - 3}" x2="${x0 + series.length * barW + 1}" y1="${ty}" y2="${ty}" stroke="#c00" stroke-width="2" stroke-dasharray="4 2"/>`);
+      out.push(
+        `<line x1="${x0 - 3}" x2="${x0 + series.length * barW + 1}" y1="${ty}" y2="${ty}" stroke="#c00" stroke-width="2" stroke-dasharray="4 2"/>`,
+      );
     }
     const lx = x0 + (series.length * barW) / 2;
     out.push(`<text transform="translate(${lx} ${top + plotH + 8}) rotate(40)" text-anchor="start">${esc(g)}</text>`);
@@ -57,10 +67,14 @@ export function ratioChart(bars: readonly Bar[], targets: ReadonlyMap<string, nu
   const ly = height - 14;
   series.forEach((s, si) => {
     const lx = left + si * 80;
-    out.push(`<rect x="${lx}" y="${ly - 9}" width="10" height="10" fill="${COLORS[si % COLORS.length]}"/><text x="${lx + 14}" y="${ly}">${esc(s)}</text>`);
+    out.push(
+      `<rect x="${lx}" y="${ly - 9}" width="10" height="10" fill="${COLORS[si % COLORS.length]}"/><text x="${lx + 14}" y="${ly}">${esc(s)}</text>`,
+    );
   });
   const tx = left + series.length * 80;
-  out.push(`<line x1="${tx}" x2="${tx + 18}" y1="${ly - 4}" y2="${ly - 4}" stroke="#c00" stroke-width="2" stroke-dasharray="4 2"/><text x="${tx + 22}" y="${ly}">target</text>`);
+  out.push(
+    `<line x1="${tx}" x2="${tx + 18}" y1="${ly - 4}" y2="${ly - 4}" stroke="#c00" stroke-width="2" stroke-dasharray="4 2"/><text x="${tx + 22}" y="${ly}">target</text>`,
+  );
   out.push(`</svg>`);
   return `${out.join("\n")}\n`;
 }

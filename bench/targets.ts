@@ -14,7 +14,9 @@ export interface Target {
 
 /** The cell of `label` at `concurrency` nearest 1000 containers (N = 250 pods), if the run has it. */
 export function pick(cells: readonly CellResult[], label: string, concurrency: number): CellResult | undefined {
-  return cells.filter((c) => c.label === label && c.concurrency === concurrency).sort((a, b) => Math.abs(a.n - 250) - Math.abs(b.n - 250))[0];
+  return cells
+    .filter((c) => c.label === label && c.concurrency === concurrency)
+    .sort((a, b) => Math.abs(a.n - 250) - Math.abs(b.n - 250))[0];
 }
 
 const RATIOS: [label: string, c: number, goal: number][] = [
@@ -26,7 +28,8 @@ const RATIOS: [label: string, c: number, goal: number][] = [
   ["merged ListContainers", 16, 0.6],
 ];
 /** The ratio goals by chart group (`LABEL cN`), for the SVG's goal marks. */
-export const ratioGoals = (): Map<string, number> => new Map(RATIOS.map(([label, c, goal]) => [`${label} c${c}`, goal]));
+export const ratioGoals = (): Map<string, number> =>
+  new Map(RATIOS.map(([label, c, goal]) => [`${label} c${c}`, goal]));
 
 const CPU: [label: string, c: number, goalMs: number][] = [
   ["Version", 1, 0.2],
@@ -36,10 +39,23 @@ const CPU: [label: string, c: number, goalMs: number][] = [
 ];
 
 /** Every target this run has the numbers for; `startForm` is the form whose start is judged. */
-export function judge(cells: readonly CellResult[], startup: readonly StartupResult[], memory: readonly MemoryResult[], startForm: string): Target[] {
+export function judge(
+  cells: readonly CellResult[],
+  startup: readonly StartupResult[],
+  memory: readonly MemoryResult[],
+  startForm: string,
+): Target[] {
   const out: Target[] = [];
   const add = (name: string, direction: ">=" | "<=", goal: number, unit: string, value: number) => {
-    if (Number.isFinite(value)) out.push({ name, direction, goal, unit, value: round(value, 3), met: direction === ">=" ? value >= goal : value <= goal });
+    if (Number.isFinite(value))
+      out.push({
+        name,
+        direction,
+        goal,
+        unit,
+        value: round(value, 3),
+        met: direction === ">=" ? value >= goal : value <= goal,
+      });
   };
   for (const [label, c, goal] of RATIOS) {
     const cell = pick(cells, label, c);
@@ -47,7 +63,8 @@ export function judge(cells: readonly CellResult[], startup: readonly StartupRes
   }
   for (const [label, c, goal] of CPU) {
     const cell = pick(cells, label, c);
-    if (cell) add(`proxy CPU ${label} c${c} (${size(cell.direct.answerBytes)})`, "<=", goal, "ms", cell.proxy.cpuMsPerCall);
+    if (cell)
+      add(`proxy CPU ${label} c${c} (${size(cell.direct.answerBytes)})`, "<=", goal, "ms", cell.proxy.cpuMsPerCall);
   }
   const s = startup.find((x) => x.form === startForm);
   if (s) {
@@ -67,7 +84,9 @@ export function targetLines(ts: readonly Target[]): string {
   return ts
     .map((t) => {
       const gap = Math.abs(t.value - t.goal);
-      const how = t.met ? `${t.direction === ">=" ? "above" : "under"} by ${fmt(gap)}${t.unit}` : `${t.direction === ">=" ? "short" : "over"} by ${fmt(gap)}${t.unit} (${Math.round((gap / t.goal) * 100)}%)`;
+      const how = t.met
+        ? `${t.direction === ">=" ? "above" : "under"} by ${fmt(gap)}${t.unit}`
+        : `${t.direction === ">=" ? "short" : "over"} by ${fmt(gap)}${t.unit} (${Math.round((gap / t.goal) * 100)}%)`;
       return `  ${t.met ? "met   " : "MISSED"}  ${t.name.padEnd(48)} ${`${fmt(t.value)}${t.unit}`.padStart(9)}  goal ${t.direction} ${t.goal}${t.unit}  ${how}`;
     })
     .join("\n");

@@ -11,7 +11,10 @@ import { containerFixture, sandboxFixture } from "../src/fake/fixtures.ts";
 import { ListContainersResponseSchema as Schema } from "../src/gen/runtime/v1/api_pb.ts";
 import { median } from "./stats.ts";
 
-const { values } = parseArgs({ options: { rounds: { type: "string", default: "15" }, ms: { type: "string", default: "200" } }, strict: true });
+const { values } = parseArgs({
+  options: { rounds: { type: "string", default: "15" }, ms: { type: "string", default: "200" } },
+  strict: true,
+});
 const rounds = Number(values.rounds);
 const roundMs = Number(values.ms);
 const table = routingTable(["vm"], { kata: { backend: "vm", handler: "kata-fc" } });

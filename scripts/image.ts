@@ -55,7 +55,8 @@ function sourceUrl(): string {
 /** Builds the image from dist/criproxy into `out`. */
 export function buildImage(out = IMAGE_TAR, binary = BINARY): BuiltImage {
   const nsenter = Bun.which("nsenter");
-  if (!nsenter) throw new Error("nsenter (util-linux) is needed in the image for `install --restart`; install util-linux");
+  if (!nsenter)
+    throw new Error("nsenter (util-linux) is needed in the image for `install --restart`; install util-linux");
   const files = withLibraries([
     { src: binary, dest: "/usr/local/bin/criproxy" },
     { src: nsenter, dest: "/usr/bin/nsenter" },
@@ -86,6 +87,8 @@ if (import.meta.main) {
   const t0 = performance.now();
   await ensureBinary();
   const image = buildImage();
-  console.log(`${IMAGE_TAR}  ${(image.tar.length / 1e6).toFixed(1)} MB  ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `${IMAGE_TAR}  ${(image.tar.length / 1e6).toFixed(1)} MB  ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
   console.log(`manifest ${image.manifestDigest}  (import: ctr -n k8s.io images import ${IMAGE_TAR} -> ${IMAGE_NAME})`);
 }

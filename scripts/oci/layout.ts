@@ -57,8 +57,16 @@ export function buildImageLayout(spec: ImageSpec): BuiltImage {
     history: [{ created, created_by: "bun scripts/image.ts" }],
   });
   const blobs: Uint8Array[] = [layer, config];
-  const configDesc: Descriptor = { mediaType: "application/vnd.oci.image.config.v1+json", digest: digest(config), size: config.length };
-  const layerDesc: Descriptor = { mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: digest(layer), size: layer.length };
+  const configDesc: Descriptor = {
+    mediaType: "application/vnd.oci.image.config.v1+json",
+    digest: digest(config),
+    size: config.length,
+  };
+  const layerDesc: Descriptor = {
+    mediaType: "application/vnd.oci.image.layer.v1.tar+gzip",
+    digest: digest(layer),
+    size: layer.length,
+  };
   const manifest = json({
     schemaVersion: 2,
     mediaType: "application/vnd.oci.image.manifest.v1+json",
@@ -74,7 +82,11 @@ export function buildImageLayout(spec: ImageSpec): BuiltImage {
     annotations: { "io.containerd.image.name": spec.name, "org.opencontainers.image.ref.name": spec.tag },
     platform: { architecture: spec.architecture, os: "linux" },
   };
-  const index = json({ schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests: [manifestDesc] });
+  const index = json({
+    schemaVersion: 2,
+    mediaType: "application/vnd.oci.image.index.v1+json",
+    manifests: [manifestDesc],
+  });
   const entries: TarEntry[] = [
     { path: "oci-layout", type: "file", mode: 0o644, data: json({ imageLayoutVersion: "1.0.0" }) },
     { path: "index.json", type: "file", mode: 0o644, data: index },
@@ -82,5 +94,11 @@ export function buildImageLayout(spec: ImageSpec): BuiltImage {
     { path: "blobs/sha256", type: "dir", mode: 0o755 },
     ...blobs.map((b): TarEntry => ({ path: `blobs/sha256/${digest(b).slice(7)}`, type: "file", mode: 0o644, data: b })),
   ];
-  return { tar: tarArchive(entries, spec.epoch), manifestDigest: manifestDesc.digest, configDigest: configDesc.digest, layerDigest: layerDesc.digest, diffId };
+  return {
+    tar: tarArchive(entries, spec.epoch),
+    manifestDigest: manifestDesc.digest,
+    configDigest: configDesc.digest,
+    layerDigest: layerDesc.digest,
+    diffId,
+  };
 }

@@ -87,7 +87,13 @@ export function readTar(tar: Uint8Array): TarEntry[] {
     const flag = str(at + 156, 1);
     const path = (prefix ? `${prefix}/${name}` : name).replace(/\/$/, "");
     const type = flag === "5" ? "dir" : flag === "2" ? "symlink" : "file";
-    out.push({ path, type, mode: parseInt(str(at + 100, 8), 8), data: tar.slice(at + 512, at + 512 + size), linkname: str(at + 157, 100) || undefined });
+    out.push({
+      path,
+      type,
+      mode: parseInt(str(at + 100, 8), 8),
+      data: tar.slice(at + 512, at + 512 + size),
+      linkname: str(at + 157, 100) || undefined,
+    });
     at += 512 + Math.ceil(size / 512) * 512;
   }
   return out;

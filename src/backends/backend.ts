@@ -42,7 +42,12 @@ function versionRequest(api: string): Uint8Array {
  * kubelet that reads slowly (its answer is held back past that, RawAnswer); windows return as
  * bytes arrive, so a 16 MiB answer still flows without waiting on a Unix socket.
  */
-const H2_SETTINGS = { streamWindow: 256 * 1024, connectionWindow: 32 * 1024 * 1024, maxHeaderListSize: 64 * 1024, maxConcurrentStreams: 0 };
+const H2_SETTINGS = {
+  streamWindow: 256 * 1024,
+  connectionWindow: 32 * 1024 * 1024,
+  maxHeaderListSize: 64 * 1024,
+  maxConcurrentStreams: 0,
+};
 const PROBE_TIMEOUT_MS = 5000;
 const BACKOFF_MIN_MS = 100;
 const BACKOFF_MAX_MS = 5000;
@@ -171,7 +176,10 @@ export class Backend implements CallTarget {
 
   private lost(reason: string | undefined): void {
     if (this.closed || this.state !== "ready") return;
-    this.lastError = new ConnectError(`runtime ${this.label} is unavailable: its connection closed${reason ? `: ${reason}` : ""}`, Code.Unavailable);
+    this.lastError = new ConnectError(
+      `runtime ${this.label} is unavailable: its connection closed${reason ? `: ${reason}` : ""}`,
+      Code.Unavailable,
+    );
     this.setState("connecting");
     this.kick();
   }
@@ -179,7 +187,10 @@ export class Backend implements CallTarget {
   private unavailable(why?: string): ConnectError {
     const last = this.lastError?.rawMessage.replace(/^runtime \S+ is unavailable: /, "");
     const reason = why ?? last ?? "not connected yet";
-    return new ConnectError(`runtime ${this.label} (unix://${this.socket}) is unavailable: ${reason}`, Code.Unavailable);
+    return new ConnectError(
+      `runtime ${this.label} (unix://${this.socket}) is unavailable: ${reason}`,
+      Code.Unavailable,
+    );
   }
 
   private kick(): void {
@@ -195,7 +206,9 @@ export class Backend implements CallTarget {
     const order: BackendApi[] = this.opts.api ? [this.opts.api] : ["v1", "v1alpha2"];
     for (const [i, api] of order.entries()) {
       try {
-        const answer = await unaryRaw(this, `/runtime.${api}.RuntimeService/Version`, versionRequest(api), { deadline: Date.now() + timeout });
+        const answer = await unaryRaw(this, `/runtime.${api}.RuntimeService/Version`, versionRequest(api), {
+          deadline: Date.now() + timeout,
+        });
         this.version = await answer.message();
         return api;
       } catch (e) {
@@ -237,7 +250,8 @@ export class Backend implements CallTarget {
       // Sleep until kicked (a failed call, a waiting call, close) or the backoff ends; while
       // calls wait for this runtime, retry at the shortest interval so they get it at once.
       await new Promise<void>((resolve) => {
-        const timer = this.state === "ready" ? undefined : setTimeout(resolve, this.waiters.size > 0 ? BACKOFF_MIN_MS : backoff);
+        const timer =
+          this.state === "ready" ? undefined : setTimeout(resolve, this.waiters.size > 0 ? BACKOFF_MIN_MS : backoff);
         this.wake = () => {
           clearTimeout(timer);
           this.wake = undefined;

@@ -8,7 +8,12 @@ import type { Fields } from "../grpc/status.ts";
 const TRACE_CONTEXT = new Set(["traceparent", "tracestate"]);
 
 /** Appends the forwarded metadata to `headers` (a call's transport headers, without user-agent). */
-export function forwardHeaders(headers: [string, string][], metadata: Fields | undefined, trace: Fields | undefined, ours: string): void {
+export function forwardHeaders(
+  headers: [string, string][],
+  metadata: Fields | undefined,
+  trace: Fields | undefined,
+  ours: string,
+): void {
   let agent: string | undefined;
   if (metadata) {
     for (const [name, value] of metadata) {

@@ -1,18 +1,15 @@
 // Calls to a runtime as raw gRPC bytes over its HTTP/2 connection: nothing is decoded here.
 import { Code, ConnectError } from "@connectrpc/connect";
-import { codeFromHttpStatus, parseContentType } from "@connectrpc/connect/protocol-grpc";
 import type { Ledger } from "../grpc/byte-budget.ts";
-import type { CallSpan, RuntimeCallSpan } from "../grpc/call-span.ts";
+import type { CallSpan } from "../grpc/call-span.ts";
 import { EnvelopeReader, framedMessage } from "../grpc/envelope.ts";
 import { keepAnswerMetadata, type AnswerMetadata } from "../grpc/metadata.ts";
 import { RawAnswer } from "../grpc/raw-answer.ts";
-import { errorFromFields, field, hasStatus, isWireStatus, type Fields } from "../grpc/status.ts";
-import { formatGrpcTimeout } from "../grpc/timeout.ts";
+import { errorFromFields, hasStatus, isWireStatus, type Fields } from "../grpc/status.ts";
 import { resetError, transportError } from "../grpc/transport-error.ts";
 import { ErrorCode, errorName } from "../h2/frames.ts";
 import type { H2Stream } from "../h2/stream.ts";
-import { VERSION } from "../version.ts";
-import { forwardHeaders } from "./forward-headers.ts";
+import { answerProblem, missingStatus, requestHeaders } from "./call-headers.ts";
 
 export interface CallOptions {
   /** Absolute deadline (epoch ms); the runtime gets what is left as grpc-timeout. */
@@ -37,14 +34,16 @@ export interface CallTarget {
    * else when one frees (until `wait`'s deadline or abort). `headers` is asked when the stream
    * opens, so grpc-timeout says what is left then.
    */
-  open(headers: () => Fields, wait?: { readonly deadline?: number; readonly signal?: AbortSignal }): H2Stream | Promise<H2Stream>;
+  open(
+    headers: () => Fields,
+    wait?: { readonly deadline?: number; readonly signal?: AbortSignal },
+  ): H2Stream | Promise<H2Stream>;
   /** Told of every transport failure a call sees. */
   failed(error: ConnectError): void;
   /** Told when the runtime refused a stream unprocessed, before the call is sent again. */
   refused?(): void;
 }
 
-const USER_AGENT = `criproxy/${VERSION}`;
 /** The longest delay setTimeout keeps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** A stream the runtime refuses before answering (REFUSED_STREAM, GOAWAY) is safe to send again. */
@@ -54,7 +53,12 @@ const ATTEMPTS = 3;
  * One unary call. Resolves with the answer at its first chunk (the rest keeps arriving into
  * it, and an error after that ends it), or rejects with the runtime's status before any data.
  */
-export async function unaryRaw(backend: CallTarget, path: string, message: Uint8Array, opts: CallOptions = {}): Promise<RawAnswer> {
+export async function unaryRaw(
+  backend: CallTarget,
+  path: string,
+  message: Uint8Array,
+  opts: CallOptions = {},
+): Promise<RawAnswer> {
   for (let attempt = 1; ; attempt++) {
     const answer = new RawAnswer(`answer of runtime ${backend.label} to ${path}`, opts.ledger);
     try {
@@ -91,7 +95,13 @@ export async function unaryRaw(backend: CallTarget, path: string, message: Uint8
  * returns a promise (the client's side is full), the runtime's stream is paused until it
  * settles: backpressure reaches the runtime instead of growing a queue here.
  */
-export async function streamRaw(backend: CallTarget, path: string, message: Uint8Array, onMessage: (msg: Buffer) => void | Promise<void>, opts: CallOptions = {}): Promise<void> {
+export async function streamRaw(
+  backend: CallTarget,
+  path: string,
+  message: Uint8Array,
+  onMessage: (msg: Buffer) => void | Promise<void>,
+  opts: CallOptions = {},
+): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const reader = new EnvelopeReader(`stream of runtime ${backend.label} on ${path}`);
     let sent = false;
@@ -108,11 +118,17 @@ export async function streamRaw(backend: CallTarget, path: string, message: Uint
           stream.pause();
           Promise.all(waits).then(
             () => stream.resume(),
-            (e) => stop(e instanceof ConnectError ? e : new ConnectError(`the client stopped taking ${path}: ${String(e)}`, Code.Canceled)),
+            (e) =>
+              stop(
+                e instanceof ConnectError
+                  ? e
+                  : new ConnectError(`the client stopped taking ${path}: ${String(e)}`, Code.Canceled),
+              ),
           );
         },
         end(): void {
-          if (reader.incomplete) throw new ConnectError(`runtime ${backend.label} ended ${path} mid-message`, Code.Internal);
+          if (reader.incomplete)
+            throw new ConnectError(`runtime ${backend.label} ended ${path} mid-message`, Code.Internal);
         },
       });
     } catch (e) {
@@ -127,43 +143,13 @@ export async function streamRaw(backend: CallTarget, path: string, message: Uint
 
 class Refused extends Error {}
 
-/** What is wrong with a runtime's answer headers, as Connect's validateResponse sees it (undefined: nothing). */
-function answerProblem(fields: Fields, label: string): ConnectError | undefined {
-  const code = field(fields, ":status");
-  if (code !== "200") return new ConnectError(`runtime ${label} answered HTTP ${code}`, codeFromHttpStatus(Number(code)));
-  const type = field(fields, "content-type");
-  // CRI is protobuf: application/grpc or application/grpc+proto, not +json.
-  if (!parseContentType(type ?? null)?.binary) return new ConnectError(`runtime ${label} answered with content-type ${JSON.stringify(type ?? "")}, not application/grpc`, Code.Unknown);
-  return undefined;
-}
-
-/** A runtime's answer that ended without grpc-status: an error, never OK (Connect: "protocol error: missing status"). */
-function missingStatus(label: string, path: string): ConnectError {
-  return new ConnectError(`runtime ${label} ended ${path} without a grpc-status (protocol error: missing status)`, Code.Internal);
-}
-
 function failure(backend: CallTarget, e: unknown): ConnectError {
-  const err = e instanceof Refused ? new ConnectError(`runtime ${backend.label} refused the stream`, Code.Unavailable) : transportError(e, backend.label);
+  const err =
+    e instanceof Refused
+      ? new ConnectError(`runtime ${backend.label} refused the stream`, Code.Unavailable)
+      : transportError(e, backend.label);
   if (!isWireStatus(err)) backend.failed(err); // a status the runtime sent is an answer, not a transport failure
   return err;
-}
-
-function requestHeaders(path: string, opts: CallOptions, label: string, trace: RuntimeCallSpan | undefined): [string, string][] {
-  const headers: [string, string][] = [
-    [":method", "POST"],
-    [":scheme", "http"],
-    [":path", path],
-    [":authority", "localhost"],
-    ["content-type", "application/grpc"],
-    ["te", "trailers"],
-  ];
-  forwardHeaders(headers, opts.metadata, trace?.fields, USER_AGENT);
-  if (opts.deadline !== undefined) {
-    const left = opts.deadline - Date.now();
-    if (left <= 0) throw new ConnectError(`deadline exceeded before calling runtime ${label}`, Code.DeadlineExceeded);
-    headers.push(["grpc-timeout", formatGrpcTimeout(left)]);
-  }
-  return headers;
 }
 
 interface Sink<T> {
@@ -173,11 +159,21 @@ interface Sink<T> {
 
 // Opens the stream, sends the request and waits for the whole answer; the result is
 // `sink.end()`'s, or the status error. Every way a stream can end maps to one code here.
-async function exchange<T>(backend: CallTarget, path: string, message: Uint8Array, opts: CallOptions, sink: Sink<T>): Promise<T> {
+async function exchange<T>(
+  backend: CallTarget,
+  path: string,
+  message: Uint8Array,
+  opts: CallOptions,
+  sink: Sink<T>,
+): Promise<T> {
   // A call kubelet canceled before it got here opens no stream on the runtime.
   const canceled = () => new ConnectError(`call to runtime ${backend.label} canceled`, Code.Canceled);
   if (opts.signal?.aborted) throw canceled();
-  const trace = opts.span?.runtimeCall(backend.label, path, opts.deadline === undefined ? undefined : opts.deadline - Date.now());
+  const trace = opts.span?.runtimeCall(
+    backend.label,
+    path,
+    opts.deadline === undefined ? undefined : opts.deadline - Date.now(),
+  );
   let received = 0;
   let stream: H2Stream;
   try {
@@ -200,7 +196,11 @@ async function exchange<T>(backend: CallTarget, path: string, message: Uint8Arra
     if (opts.deadline !== undefined) {
       // setTimeout fires at once past 2^31-1 ms: a deadline weeks away needs no timer.
       const left = opts.deadline - Date.now();
-      if (left < MAX_TIMER_MS) timer = setTimeout(() => stop(new ConnectError(`deadline exceeded waiting for runtime ${backend.label}`, Code.DeadlineExceeded)), left);
+      if (left < MAX_TIMER_MS)
+        timer = setTimeout(
+          () => stop(new ConnectError(`deadline exceeded waiting for runtime ${backend.label}`, Code.DeadlineExceeded)),
+          left,
+        );
     }
     opts.signal?.addEventListener("abort", onAbort);
     const readStatus = (fields: Fields) => {
@@ -248,10 +248,21 @@ async function exchange<T>(backend: CallTarget, path: string, message: Uint8Arra
       if (status) return reject(status);
       // Only a stream the runtime refused unprocessed is sent again: a reset after it may
       // have acted (RunPodSandbox) must not run twice.
-      if (!answered && (cause === "refused" || (cause === "reset-by-peer" && code === ErrorCode.REFUSED_STREAM))) return reject(new Refused());
-      if (cause === "connection-lost") return reject(new ConnectError(`runtime ${backend.label} is unavailable: its connection closed during the call`, Code.Unavailable));
+      if (!answered && (cause === "refused" || (cause === "reset-by-peer" && code === ErrorCode.REFUSED_STREAM)))
+        return reject(new Refused());
+      if (cause === "connection-lost")
+        return reject(
+          new ConnectError(
+            `runtime ${backend.label} is unavailable: its connection closed during the call`,
+            Code.Unavailable,
+          ),
+        );
       if (cause === "done") return reject(missingStatus(backend.label, path)); // ended cleanly, no trailers
-      reject(code !== ErrorCode.NO_ERROR ? resetError(errorName(code), backend.label) : new ConnectError(`runtime ${backend.label} closed the stream without a status`, Code.Unavailable));
+      reject(
+        code !== ErrorCode.NO_ERROR
+          ? resetError(errorName(code), backend.label)
+          : new ConnectError(`runtime ${backend.label} closed the stream without a status`, Code.Unavailable),
+      );
     };
     if (opts.signal?.aborted) return onAbort();
     stream.write(framedMessage(message)).catch(() => {}); // a stream closed before its request went out reports through onClose
@@ -261,7 +272,11 @@ async function exchange<T>(backend: CallTarget, path: string, message: Uint8Arra
   return done.then(
     (v) => (trace.end(undefined, message.length + 5, received), v),
     (e) => {
-      trace.end(e instanceof Refused ? new ConnectError("refused", Code.Unavailable) : ConnectError.from(e), message.length + 5, received);
+      trace.end(
+        e instanceof Refused ? new ConnectError("refused", Code.Unavailable) : ConnectError.from(e),
+        message.length + 5,
+        received,
+      );
       throw e;
     },
   );

@@ -113,16 +113,30 @@ export class RuntimeConnection {
     if (!c || c.exhausted) return undefined;
     const left = c.streamIdsLeft;
     if (left <= (this.opts.idsReserve ?? 1024) && !this.connecting) {
-      this.opts.onEvent("I", `a new connection before the stream ids run out (${left} left); the old one drains its ${c.active} calls`);
-      void this.connect().then(() => this.pump(), () => {}); // a failure shows when the old one is spent
+      this.opts.onEvent(
+        "I",
+        `a new connection before the stream ids run out (${left} left); the old one drains its ${c.active} calls`,
+      );
+      void this.connect().then(
+        () => this.pump(),
+        () => {},
+      ); // a failure shows when the old one is spent
     }
     return left > 0 ? c : undefined;
   }
 
   private enqueue(headers: () => Fields, wait: Wait): Promise<H2Stream> {
-    if (this.closed) return Promise.reject(new ConnectError(`runtime ${this.opts.label} is unavailable: it is being removed`, Code.Unavailable));
+    if (this.closed)
+      return Promise.reject(
+        new ConnectError(`runtime ${this.opts.label} is unavailable: it is being removed`, Code.Unavailable),
+      );
     if (this.waiting.length >= MAX_WAITING) {
-      return Promise.reject(new ConnectError(`runtime ${this.opts.label} is unavailable: ${MAX_WAITING} calls already wait for a stream`, Code.Unavailable));
+      return Promise.reject(
+        new ConnectError(
+          `runtime ${this.opts.label} is unavailable: ${MAX_WAITING} calls already wait for a stream`,
+          Code.Unavailable,
+        ),
+      );
     }
     return new Promise<H2Stream>((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -133,16 +147,25 @@ export class RuntimeConnection {
       const w: Waiter = { headers, resolve: (s) => (done(), resolve(s)), reject: (e) => (done(), reject(e)) };
       const leave = (e: ConnectError) => {
         const i = this.waiting.indexOf(w);
-        if (i >= 0) (this.waiting.splice(i, 1), w.reject(e));
+        if (i >= 0) this.waiting.splice(i, 1), w.reject(e);
       };
       const onAbort = () => leave(new ConnectError(`call to runtime ${this.opts.label} canceled`, Code.Canceled));
-      if (wait.signal?.aborted) return reject(new ConnectError(`call to runtime ${this.opts.label} canceled`, Code.Canceled));
+      if (wait.signal?.aborted)
+        return reject(new ConnectError(`call to runtime ${this.opts.label} canceled`, Code.Canceled));
       const left = wait.deadline === undefined ? Infinity : wait.deadline - Date.now();
       if (left < MAX_TIMER_MS) {
-        timer = setTimeout(() => {
-          const limit = this.conn?.peerMaxConcurrentStreams ?? Infinity;
-          leave(new ConnectError(`deadline exceeded waiting for a stream on runtime ${this.opts.label}${limit < Infinity ? ` (it takes ${limit} at once)` : ""}`, Code.DeadlineExceeded));
-        }, Math.max(0, left));
+        timer = setTimeout(
+          () => {
+            const limit = this.conn?.peerMaxConcurrentStreams ?? Infinity;
+            leave(
+              new ConnectError(
+                `deadline exceeded waiting for a stream on runtime ${this.opts.label}${limit < Infinity ? ` (it takes ${limit} at once)` : ""}`,
+                Code.DeadlineExceeded,
+              ),
+            );
+          },
+          Math.max(0, left),
+        );
       }
       wait.signal?.addEventListener("abort", onAbort);
       this.waiting.push(w);
@@ -174,38 +197,47 @@ export class RuntimeConnection {
   }
 
   private connect(): Promise<H2Connection> {
-    if (this.closed) return Promise.reject(new ConnectError(`runtime ${this.opts.label} is unavailable: it is being removed`, Code.Unavailable));
+    if (this.closed)
+      return Promise.reject(
+        new ConnectError(`runtime ${this.opts.label} is unavailable: it is being removed`, Code.Unavailable),
+      );
     let mine: H2Connection | undefined;
     let calm = false;
     const hold = this.holdUntil - Date.now();
-    this.connecting ??= (hold > 0 ? new Promise((r) => setTimeout(r, hold)) : Promise.resolve()).then(() => connectH2(this.opts.socket, {
-      ...this.opts.settings,
-      // The connection's end is noticed at once, even with no call running, so lists stop
-      // asking a vanished runtime and its last-known answers take over.
-      onClose: (reason) => this.ended(mine, reason, calm),
-      onGoaway: (code, last, debug) => {
-        const text = debug ? `: ${JSON.stringify(debug)}` : "";
-        this.opts.onEvent(code === ErrorCode.NO_ERROR ? "I" : "W", `sent GOAWAY ${errorName(code)} (last stream ${last})${text}`);
-      },
-      // Told once by the h2 layer, which then closes the connection: its end is not told again.
-      onCalm: (reason) => {
-        calm = true;
-        const wait = Math.min(CALM_HOLD_MS * 2 ** this.strikes++, CALM_HOLD_MAX_MS);
-        this.holdUntil = Date.now() + wait;
-        this.opts.onEvent("W", `it broke the flood limits: ${reason}; the next connection in ${wait} ms`);
-      },
-      onStreamSlot: () => {
-        if (mine === this.conn) this.full = false;
-        this.pump();
-      },
-    }))
+    this.connecting ??= (hold > 0 ? new Promise((r) => setTimeout(r, hold)) : Promise.resolve())
+      .then(() =>
+        connectH2(this.opts.socket, {
+          ...this.opts.settings,
+          // The connection's end is noticed at once, even with no call running, so lists stop
+          // asking a vanished runtime and its last-known answers take over.
+          onClose: (reason) => this.ended(mine, reason, calm),
+          onGoaway: (code, last, debug) => {
+            const text = debug ? `: ${JSON.stringify(debug)}` : "";
+            this.opts.onEvent(
+              code === ErrorCode.NO_ERROR ? "I" : "W",
+              `sent GOAWAY ${errorName(code)} (last stream ${last})${text}`,
+            );
+          },
+          // Told once by the h2 layer, which then closes the connection: its end is not told again.
+          onCalm: (reason) => {
+            calm = true;
+            const wait = Math.min(CALM_HOLD_MS * 2 ** this.strikes++, CALM_HOLD_MAX_MS);
+            this.holdUntil = Date.now() + wait;
+            this.opts.onEvent("W", `it broke the flood limits: ${reason}; the next connection in ${wait} ms`);
+          },
+          onStreamSlot: () => {
+            if (mine === this.conn) this.full = false;
+            this.pump();
+          },
+        }),
+      )
       .then((c) => {
         const old = this.conn;
         this.conn = mine = c;
         this.full = false;
         if (this.closed) c.destroy("the runtime is being removed");
         // A connection replaced before its ids ran out takes no new stream and ends after its last.
-        if (old && !old.closed) (this.retired.add(old), old.goaway());
+        if (old && !old.closed) this.retired.add(old), old.goaway();
         return c;
       })
       .finally(() => (this.connecting = undefined));
@@ -216,7 +248,8 @@ export class RuntimeConnection {
     // A connection the runtime sent GOAWAY on (or one replaced) ends after its last call, when a
     // newer one may already be serving: only the current connection's end is the runtime's.
     if (!told) this.strikes = 0;
-    if (reason && !told && !this.closed && conn !== this.dropped) this.opts.onEvent("W", `connection closed: ${reason}`);
+    if (reason && !told && !this.closed && conn !== this.dropped)
+      this.opts.onEvent("W", `connection closed: ${reason}`);
     if (conn) this.retired.delete(conn);
     if (conn !== this.conn) return;
     this.conn = undefined;

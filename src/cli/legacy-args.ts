@@ -1,7 +1,17 @@
 // The original Go criproxy's spellings (`-connect x`, `-v=3`, `-logtostderr`) keep working,
 // so an existing systemd unit needs no edit. Go's flag package takes one or two dashes.
 
-const goFlags = new Set(["connect", "listen", "v", "logtostderr", "alsologtostderr", "streamUrl", "streamPort", "stream-url", "stream-port"]);
+const goFlags = new Set([
+  "connect",
+  "listen",
+  "v",
+  "logtostderr",
+  "alsologtostderr",
+  "streamUrl",
+  "streamPort",
+  "stream-url",
+  "stream-port",
+]);
 const renamed: Record<string, string> = { streamUrl: "stream-url", streamPort: "stream-port" };
 const ignoredBooleans = new Set(["logtostderr", "alsologtostderr"]);
 

@@ -5,7 +5,11 @@ import { normalizeLegacyArgs } from "./legacy-args.ts";
 import { VERSION } from "../version.ts";
 
 const main = defineCommand({
-  meta: { name: "criproxy", version: VERSION, description: "A CRI proxy: one CRI endpoint for kubelet, routed to several runtimes" },
+  meta: {
+    name: "criproxy",
+    version: VERSION,
+    description: "A CRI proxy: one CRI endpoint for kubelet, routed to several runtimes",
+  },
   subCommands: {
     serve: () => import("./serve.ts").then((m) => m.default),
     version: () => import("./version.ts").then((m) => m.default),

@@ -3,7 +3,17 @@ import type { Config } from "./config.ts";
 
 /** The settings that shape routing and backend calls: a change rebuilds the proxy's handlers. */
 export function proxyKey(c: Config): string {
-  return JSON.stringify([c.backends, c.handlers, c.connectTimeoutMs, c.requestTimeoutMs, c.staleGraceMs, c.fanOutBudgetMs, c.coolOffMs, c.probeIntervalMs, c.streamUrl]);
+  return JSON.stringify([
+    c.backends,
+    c.handlers,
+    c.connectTimeoutMs,
+    c.requestTimeoutMs,
+    c.staleGraceMs,
+    c.fanOutBudgetMs,
+    c.coolOffMs,
+    c.probeIntervalMs,
+    c.streamUrl,
+  ]);
 }
 
 /** One phrase per changed setting; settings a running process cannot change say so. */

@@ -68,7 +68,9 @@ export function checkConfigTrust(path: string, uid = process.geteuid?.() ?? 0): 
   if (typeof root === "string") return root;
   const rootBad = dirProblem("/", root, uid);
   if (rootBad) return rootBad;
-  const parts = resolve(path).split("/").filter((p) => p !== "" && p !== ".");
+  const parts = resolve(path)
+    .split("/")
+    .filter((p) => p !== "" && p !== ".");
   let cur = "/";
   for (let hops = 0; parts.length > 0; ) {
     const name = parts.shift()!;
@@ -86,7 +88,12 @@ export function checkConfigTrust(path: string, uid = process.geteuid?.() ?? 0): 
       parts.unshift(...target.split("/").filter((p) => p !== "" && p !== "."));
       continue;
     }
-    const bad = parts.length > 0 ? (st.isDirectory() ? dirProblem(next, st, uid) : `${next} is not a directory`) : fileProblem(next, st, uid);
+    const bad =
+      parts.length > 0
+        ? st.isDirectory()
+          ? dirProblem(next, st, uid)
+          : `${next} is not a directory`
+        : fileProblem(next, st, uid);
     if (bad) return bad;
     if (parts.length === 0) return { real: next, dev: st.dev, ino: st.ino };
     cur = next;

@@ -110,12 +110,18 @@ export function configFromFlags(f: FlagValues): Config {
   const backends = flag("connect", () => parseConnect(get("connect")));
   const names = new Set(backends.map((b) => b.name));
   const listen = get("listen");
-  if (!listen.startsWith("/")) throw new FlagError("listen", `${JSON.stringify(listen)} is not an absolute socket path`);
+  if (!listen.startsWith("/"))
+    throw new FlagError("listen", `${JSON.stringify(listen)} is not an absolute socket path`);
   // Serving on a runtime's own socket would take it from the runtime: every later client (kubelet, crictl, criproxy's own reconnects) would reach criproxy.
   const taken = backends.find((b) => normalize(b.socket) === normalize(listen));
-  if (taken) throw new FlagError("listen", `${listen} is the socket of runtime ${taken.name || "primary"} (--connect); criproxy must listen elsewhere`);
+  if (taken)
+    throw new FlagError(
+      "listen",
+      `${listen} is the socket of runtime ${taken.name || "primary"} (--connect); criproxy must listen elsewhere`,
+    );
   const verbosity = Number(get("v"));
-  if (!Number.isInteger(verbosity) || verbosity < 0 || verbosity > 5) throw new FlagError("v", `${JSON.stringify(get("v"))} is not a level from 0 to 5`);
+  if (!Number.isInteger(verbosity) || verbosity < 0 || verbosity > 5)
+    throw new FlagError("v", `${JSON.stringify(get("v"))} is not a level from 0 to 5`);
   const claims = [f["runtime-handler"] ?? []].flat().map((c) => flag("runtime-handler", () => parseClaim(c, names)));
   return {
     listen,
@@ -147,7 +153,8 @@ function tracingOf(f: FlagValues): { tracing?: TracingConfig } {
   return {
     tracing: {
       url: flag("tracing-endpoint", () => tracingUrl(endpoint ?? DEFAULT_TRACING_ENDPOINT)),
-      samplingRatePerMillion: rate === undefined ? 0 : flag("tracing-sampling-rate-per-million", () => samplingRate(rate)),
+      samplingRatePerMillion:
+        rate === undefined ? 0 : flag("tracing-sampling-rate-per-million", () => samplingRate(rate)),
     },
   };
 }
@@ -165,7 +172,10 @@ export function parseClaim(text: string, names: ReadonlySet<string>): HandlerCla
   const m = /^([^=]+)=([^:]+)(?::(.*))?$/.exec(text);
   if (!m) throw new Error(`${JSON.stringify(text)} is not HANDLER=NAME[:BACKEND_HANDLER]`);
   const [, handler, backend, backendHandler = ""] = m;
-  if (!names.has(backend) || backend === "") throw new Error(`${JSON.stringify(text)} names runtime ${JSON.stringify(backend)}, which --connect does not define`);
+  if (!names.has(backend) || backend === "")
+    throw new Error(
+      `${JSON.stringify(text)} names runtime ${JSON.stringify(backend)}, which --connect does not define`,
+    );
   return { handler, backend, backendHandler };
 }
 
@@ -173,12 +183,14 @@ export function parseClaim(text: string, names: ReadonlySet<string>): HandlerCla
 function streamBase(url: string | undefined, port: string | undefined): string | undefined {
   if (url) {
     const u = new URL(url);
-    if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error(`${JSON.stringify(url)} is not an http(s) URL`);
+    if (u.protocol !== "http:" && u.protocol !== "https:")
+      throw new Error(`${JSON.stringify(url)} is not an http(s) URL`);
     return url.replace(/\/$/, "");
   }
   if (port === undefined) return undefined;
   const n = Number(port);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new FlagError("stream-port", `${JSON.stringify(port)} is not a port`);
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw new FlagError("stream-port", `${JSON.stringify(port)} is not a port`);
   return `http://127.0.0.1:${n}`;
 }
 
@@ -188,7 +200,8 @@ export function parseBytes(text: string): number {
   if (!m) throw new Error(`${JSON.stringify(text)} is not a byte count (e.g. 512Mi)`);
   const unit = { "": 1, K: 1e3, M: 1e6, G: 1e9, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 }[m[2] ?? ""]!;
   const n = Number(m[1]) * unit;
-  if (n < 32 * 1024 * 1024) throw new Error(`${JSON.stringify(text)} is less than 32Mi: a single 16 MiB kubelet answer must fit, twice`);
+  if (n < 32 * 1024 * 1024)
+    throw new Error(`${JSON.stringify(text)} is less than 32Mi: a single 16 MiB kubelet answer must fit, twice`);
   return n;
 }
 
@@ -210,6 +223,7 @@ function logFormat(text: string): LogFormat {
 
 // A group name as /etc/group spells them, or a number; resolving it is the daemon's (I/O).
 function socketGroup(text: string): string {
-  if (!/^(\d+|[a-z_][a-z0-9_.-]*\$?)$/i.test(text)) throw new Error(`${JSON.stringify(text)} is not a group name or gid`);
+  if (!/^(\d+|[a-z_][a-z0-9_.-]*\$?)$/i.test(text))
+    throw new Error(`${JSON.stringify(text)} is not a group name or gid`);
   return text;
 }

@@ -13,6 +13,7 @@ export function parseDuration(value: string): number {
     total += Number(m[1]) * units[m[2]];
     end = re.lastIndex;
   }
-  if (end === 0 || end !== text.length) throw new Error(`${JSON.stringify(value)} is not a duration like 500ms, 5s or 1m30s`);
+  if (end === 0 || end !== text.length)
+    throw new Error(`${JSON.stringify(value)} is not a duration like 500ms, 5s or 1m30s`);
   return total;
 }

@@ -16,7 +16,10 @@ export interface BackendSpec {
 export function endpointApi(endpoint: string): { endpoint: string; api?: CriApi } {
   const m = /^(.*)\?api=([^?]*)$/.exec(endpoint);
   if (!m) return { endpoint };
-  if (!isCriApi(m[2])) throw new Error(`endpoint ${JSON.stringify(endpoint)}: api ${JSON.stringify(m[2])} is not one of ${CRI_APIS.join(", ")}`);
+  if (!isCriApi(m[2]))
+    throw new Error(
+      `endpoint ${JSON.stringify(endpoint)}: api ${JSON.stringify(m[2])} is not one of ${CRI_APIS.join(", ")}`,
+    );
   return { endpoint: m[1], api: m[2] };
 }
 
@@ -50,10 +53,17 @@ export function parseConnect(value: string): BackendSpec[] {
       specs.push(spec("", entry));
       return;
     }
-    if (!isNamed) throw new Error(`entry ${JSON.stringify(entry)} needs a name: NAME:ENDPOINT (only the first entry, the primary, has none)`);
+    if (!isNamed)
+      throw new Error(
+        `entry ${JSON.stringify(entry)} needs a name: NAME:ENDPOINT (only the first entry, the primary, has none)`,
+      );
     const [, name, endpoint] = named;
-    if (!isBackendName(name)) throw new Error(`entry ${JSON.stringify(entry)}: ${JSON.stringify(name)} is not a lowercase DNS-style name without "__"`);
-    if (names.has(name)) throw new Error(`entry ${JSON.stringify(entry)}: runtime name ${JSON.stringify(name)} is used twice`);
+    if (!isBackendName(name))
+      throw new Error(
+        `entry ${JSON.stringify(entry)}: ${JSON.stringify(name)} is not a lowercase DNS-style name without "__"`,
+      );
+    if (names.has(name))
+      throw new Error(`entry ${JSON.stringify(entry)}: runtime name ${JSON.stringify(name)} is used twice`);
     names.add(name);
     specs.push(spec(name, endpoint));
   });

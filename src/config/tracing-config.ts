@@ -16,7 +16,8 @@ export const DEFAULT_TRACING_ENDPOINT = "localhost:4318";
 export function tracingUrl(endpoint: string): string {
   const text = endpoint.trim();
   const url = new URL(/^[a-z][a-z\d+.-]*:\/\//i.test(text) ? text : `http://${text}`);
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error(`${JSON.stringify(endpoint)} is not HOST:PORT or an http(s) URL`);
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new Error(`${JSON.stringify(endpoint)} is not HOST:PORT or an http(s) URL`);
   if (!url.hostname) throw new Error(`${JSON.stringify(endpoint)} names no host`);
   if (url.pathname === "/" || url.pathname === "") url.pathname = "/v1/traces";
   return url.toString();
@@ -25,6 +26,7 @@ export function tracingUrl(endpoint: string): string {
 /** A sampling rate per million: an integer from 0 to 1000000. */
 export function samplingRate(text: string): number {
   const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isInteger(n) || n > 1_000_000) throw new Error(`${JSON.stringify(text)} is not an integer from 0 to 1000000`);
+  if (!/^\d+$/.test(text.trim()) || !Number.isInteger(n) || n > 1_000_000)
+    throw new Error(`${JSON.stringify(text)} is not an integer from 0 to 1000000`);
   return n;
 }

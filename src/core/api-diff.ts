@@ -59,7 +59,13 @@ export function fieldDiffs(from: DescMessage, to: DescMessage): FieldDiff[] {
         continue;
       }
       if (g.name !== f.name || fieldShape(g) !== fieldShape(f)) {
-        out.push({ message: a.typeName, field: f.name, number: f.number, kind: "misread", as: `${g.name} ${fieldShape(g)}` });
+        out.push({
+          message: a.typeName,
+          field: f.name,
+          number: f.number,
+          kind: "misread",
+          as: `${g.name} ${fieldShape(g)}`,
+        });
         continue;
       }
       const [fm, gm] = [fieldMessage(f), fieldMessage(g)];

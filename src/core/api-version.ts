@@ -3,7 +3,10 @@
 import type { DescMessage, DescMethod, DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ImageService, RuntimeService } from "../gen/runtime/v1/api_pb.ts";
-import { ImageService as AlphaImageService, RuntimeService as AlphaRuntimeService } from "../gen/runtime/v1alpha2/api_pb.ts";
+import {
+  ImageService as AlphaImageService,
+  RuntimeService as AlphaRuntimeService,
+} from "../gen/runtime/v1alpha2/api_pb.ts";
 
 import type { CriApi } from "./cri-apis.ts";
 
@@ -50,10 +53,15 @@ function pairMethods(v1: readonly DescService[], alpha: readonly DescService[]):
 }
 
 /** Each v1 path whose method v1alpha2 has (or serves by a stand-in), to the methods that serve it. */
-export const v1alpha2Methods: ReadonlyMap<string, MethodPair> = pairMethods([RuntimeService, ImageService], [AlphaRuntimeService, AlphaImageService]);
+export const v1alpha2Methods: ReadonlyMap<string, MethodPair> = pairMethods(
+  [RuntimeService, ImageService],
+  [AlphaRuntimeService, AlphaImageService],
+);
 
 /** The v1 methods v1alpha2 lacks, by name (for logs and docs). */
-export const v1OnlyMethods: readonly string[] = [RuntimeService, ImageService].flatMap((s) => s.methods.filter((m) => !v1alpha2Methods.has(pathOf(m))).map((m) => m.name));
+export const v1OnlyMethods: readonly string[] = [RuntimeService, ImageService].flatMap((s) =>
+  s.methods.filter((m) => !v1alpha2Methods.has(pathOf(m))).map((m) => m.name),
+);
 
 /** The :path of kubelet's v1 call on a runtime speaking `api`; undefined when that API has no such method. */
 export function pathOn(api: CriApi, v1Path: string): string | undefined {

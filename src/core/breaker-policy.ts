@@ -32,7 +32,8 @@ export type Admission = "live" | "trial" | "skip";
 /** Whether a part of this runtime is asked live now, and the breaker after that decision. */
 export function admit(b: Breaker, nowMs: number): { readonly admission: Admission; readonly next: Breaker } {
   if (b.kind === "closed") return { admission: "live", next: b };
-  if (b.kind === "open" && nowMs >= b.trialAtMs) return { admission: "trial", next: { kind: "trial", sinceMs: b.sinceMs, why: b.why } };
+  if (b.kind === "open" && nowMs >= b.trialAtMs)
+    return { admission: "trial", next: { kind: "trial", sinceMs: b.sinceMs, why: b.why } };
   return { admission: "skip", next: b };
 }
 

@@ -34,7 +34,12 @@ export function claims(schema: DescMessage, msg: Message, table: RoutingTable, p
   const config = pods === undefined ? undefined : sandboxConfig(schema, msg);
   const placed = config === undefined ? undefined : pods!.runtimeOf(podKey(config.metadata));
   const podRuntime = placed !== undefined && table.nameSet.has(placed) ? placed : "";
-  if (podRuntime !== "") found.push({ cls: "pod", value: `${config!.metadata?.namespace ?? ""}/${config!.metadata?.name ?? ""}`, backend: podRuntime });
+  if (podRuntime !== "")
+    found.push({
+      cls: "pod",
+      value: `${config!.metadata?.namespace ?? ""}/${config!.metadata?.name ?? ""}`,
+      backend: podRuntime,
+    });
   let specs: Set<Message> | undefined; // ImageSpecs whose annotation is counted (once each)
   rewriteStrings(
     schema,
@@ -68,7 +73,14 @@ export function unknownTarget(found: readonly Claim[]): Claim | undefined {
 
 /** How an error message names a claimed value: `image "vm/x"`, `container "vm__4f1c"`. */
 export function describeClaim(c: Claim): string {
-  const noun = { "sandbox-id": "pod sandbox", "container-id": "container", image: "image", handler: "runtime handler", annotation: `annotation ${TARGET_RUNTIME_ANNOTATION}`, pod: "pod" }[c.cls];
+  const noun = {
+    "sandbox-id": "pod sandbox",
+    "container-id": "container",
+    image: "image",
+    handler: "runtime handler",
+    annotation: `annotation ${TARGET_RUNTIME_ANNOTATION}`,
+    pod: "pod",
+  }[c.cls];
   return `${noun} "${c.value}"`;
 }
 
@@ -76,7 +88,14 @@ function annotation(value: string, table: RoutingTable): Claim {
   return { cls: "annotation", value, backend: table.nameSet.has(value) ? value : undefined };
 }
 
-function owner(cls: FieldClass, value: string, parent: ReflectMessage, table: RoutingTable, pod: string, podRuntime: string): string | undefined {
+function owner(
+  cls: FieldClass,
+  value: string,
+  parent: ReflectMessage,
+  table: RoutingTable,
+  pod: string,
+  podRuntime: string,
+): string | undefined {
   // An unclaimed handler is the primary's own or its default: it does not pick a runtime by itself.
   if (cls === "handler") return table.handlers.get(value)?.backend;
   if (cls !== "image") return splitId(value, table.nameSet).backend;

@@ -51,7 +51,10 @@ function transition(from: Phase, to: Phase): ContainerEventType[] {
  * The first listing (`before` undefined) is the baseline: kubelet's own relist already knows it.
  * Listings are keyed by the caller (a sandbox and a container may share an id); events carry the id.
  */
-export function eventsBetween(before: ReadonlyMap<string, Seen> | undefined, after: ReadonlyMap<string, Seen>): PolledEvent[] {
+export function eventsBetween(
+  before: ReadonlyMap<string, Seen> | undefined,
+  after: ReadonlyMap<string, Seen>,
+): PolledEvent[] {
   if (before === undefined) return [];
   const out: PolledEvent[] = [];
   const add = (s: Seen, types: ContainerEventType[]) => {

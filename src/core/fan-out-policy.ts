@@ -28,7 +28,12 @@ export interface Memory {
  * never does: its last-known answer stands in while within `graceMs` (kubelet reads a sandbox
  * missing from a list as gone and replaces it), else it is left out.
  */
-export function partOutcome(primary: boolean, result: PartResult, memory: Memory | undefined, graceMs: number): Outcome {
+export function partOutcome(
+  primary: boolean,
+  result: PartResult,
+  memory: Memory | undefined,
+  graceMs: number,
+): Outcome {
   if (result.kind === "answered") return { kind: "live" };
   if (primary) return { kind: "fail-call" };
   const why = result.kind === "absent" ? `it is ${result.state}` : result.reason;

@@ -5,7 +5,10 @@
 import type { DescField, DescMessage } from "@bufbuild/protobuf";
 import { ScalarType } from "@bufbuild/protobuf";
 import { ImageService, RuntimeService } from "../gen/runtime/v1/api_pb.ts";
-import { ImageService as AlphaImageService, RuntimeService as AlphaRuntimeService } from "../gen/runtime/v1alpha2/api_pb.ts";
+import {
+  ImageService as AlphaImageService,
+  RuntimeService as AlphaRuntimeService,
+} from "../gen/runtime/v1alpha2/api_pb.ts";
 
 /**
  * - sandbox-id / container-id: `NAME__ID` as kubelet sees it.
@@ -166,7 +169,8 @@ function computePlans(): Map<string, PlanEntry[]> {
     const desc = byName.get(key.slice(0, dot));
     const field = desc?.fields.find((f) => f.name === key.slice(dot + 1));
     if (!field) throw new Error(`core/fields.ts names ${key}, which no CRI method reaches`);
-    if (key in classifiedFields && !isStringField(field)) throw new Error(`core/fields.ts classifies ${key}, which is not a string field`);
+    if (key in classifiedFields && !isStringField(field))
+      throw new Error(`core/fields.ts classifies ${key}, which is not a string field`);
   }
   // Fixed point: a message needs walking if it has a classified field or a field leading to one.
   const plans = new Map<string, PlanEntry[]>();

@@ -29,7 +29,9 @@ export function lookupRuntimes(image: string, presence: boolean, pods: PodView):
 }
 
 /** One runtime's answer to the lookup: the id of its image of that name (undefined: it has none), or that it could not answer. */
-export type Held = { readonly runtime: string; readonly id: string | undefined } | { readonly runtime: string; readonly failed: true };
+export type Held =
+  | { readonly runtime: string; readonly id: string | undefined }
+  | { readonly runtime: string; readonly failed: true };
 
 /** Whose answer kubelet gets. */
 export type LookupDecision =
@@ -45,7 +47,8 @@ const has = (h: Held): h is { runtime: string; id: string } => !("failed" in h) 
 /** A presence check: present only where every asked runtime (the primary, and those running pods a RuntimeClass alone placed) has the same image. */
 export function decidePresence(held: readonly Held[]): LookupDecision {
   const first = held[0];
-  if (first !== undefined && has(first) && held.every((h) => has(h) && h.id === first.id)) return { kind: "answer", runtime: first.runtime, id: first.id };
+  if (first !== undefined && has(first) && held.every((h) => has(h) && h.id === first.id))
+    return { kind: "answer", runtime: first.runtime, id: first.id };
   return { kind: "absent", holders: held.filter(has).map((h) => h.runtime) };
 }
 
@@ -59,7 +62,13 @@ export function decidePresence(held: readonly Held[]): LookupDecision {
  *    were told to retry a moment ago, and one of them may be asking), retry; else the primary's
  *    answer, as without named runtimes (crictl inspecti, a lookup no presence check came before).
  */
-export function decideUser(method: string, image: string, held: readonly Held[], pending: readonly { runtime: string; id: string | undefined }[], contested = false): LookupDecision {
+export function decideUser(
+  method: string,
+  image: string,
+  held: readonly Held[],
+  pending: readonly { runtime: string; id: string | undefined }[],
+  contested = false,
+): LookupDecision {
   const idOn = (runtime: string) => held.find((h) => h.runtime === runtime && has(h)) as { id: string } | undefined;
   const byId = new Map<string, string[]>();
   for (const r of pending) {
@@ -68,18 +77,34 @@ export function decideUser(method: string, image: string, held: readonly Held[],
   }
   const retry = (why: string, settles?: string[]): LookupDecision => ({
     kind: "retry",
-    error: new ConnectError(`${method}: image "${image}" ${why}; this call names no pod, so criproxy cannot tell which of them it is about: retry`, Code.Aborted),
+    error: new ConnectError(
+      `${method}: image "${image}" ${why}; this call names no pod, so criproxy cannot tell which of them it is about: retry`,
+      Code.Aborted,
+    ),
     settles,
   });
   // Given up, so that the pods' next tries (each its own presence check, then its lookup) are told apart.
-  if (byId.size > 1) return retry(`was just resolved to different images for pods on ${[...byId].map(([id, rts]) => `${rts.map(runtimeLabel).join(", ")} (${id})`).join(" and ")}`, pending.map((r) => r.runtime));
+  if (byId.size > 1)
+    return retry(
+      `was just resolved to different images for pods on ${[...byId].map(([id, rts]) => `${rts.map(runtimeLabel).join(", ")} (${id})`).join(" and ")}`,
+      pending.map((r) => r.runtime),
+    );
   for (const [id, runtimes] of byId) {
-    const holder = [...runtimes].reverse().find((rt) => idOn(rt)?.id === id) ?? held.find((h) => has(h) && h.id === id)?.runtime;
+    const holder =
+      [...runtimes].reverse().find((rt) => idOn(rt)?.id === id) ?? held.find((h) => has(h) && h.id === id)?.runtime;
     if (holder !== undefined) return { kind: "answer", runtime: holder, id, settles: runtimes };
   }
   const present = decidePresence(held);
   if (present.kind === "answer" || (present.kind === "absent" && present.holders.length === 0)) return present;
-  if (contested) return retry(`is held as different images or not everywhere (${held.filter(has).map((h) => `${runtimeLabel(h.runtime)}: ${h.id}`).join(", ")}), and pods using it were just told to retry`);
+  if (contested)
+    return retry(
+      `is held as different images or not everywhere (${held
+        .filter(has)
+        .map((h) => `${runtimeLabel(h.runtime)}: ${h.id}`)
+        .join(", ")}), and pods using it were just told to retry`,
+    );
   const primary = held[0];
-  return primary !== undefined && has(primary) ? { kind: "answer", runtime: primary.runtime, id: primary.id } : { kind: "absent", holders: [] };
+  return primary !== undefined && has(primary)
+    ? { kind: "answer", runtime: primary.runtime, id: primary.id }
+    : { kind: "absent", holders: [] };
 }

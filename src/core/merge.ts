@@ -38,7 +38,11 @@ export interface NamedAnswer<T> {
  * schedule); runtime_handlers are every handler kubelet can route, under each name that routes
  * back to the runtime that reported it, with that runtime's features.
  */
-export function mergeStatus(primary: StatusResponse, named: readonly NamedAnswer<StatusResponse>[], table: RoutingTable): StatusResponse {
+export function mergeStatus(
+  primary: StatusResponse,
+  named: readonly NamedAnswer<StatusResponse>[],
+  table: RoutingTable,
+): StatusResponse {
   const merged = clone(StatusResponseSchema, primary);
   const seen = new Set<string>();
   const handlers: RuntimeHandler[] = [];

@@ -20,11 +20,15 @@ function buildTable(services: readonly DescService[]): Map<string, MethodRow> {
     const path = `/${method.parent.typeName}/${method.name}`;
     const row = methodKinds.get(path);
     if (!row) throw new Error(`method table has no row for ${method.parent.typeName}/${method.name}`);
-    if (row.streaming !== (method.methodKind === "server_streaming")) throw new Error(`method table row ${method.name}: its kind ${row.kind} does not match a ${method.methodKind} method`);
+    if (row.streaming !== (method.methodKind === "server_streaming"))
+      throw new Error(
+        `method table row ${method.name}: its kind ${row.kind} does not match a ${method.methodKind} method`,
+      );
     table.set(path, { ...row, method });
   }
   for (const path of methodKinds.keys()) {
-    if (!table.has(path)) throw new Error(`method table row ${path.slice(path.lastIndexOf("/") + 1)} names no generated method`);
+    if (!table.has(path))
+      throw new Error(`method table row ${path.slice(path.lastIndexOf("/") + 1)} names no generated method`);
   }
   return table;
 }

@@ -5,7 +5,9 @@
 import type { PodSandboxMetadata } from "../gen/runtime/v1/api_pb.ts";
 
 /** A pod as kubelet names it in every sandbox config: namespace, name, uid and attempt. */
-export function podKey(metadata: Pick<PodSandboxMetadata, "namespace" | "name" | "uid" | "attempt"> | undefined): string {
+export function podKey(
+  metadata: Pick<PodSandboxMetadata, "namespace" | "name" | "uid" | "attempt"> | undefined,
+): string {
   if (metadata === undefined) return "";
   return `${metadata.namespace}/${metadata.name}/${metadata.uid}/${metadata.attempt}`;
 }

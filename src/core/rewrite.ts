@@ -35,7 +35,10 @@ export function backendChanges(schema: DescMessage, msg: Message, backend: strin
 }
 
 /** The per-value rule of toKubelet (shared with the wire rewriter): prefix ids and images, name claimed handlers back. */
-export function kubeletVisit(backend: string, table: RoutingTable | undefined): (cls: FieldClass, value: string) => string {
+export function kubeletVisit(
+  backend: string,
+  table: RoutingTable | undefined,
+): (cls: FieldClass, value: string) => string {
   // Handlers are named back only with a table; a backend handler nobody claims keeps its name.
   const handlers = table?.kubeletHandlers.get(backend);
   return (cls, value) => {
@@ -88,7 +91,14 @@ function walk(r: ReflectMessage, visit: Visit, apply: boolean): number {
   return changes;
 }
 
-function visitOne(cls: FieldClass, value: string, parent: ReflectMessage, visit: Visit, apply: boolean, store: (v: string) => void): number {
+function visitOne(
+  cls: FieldClass,
+  value: string,
+  parent: ReflectMessage,
+  visit: Visit,
+  apply: boolean,
+  store: (v: string) => void,
+): number {
   const next = visit(cls, value, parent);
   if (next === value) return 0;
   if (apply) store(next);

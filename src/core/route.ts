@@ -85,11 +85,13 @@ function invalid(message: string): Plan {
 function routeById(row: MethodRow, request: Message, table: RoutingTable): Plan {
   const schema = row.method.input;
   const field = idField(schema);
-  if (!field) return { kind: "error", error: new ConnectError(`${row.method.name}: no id field to route by`, Code.Internal) };
+  if (!field)
+    return { kind: "error", error: new ConnectError(`${row.method.name}: no id field to route by`, Code.Internal) };
   const id = reflect(schema, request).get(field) as string;
   if (id === "") return invalid(`${row.method.name}: ${field.name} is empty`);
   const { backend, id: own } = splitId(id, table.nameSet);
-  if (own === "") return invalid(`${row.method.name}: ${field.name} "${id}" names ${runtimeLabel(backend)} but no object`);
+  if (own === "")
+    return invalid(`${row.method.name}: ${field.name} "${id}" names ${runtimeLabel(backend)} but no object`);
   const found = claims(schema, request, table);
   const unknown = unknownTarget(found);
   if (unknown) return unknownRuntime(row, unknown.value, table);
@@ -97,18 +99,23 @@ function routeById(row: MethodRow, request: Message, table: RoutingTable): Plan 
     if (c.backend === undefined || c.backend === backend) continue;
     if (c.cls === "image" && c.backend === "" && splitImage(c.value, table.nameSet).backend === "") continue; // bare: follows the sandbox
     const noun = field.name === "pod_sandbox_id" ? "pod sandbox" : "container";
-    return invalid(`${row.method.name}: ${describeClaim(c)} belongs to ${runtimeLabel(c.backend)} but ${noun} "${id}" runs on ${runtimeLabel(backend)}`);
+    return invalid(
+      `${row.method.name}: ${describeClaim(c)} belongs to ${runtimeLabel(c.backend)} but ${noun} "${id}" runs on ${runtimeLabel(backend)}`,
+    );
   }
   const plan = planOne(schema, request, backend, table);
   // A named runtime's sandbox, removed: the pod no longer runs there.
-  if (row.method.name === "RemovePodSandbox" && backend !== "" && plan.kind === "one") return { ...plan, follow: { kind: "pod-removed", id: prefixId(backend, own) } };
+  if (row.method.name === "RemovePodSandbox" && backend !== "" && plan.kind === "one")
+    return { ...plan, follow: { kind: "pod-removed", id: prefixId(backend, own) } };
   return plan;
 }
 
 // A target-runtime annotation naming no configured runtime (`pod`: RunPodSandbox names its pod).
 function unknownRuntime(row: MethodRow, target: string, table: RoutingTable, pod?: string): Plan {
   const known = table.names.length > 0 ? table.names.join(", ") : "none";
-  return invalid(`${row.method.name}: ${pod ? `${pod}: ` : ""}unknown runtime ${JSON.stringify(target)} in annotation ${TARGET_RUNTIME_ANNOTATION} (configured: ${known})`);
+  return invalid(
+    `${row.method.name}: ${pod ? `${pod}: ` : ""}unknown runtime ${JSON.stringify(target)} in annotation ${TARGET_RUNTIME_ANNOTATION} (configured: ${known})`,
+  );
 }
 
 // By ImageSpec: a `NAME/REF` image, a claimed runtime_handler, or the target-runtime annotation
@@ -126,24 +133,39 @@ function routeImage(row: MethodRow, request: Message, table: RoutingTable, pods:
   const unknown = unknownTarget(found);
   if (unknown) return unknownRuntime(row, unknown.value, table);
   const backends = claimedBackends(found);
-  if (backends.length === 0 && found.some((c) => c.cls === "image" && isDigest(c.value))) return { kind: "fan-out", backends: "all" };
+  if (backends.length === 0 && found.some((c) => c.cls === "image" && isDigest(c.value)))
+    return { kind: "fan-out", backends: "all" };
   if (backends.length > 1) {
     const [a, b] = [found.find((c) => c.backend === backends[0])!, found.find((c) => c.backend === backends[1])!];
-    return invalid(`${row.method.name}: ${describeClaim(a)} names ${runtimeLabel(backends[0])} but ${describeClaim(b)} names ${runtimeLabel(backends[1])}`);
+    return invalid(
+      `${row.method.name}: ${describeClaim(a)} names ${runtimeLabel(backends[0])} but ${describeClaim(b)} names ${runtimeLabel(backends[1])}`,
+    );
   }
   const backend = backends[0] ?? "";
   const image = bareImage((request as { image?: ImageSpec }).image, table);
-  if (image === undefined || row.method.name === "RemoveImage") return planOne(row.method.input, request, backend, table);
-  if (row.method.name === "PullImage") return follow(planOne(row.method.input, request, backend, table), { kind: "image-pulled", image });
+  if (image === undefined || row.method.name === "RemoveImage")
+    return planOne(row.method.input, request, backend, table);
+  if (row.method.name === "PullImage")
+    return follow(planOne(row.method.input, request, backend, table), { kind: "image-pulled", image });
   if (backend !== "") return follow(planOne(row.method.input, request, backend, table), { kind: "image-found", image });
   // kubelet's presence check carries the pod's annotations (it always has some); its image-user lookup none.
   const presence = Object.keys((request as { image?: ImageSpec }).image?.annotations ?? {}).length > 0;
-  const primaryAlone = follow(planOne(row.method.input, request, "", table), { kind: presence ? "image-checked" : "image-user", image });
+  const primaryAlone = follow(planOne(row.method.input, request, "", table), {
+    kind: presence ? "image-checked" : "image-user",
+    image,
+  });
   return lookup(image, presence, request, row, table, pods) ?? primaryAlone;
 }
 
 // A lookup of a bare name with no pod hint, when named runtimes are in play for it; else undefined.
-function lookup(image: string, presence: boolean, request: Message, row: MethodRow, table: RoutingTable, pods: PodView): Plan | undefined {
+function lookup(
+  image: string,
+  presence: boolean,
+  request: Message,
+  row: MethodRow,
+  table: RoutingTable,
+  pods: PodView,
+): Plan | undefined {
   const named = lookupRuntimes(image, presence, pods).filter((b) => table.nameSet.has(b));
   // The request carries nothing a backend sees differently (no prefix, no claimed handler): each gets kubelet's bytes.
   if (named.length === 0 || backendChanges(row.method.input, request, "", table) !== 0) return undefined;
@@ -167,13 +189,25 @@ function routeList(row: MethodRow, request: Message, table: RoutingTable, pods: 
   const unknown = unknownTarget(found);
   if (unknown) return unknownRuntime(row, unknown.value, table);
   // `vm__` names a runtime but no object: it matches nothing (unprefixed, it would match all).
-  if (found.some((c) => (c.cls === "sandbox-id" || c.cls === "container-id") && c.backend && splitId(c.value, table.nameSet).id === "")) return { kind: "empty" };
+  if (
+    found.some(
+      (c) =>
+        (c.cls === "sandbox-id" || c.cls === "container-id") && c.backend && splitId(c.value, table.nameSet).id === "",
+    )
+  )
+    return { kind: "empty" };
   const backends = claimedBackends(found);
   if (backends.length === 0) return { kind: "fan-out", backends: "all" };
   if (backends.length > 1) return { kind: "empty" };
   // ListImages by a bare name is a presence check too (critest's, before it pulls with the pod's config).
-  const image = row.kind === "list" && backends[0] === "" ? bareImage((request as { filter?: { image?: ImageSpec } }).filter?.image, table) : undefined;
-  return (image !== undefined && lookup(image, true, request, row, table, pods)) || planOne(row.method.input, request, backends[0], table);
+  const image =
+    row.kind === "list" && backends[0] === ""
+      ? bareImage((request as { filter?: { image?: ImageSpec } }).filter?.image, table)
+      : undefined;
+  return (
+    (image !== undefined && lookup(image, true, request, row, table, pods)) ||
+    planOne(row.method.input, request, backends[0], table)
+  );
 }
 
 // The annotation wins; then a claimed RuntimeClass handler; else the primary.
@@ -185,7 +219,9 @@ function routeRunSandbox(row: MethodRow, request: Message, table: RoutingTable):
   const pod = `pod "${req.config?.metadata?.namespace ?? ""}/${req.config?.metadata?.name ?? ""}"`;
   if (!table.nameSet.has(target)) return unknownRuntime(row, target, table, pod);
   if (claim && claim.backend !== target) {
-    return invalid(`${row.method.name}: ${pod}: annotation ${TARGET_RUNTIME_ANNOTATION} names ${runtimeLabel(target)} but runtime handler "${req.runtimeHandler}" belongs to ${runtimeLabel(claim.backend)}`);
+    return invalid(
+      `${row.method.name}: ${pod}: annotation ${TARGET_RUNTIME_ANNOTATION} names ${runtimeLabel(target)} but runtime handler "${req.runtimeHandler}" belongs to ${runtimeLabel(claim.backend)}`,
+    );
   }
   return placed(planOne(row.method.input, request, target, table), req, false);
 }

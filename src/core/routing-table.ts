@@ -52,14 +52,22 @@ export type ReportedHandlers = ReadonlyMap<string, readonly string[]>;
  * (named runtimes in `reported`, the primary's in `primaryHandlers`). Throws on a bad name, a
  * duplicate, or a configured claim for an unknown backend; reports never throw.
  */
-export function routingTable(names: readonly string[], configured: HandlerClaims = [], reported: ReportedHandlers = new Map(), primaryHandlers: readonly string[] = []): RoutingTable {
+export function routingTable(
+  names: readonly string[],
+  configured: HandlerClaims = [],
+  reported: ReportedHandlers = new Map(),
+  primaryHandlers: readonly string[] = [],
+): RoutingTable {
   const nameSet = new Set<string>();
   for (const name of names) {
     if (!isBackendName(name)) throw new Error(`invalid runtime name "${name}": must be a lowercase DNS subdomain`);
     if (nameSet.has(name)) throw new Error(`runtime "${name}" is configured twice`);
     nameSet.add(name);
   }
-  const entries = Symbol.iterator in configured ? [...(configured as Iterable<readonly [string, HandlerClaim]>)] : Object.entries(configured);
+  const entries =
+    Symbol.iterator in configured
+      ? [...(configured as Iterable<readonly [string, HandlerClaim]>)]
+      : Object.entries(configured);
   const claims = new Map<string, HandlerClaim>();
   const origins = new Map<string, ClaimOrigin>();
   const claim = (kubeletName: string, c: HandlerClaim, origin: ClaimOrigin) => {
@@ -67,24 +75,29 @@ export function routingTable(names: readonly string[], configured: HandlerClaims
     origins.set(kubeletName, origin);
   };
   for (const [kubeletName, c] of entries) {
-    if (c.backend !== "" && !nameSet.has(c.backend)) throw new Error(`runtime handler "${kubeletName}" is claimed by unknown runtime "${c.backend}"`);
+    if (c.backend !== "" && !nameSet.has(c.backend))
+      throw new Error(`runtime handler "${kubeletName}" is claimed by unknown runtime "${c.backend}"`);
     if (claims.has(kubeletName)) throw new Error(`runtime handler "${kubeletName}" is claimed twice`);
     claim(kubeletName, c, "configured");
   }
   const reports = (name: string) => (reported.get(name) ?? []).filter(isHandlerName);
   // A runtime that reports a handler of its own name sees that one; otherwise its default.
-  for (const name of names) if (!claims.has(name)) claim(name, { backend: name, handler: reports(name).includes(name) ? name : "" }, "runtime-name");
+  for (const name of names)
+    if (!claims.has(name))
+      claim(name, { backend: name, handler: reports(name).includes(name) ? name : "" }, "runtime-name");
   const conflicts: HandlerConflict[] = [];
   const primaryOwn = new Set(primaryHandlers.filter(isHandlerName));
   for (const h of primaryOwn) {
     const c = claims.get(h);
-    if (c !== undefined && c.backend !== "") conflicts.push({ handler: h, reporter: "", winner: c.backend, origin: origins.get(h)! });
+    if (c !== undefined && c.backend !== "")
+      conflicts.push({ handler: h, reporter: "", winner: c.backend, origin: origins.get(h)! });
   }
   for (const name of names) {
     for (const h of reports(name)) {
       const c = claims.get(h);
       if (c !== undefined) {
-        if (c.backend !== name) conflicts.push({ handler: h, reporter: name, winner: c.backend, origin: origins.get(h)! });
+        if (c.backend !== name)
+          conflicts.push({ handler: h, reporter: name, winner: c.backend, origin: origins.get(h)! });
       } else if (primaryOwn.has(h)) {
         conflicts.push({ handler: h, reporter: name, winner: "", origin: "primary" });
       } else {
@@ -93,11 +106,23 @@ export function routingTable(names: readonly string[], configured: HandlerClaims
     }
   }
   const { first, all } = reverse(claims);
-  return { names: [...names], nameSet, handlers: claims, kubeletHandlers: first, kubeletNames: all, configured: entries, conflicts };
+  return {
+    names: [...names],
+    nameSet,
+    handlers: claims,
+    kubeletHandlers: first,
+    kubeletNames: all,
+    configured: entries,
+    conflicts,
+  };
 }
 
 /** The same configuration with new reports: what runtimes said in Status since. */
-export function withReports(table: RoutingTable, reported: ReportedHandlers, primaryHandlers: readonly string[]): RoutingTable {
+export function withReports(
+  table: RoutingTable,
+  reported: ReportedHandlers,
+  primaryHandlers: readonly string[],
+): RoutingTable {
   return routingTable(table.names, table.configured, reported, primaryHandlers);
 }
 

@@ -4,7 +4,12 @@
 // sandbox config (kuberuntime_image.go, kuberuntime_container.go). Images follow their pod.
 import type { DescField, DescMessage, Message } from "@bufbuild/protobuf";
 import type { ReflectMessage } from "@bufbuild/protobuf/reflect";
-import { ImageSpecSchema, PodSandboxConfigSchema, type ImageSpec, type PodSandboxConfig } from "../gen/runtime/v1/api_pb.ts";
+import {
+  ImageSpecSchema,
+  PodSandboxConfigSchema,
+  type ImageSpec,
+  type PodSandboxConfig,
+} from "../gen/runtime/v1/api_pb.ts";
 
 /** The pod annotation that sends a pod, and its images, to a named runtime. */
 export const TARGET_RUNTIME_ANNOTATION = "kubernetes.io/target-runtime";
@@ -34,7 +39,12 @@ function sandboxConfigField(schema: DescMessage): DescField | undefined {
   if (!fields.has(schema.typeName)) {
     fields.set(
       schema.typeName,
-      schema.fields.find((f) => f.name === "sandbox_config" && f.fieldKind === "message" && f.message.typeName === PodSandboxConfigSchema.typeName),
+      schema.fields.find(
+        (f) =>
+          f.name === "sandbox_config" &&
+          f.fieldKind === "message" &&
+          f.message.typeName === PodSandboxConfigSchema.typeName,
+      ),
     );
   }
   return fields.get(schema.typeName);

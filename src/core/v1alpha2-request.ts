@@ -45,7 +45,8 @@ function computePlans(): void {
   for (const [v1, alpha] of inputs) {
     for (const d of fieldDiffs(v1, alpha)) {
       const key = `${d.message}.${d.field}`;
-      if (d.kind === "misread" && key !== MISREAD_UTF8) throw new Error(`core/v1alpha2-request.ts: v1alpha2 misreads ${key} (${d.as}); decide how to translate it`);
+      if (d.kind === "misread" && key !== MISREAD_UTF8)
+        throw new Error(`core/v1alpha2-request.ts: v1alpha2 misreads ${key} (${d.as}); decide how to translate it`);
       let set = dropped.get(d.message);
       if (!set) dropped.set(d.message, (set = new Set()));
       set.add(d.field);
@@ -60,7 +61,8 @@ function computePlans(): void {
       for (const field of desc.fields) {
         const key = `${desc.typeName}.${field.name}`;
         const m = fieldMessage(field);
-        if (dropped.get(desc.typeName)?.has(field.name)) steps.push({ field, action: key === MISREAD_UTF8 ? "utf8" : "drop" });
+        if (dropped.get(desc.typeName)?.has(field.name))
+          steps.push({ field, action: key === MISREAD_UTF8 ? "utf8" : "drop" });
         else if (m && (plans.get(m)?.length ?? 0) > 0) steps.push({ field, action: "descend" });
       }
       if (steps.length !== (plans.get(desc)?.length ?? 0)) changed = true;
@@ -95,7 +97,10 @@ function walk(r: ReflectMessage, runtime: string): void {
     if (action === "drop") {
       const lacks = refusedV1Fields[key];
       if (lacks !== undefined) {
-        throw new ConnectError(`runtime ${runtime} speaks CRI v1alpha2, which has no ${lacks} (${key.replace("runtime.v1.", "")} is set)`, Code.InvalidArgument);
+        throw new ConnectError(
+          `runtime ${runtime} speaks CRI v1alpha2, which has no ${lacks} (${key.replace("runtime.v1.", "")} is set)`,
+          Code.InvalidArgument,
+        );
       }
       r.clear(field);
     } else if (action === "utf8") {
@@ -104,7 +109,10 @@ function walk(r: ReflectMessage, runtime: string): void {
         fatal.decode(value);
       } catch {
         const name = (r.get(r.desc.fields.find((f) => f.name === "key")!) as string) || "?";
-        throw new ConnectError(`runtime ${runtime} speaks CRI v1alpha2, where ${key.replace("runtime.v1.", "")} is a UTF-8 string: the value of ${JSON.stringify(name)} is not valid UTF-8`, Code.InvalidArgument);
+        throw new ConnectError(
+          `runtime ${runtime} speaks CRI v1alpha2, where ${key.replace("runtime.v1.", "")} is a UTF-8 string: the value of ${JSON.stringify(name)} is not valid UTF-8`,
+          Code.InvalidArgument,
+        );
       }
     } else {
       for (const child of children(r, field)) walk(child, runtime);

@@ -12,7 +12,12 @@ import type { RoutingTable } from "./routing-table.ts";
 export type WireVisit = (cls: FieldClass, value: string) => string;
 
 /** Same result as toBinary(schema, toKubelet(schema, fromBinary(schema, bytes), backend, table)), up to field order and encoding, without decoding the message; "" or nothing to change returns bytes itself. */
-export function toKubeletWire(schema: DescMessage, bytes: Uint8Array, backend: string, table?: RoutingTable): Uint8Array {
+export function toKubeletWire(
+  schema: DescMessage,
+  bytes: Uint8Array,
+  backend: string,
+  table?: RoutingTable,
+): Uint8Array {
   if (backend === "") return bytes;
   return rewriteWire(defaultPlans, schema, bytes, kubeletVisit(backend, table));
 }
@@ -49,7 +54,8 @@ export function planCompiler(planOf: (desc: DescMessage) => readonly PlanEntry[]
 function step(field: DescField, cls: FieldClass | undefined, compile: (desc: DescMessage) => Plan): Step {
   const message = cls === undefined ? fieldMessage(field) : undefined;
   const child = message && compile(message);
-  if (field.fieldKind !== "map") return { cls, child, empty: field.fieldKind === "list" || field.presence !== FeatureSet_FieldPresence.IMPLICIT };
+  if (field.fieldKind !== "map")
+    return { cls, child, empty: field.fieldKind === "list" || field.presence !== FeatureSet_FieldPresence.IMPLICIT };
   // A map field is a repeated entry message {1: key, 2: value}; only the value is walked.
   const entry: Plan = { name: `${field.parent.typeName}.${field.name} entry`, steps: [], entry: cls };
   entry.steps[2] = { cls, child, empty: true };
@@ -59,7 +65,12 @@ function step(field: DescField, cls: FieldClass | undefined, compile: (desc: Des
 const defaultPlans = planCompiler(fieldPlan);
 
 /** The wire rewrite behind toKubeletWire, with the plan and the per-value rule as parameters. */
-export function rewriteWire(plans: (desc: DescMessage) => Plan, schema: DescMessage, bytes: Uint8Array, visit: WireVisit): Uint8Array {
+export function rewriteWire(
+  plans: (desc: DescMessage) => Plan,
+  schema: DescMessage,
+  bytes: Uint8Array,
+  visit: WireVisit,
+): Uint8Array {
   const s: Scan = { buf: bytes, pos: 0, visit, edits: [], heads: new Map() };
   const delta = scan(s, plans(schema), bytes.length, 0);
   return s.edits.length === 0 ? bytes : apply(bytes, s.edits, bytes.length + delta);

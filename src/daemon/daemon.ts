@@ -41,20 +41,40 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   const traced = tracing ? [tracing.interceptor] : [];
   const stopPacing = paceCollections(budget);
   // Probing starts now, while the socket is bound and the routing loads: the first call finds the primary ready.
-  const early = config.backends.map((s) => new Backend({ name: s.name, socket: s.socket, api: s.api, connectTimeoutMs: config.connectTimeoutMs }));
+  const early = config.backends.map(
+    (s) => new Backend({ name: s.name, socket: s.socket, api: s.api, connectTimeoutMs: config.connectTimeoutMs }),
+  );
   // Loaded after the socket is bound (evaluating the generated CRI API takes longer than binding),
   // when a call first needs it or a moment later: kubelet's first Version is answered meanwhile.
-  const routing = lazily<Routing>(() => import("./routing.ts").then((m) => m.startRouting(config, log, metrics, early, traced)));
+  const routing = lazily<Routing>(() =>
+    import("./routing.ts").then((m) => m.startRouting(config, log, metrics, early, traced)),
+  );
   const backends = () => routing.value?.runtimes.backends ?? early;
-  const metrics = new ProxyMetrics({ backends, staleServed: () => routing.value?.runtimes.lastKnown.served ?? 0, runtimes: () => routing.value?.runtimes.degradation() ?? [], budget, server: () => server?.stats() });
-  for (const b of early) (metrics.track(b), b.start());
-  const endpoint = new MetricsEndpoint(log, { metrics: () => metrics.registry.render(), healthy: () => !stopping, notReady: () => notReady(backends()[0]) });
-  const deferred = earlyHandlers(early[0], config, () => routing.get().then((r) => r.handlers), (h) => intercept(h, [...traced, callMetrics(metrics), callLog(log)]));
+  const metrics = new ProxyMetrics({
+    backends,
+    staleServed: () => routing.value?.runtimes.lastKnown.served ?? 0,
+    runtimes: () => routing.value?.runtimes.degradation() ?? [],
+    budget,
+    server: () => server?.stats(),
+  });
+  for (const b of early) metrics.track(b), b.start();
+  const endpoint = new MetricsEndpoint(log, {
+    metrics: () => metrics.registry.render(),
+    healthy: () => !stopping,
+    notReady: () => notReady(backends()[0]),
+  });
+  const deferred = earlyHandlers(
+    early[0],
+    config,
+    () => routing.get().then((r) => r.handlers),
+    (h) => intercept(h, [...traced, callMetrics(metrics), callLog(log)]),
+  );
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
   try {
     endpoint.apply(config.metricsAddr);
     const gid = config.socketGroup === undefined ? undefined : resolveSocketGroup(config.socketGroup);
-    const onFault = (e: unknown) => log.log(0, "E", "server.ts", `unexpected failure in the proxy: ${(e as Error)?.stack ?? String(e)}`);
+    const onFault = (e: unknown) =>
+      log.log(0, "E", "server.ts", `unexpected failure in the proxy: ${(e as Error)?.stack ?? String(e)}`);
     const onClient = (what: string) => log.log(0, "W", "server.ts", what);
     server = await startServer({ listen: config.listen, handlers: deferred, budget, gid, onFault, onClient });
   } catch (e) {
@@ -65,7 +85,12 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   routing.start();
   void routing.get().then((r) => server!.swap(r.handlers)); // no extra hop once loaded
   const [primary, ...named] = early;
-  log.log(0, "I", "daemon.ts", `criproxy serving on ${config.listen}, primary unix://${primary.socket}${named.map((b) => `, ${b.name} unix://${b.socket}`).join("")}`);
+  log.log(
+    0,
+    "I",
+    "daemon.ts",
+    `criproxy serving on ${config.listen}, primary unix://${primary.socket}${named.map((b) => `, ${b.name} unix://${b.socket}`).join("")}`,
+  );
 
   const reload = serializedReloads(metrics, async (next) => {
     const r = await routing.get();
@@ -110,5 +135,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
 
 /** Why the proxy cannot serve kubelet now (/readyz), or undefined when the primary answers. */
 function notReady(p: Backend): string | undefined {
-  return p.state === "ready" ? undefined : `primary runtime (unix://${p.socket}) is ${p.state}${p.lastError ? `: ${p.lastError.rawMessage}` : ""}`;
+  return p.state === "ready"
+    ? undefined
+    : `primary runtime (unix://${p.socket}) is ${p.state}${p.lastError ? `: ${p.lastError.rawMessage}` : ""}`;
 }

@@ -25,15 +25,30 @@ export function lazily<T>(load: () => Promise<T>): { get(): Promise<T>; start():
 }
 
 /** The handlers until the routing is loaded (`later()`: loads it if need be, resolving with its handlers). */
-export function earlyHandlers(primary: Backend, timeouts: { connectTimeoutMs: number; requestTimeoutMs: number }, later: () => Promise<Handlers>, wrap: (h: Handlers) => Handlers): Handlers {
+export function earlyHandlers(
+  primary: Backend,
+  timeouts: { connectTimeoutMs: number; requestTimeoutMs: number },
+  later: () => Promise<Handlers>,
+  wrap: (h: Handlers) => Handlers,
+): Handlers {
   const forward = wrap({
     async unary(call) {
-      const deadline = call.deadline ?? (timeouts.requestTimeoutMs > 0 ? Date.now() + timeouts.requestTimeoutMs : undefined);
-      await primary.ready(Math.min(timeouts.connectTimeoutMs, deadline === undefined ? Infinity : deadline - Date.now()));
+      const deadline =
+        call.deadline ?? (timeouts.requestTimeoutMs > 0 ? Date.now() + timeouts.requestTimeoutMs : undefined);
+      await primary.ready(
+        Math.min(timeouts.connectTimeoutMs, deadline === undefined ? Infinity : deadline - Date.now()),
+      );
       // The primary's own API must be v1: a v1alpha2 primary needs its path translated by the routing.
       if (primary.api !== "v1") return (await later()).unary(call);
       call.routedTo.push(primary.label);
-      return unaryRaw(primary, call.path, call.request, { deadline, signal: call.signal, ledger: call.ledger, metadata: call.metadata, answer: call.answerMetadata, span: call.span });
+      return unaryRaw(primary, call.path, call.request, {
+        deadline,
+        signal: call.signal,
+        ledger: call.ledger,
+        metadata: call.metadata,
+        answer: call.answerMetadata,
+        span: call.span,
+      });
     },
     stream: async (call, send) => (await later()).stream(call, send),
   });

@@ -15,7 +15,11 @@ const QUIET_MS = 1000;
 const MIN_GAP_MS = 100;
 
 /** Paces full collections by the bytes calls take and let go; returns a function that stops it. */
-export function paceCollections(budget: ByteBudget, collect: () => void = () => Bun.gc(true), rss: () => number = () => process.memoryUsage.rss()): () => void {
+export function paceCollections(
+  budget: ByteBudget,
+  collect: () => void = () => Bun.gc(true),
+  rss: () => number = () => process.memoryUsage.rss(),
+): () => void {
   let scheduled = false;
   let quiet: ReturnType<typeof setTimeout> | undefined;
   let heldAtGc = budget.used;

@@ -21,7 +21,8 @@ export class MetricsEndpoint {
 
   /** Serves on `addr` (undefined: nowhere); throws naming the address when it cannot be bound, still serving the old one. */
   apply(addr: MetricsAddr | undefined): void {
-    if (JSON.stringify(addr) === JSON.stringify(this.addr) && (addr === undefined) === (this.server === undefined)) return;
+    if (JSON.stringify(addr) === JSON.stringify(this.addr) && (addr === undefined) === (this.server === undefined))
+      return;
     const previous = this.addr;
     this.stop();
     try {
@@ -44,6 +45,12 @@ export class MetricsEndpoint {
     this.server = startMetricsServer(addr, this.endpoints);
     this.addr = addr;
     this.log.log(0, "I", "daemon.ts", `metrics on ${this.server.url} (/metrics, /healthz, /readyz)`);
-    if (!addr.loopback) this.log.log(0, "W", "daemon.ts", `--metrics-addr ${addr.host} is not a loopback address: /metrics is reachable from the network`);
+    if (!addr.loopback)
+      this.log.log(
+        0,
+        "W",
+        "daemon.ts",
+        `--metrics-addr ${addr.host} is not a loopback address: /metrics is reachable from the network`,
+      );
   }
 }

@@ -32,12 +32,23 @@ export interface Routing {
 }
 
 /** Builds the routing for `config`, adopting the runtimes already connecting (`early`). */
-export function startRouting(config: Config, log: Logger, metrics: ProxyMetrics, early: readonly Backend[], traced: readonly Interceptor[] = []): Routing {
+export function startRouting(
+  config: Config,
+  log: Logger,
+  metrics: ProxyMetrics,
+  early: readonly Backend[],
+  traced: readonly Interceptor[] = [],
+): Routing {
   const runtimes = new RuntimeSet(log, (b) => metrics.track(b), early);
   // The tracer (when on) after the rows are resolved and before the log, whose lines carry its trace id.
   const interceptors: Interceptor[] = [resolveRows, ...traced, callMetrics(metrics), callLog(log)];
-  const tableFor = (cfg: Config) => routingTable(cfg.backends.slice(1).map((b) => b.name), cfg.handlers.map((c) => [c.handler, { backend: c.backend, handler: c.backendHandler }] as const));
-  const generationFor = (cfg: Config) => new Generation(intercept(createPipeline({ ...cfg, runtimes, table: tableFor(cfg), log }), interceptors));
+  const tableFor = (cfg: Config) =>
+    routingTable(
+      cfg.backends.slice(1).map((b) => b.name),
+      cfg.handlers.map((c) => [c.handler, { backend: c.backend, handler: c.backendHandler }] as const),
+    );
+  const generationFor = (cfg: Config) =>
+    new Generation(intercept(createPipeline({ ...cfg, runtimes, table: tableFor(cfg), log }), interceptors));
   runtimes.configure(config.backends, config.connectTimeoutMs, timingsOf(config));
   let generation = generationFor(config);
   return {
@@ -52,7 +63,13 @@ export function startRouting(config: Config, log: Logger, metrics: ProxyMetrics,
       generation = generationFor(next);
       const drainMs = Math.max(next.shutdownGraceMs, Math.min(next.requestTimeoutMs || MAX_DRAIN_MS, MAX_DRAIN_MS));
       void old.retire(drainMs).then((drained) => {
-        for (const b of removed) log.log(0, "I", "daemon.ts", `runtime ${b.label} (unix://${b.socket}) removed${drained ? "" : `; calls still running after ${drainMs}ms were cut`}`);
+        for (const b of removed)
+          log.log(
+            0,
+            "I",
+            "daemon.ts",
+            `runtime ${b.label} (unix://${b.socket}) removed${drained ? "" : `; calls still running after ${drainMs}ms were cut`}`,
+          );
         runtimes.retire(removed);
       });
     },

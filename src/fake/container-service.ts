@@ -1,12 +1,7 @@
 // Container operations of the fake RuntimeService (containerd's container_*.go family).
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
-import {
-  ContainerEventType,
-  ContainerSchema,
-  ContainerState,
-  type RuntimeService,
-} from "../gen/runtime/v1/api_pb.ts";
+import { ContainerEventType, ContainerSchema, ContainerState, type RuntimeService } from "../gen/runtime/v1/api_pb.ts";
 import { toContainerStatus } from "./convert.ts";
 import { batches, emitContainerEvent, type FakeContext } from "./fake-context.ts";
 import { filterContainers } from "./filters.ts";
@@ -39,7 +34,8 @@ export function containerService(ctx: FakeContext): Partial<ServiceImpl<typeof R
     createContainer(req) {
       const pod = getSandbox(state, req.podSandboxId);
       const config = req.config;
-      if (!config?.metadata?.name) throw new ConnectError("container config must include metadata", Code.InvalidArgument);
+      if (!config?.metadata?.name)
+        throw new ConnectError("container config must include metadata", Code.InvalidArgument);
       const ref = config.image?.image ?? "";
       // Strict like containerd: the image must have been pulled. A proxy that forgets to
       // unprefix `NAME/REF` fails here instead of passing silently.
@@ -101,13 +97,20 @@ export function containerService(ctx: FakeContext): Partial<ServiceImpl<typeof R
     },
 
     async *streamContainers(req) {
-      for (const batch of batches(filterContainers(state, req.filter))) yield { containers: batch.map((c) => c.container) };
+      for (const batch of batches(filterContainers(state, req.filter)))
+        yield { containers: batch.map((c) => c.container) };
     },
 
     containerStatus(req) {
       const c = getContainer(state, req.containerId);
       const info: Record<string, string> = req.verbose
-        ? { info: JSON.stringify({ sandboxID: c.container.podSandboxId, pid: 4243, runtimeType: "io.containerd.runc.v2" }) }
+        ? {
+            info: JSON.stringify({
+              sandboxID: c.container.podSandboxId,
+              pid: 4243,
+              runtimeType: "io.containerd.runc.v2",
+            }),
+          }
         : {};
       return { status: toContainerStatus(c), info };
     },

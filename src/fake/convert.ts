@@ -27,7 +27,9 @@ export function toSandboxStatus(pod: FakeSandbox): PodSandboxStatus {
     state: s.state,
     createdAt: s.createdAt,
     network: { ip: pod.ip, additionalIps: [] },
-    linux: { namespaces: { options: { network: NamespaceMode.POD, pid: NamespaceMode.CONTAINER, ipc: NamespaceMode.POD } } },
+    linux: {
+      namespaces: { options: { network: NamespaceMode.POD, pid: NamespaceMode.CONTAINER, ipc: NamespaceMode.POD } },
+    },
     labels: s.labels,
     annotations: s.annotations,
     runtimeHandler: s.runtimeHandler,
@@ -73,7 +75,11 @@ export function toContainerStats(c: FakeContainer, now: bigint): ContainerStats 
   const memory = 8_000_000n + (seed % 200_000_000n);
   return create(ContainerStatsSchema, {
     attributes: { id: k.id, metadata: k.metadata, labels: k.labels, annotations: k.annotations },
-    cpu: { timestamp: now, usageCoreNanoSeconds: { value: cpu }, usageNanoCores: { value: running ? 1_000_000n + (seed % 50_000_000n) : 0n } },
+    cpu: {
+      timestamp: now,
+      usageCoreNanoSeconds: { value: cpu },
+      usageNanoCores: { value: running ? 1_000_000n + (seed % 50_000_000n) : 0n },
+    },
     memory: {
       timestamp: now,
       workingSetBytes: { value: memory },
@@ -95,7 +101,9 @@ export function toContainerStats(c: FakeContainer, now: bigint): ContainerStats 
 /** `PodSandboxStats` for a sandbox and its containers at time `now` (ns). */
 export function toSandboxStats(state: FakeState, pod: FakeSandbox, now: bigint): PodSandboxStats {
   const s = pod.sandbox;
-  const containers = [...state.containers.values()].filter((c) => c.container.podSandboxId === s.id).map((c) => toContainerStats(c, now));
+  const containers = [...state.containers.values()]
+    .filter((c) => c.container.podSandboxId === s.id)
+    .map((c) => toContainerStats(c, now));
   const sum = (f: (c: ContainerStats) => bigint) => containers.reduce((acc, c) => acc + f(c), 0n);
   const seed = seedOf(s.id);
   return create(PodSandboxStatsSchema, {
@@ -105,7 +113,13 @@ export function toSandboxStats(state: FakeState, pod: FakeSandbox, now: bigint):
       memory: { timestamp: now, workingSetBytes: { value: sum((c) => c.memory?.workingSetBytes?.value ?? 0n) } },
       network: {
         timestamp: now,
-        defaultInterface: { name: "eth0", rxBytes: { value: seed % 1_000_000_000n }, rxErrors: { value: 0n }, txBytes: { value: seed % 700_000_000n }, txErrors: { value: 0n } },
+        defaultInterface: {
+          name: "eth0",
+          rxBytes: { value: seed % 1_000_000_000n },
+          rxErrors: { value: 0n },
+          txBytes: { value: seed % 700_000_000n },
+          txErrors: { value: 0n },
+        },
       },
       process: { timestamp: now, processCount: { value: BigInt(containers.length + 1) } },
       containers,
@@ -116,10 +130,16 @@ export function toSandboxStats(state: FakeState, pod: FakeSandbox, now: bigint):
 /** The metric descriptors the fake exposes (ListMetricDescriptors). */
 export function metricDescriptors(): MetricDescriptor[] {
   return [
-    ["container_cpu_usage_seconds_total", "Cumulative cpu time consumed in seconds.", ["container", "pod", "namespace"]],
+    [
+      "container_cpu_usage_seconds_total",
+      "Cumulative cpu time consumed in seconds.",
+      ["container", "pod", "namespace"],
+    ],
     ["container_memory_working_set_bytes", "Current working set in bytes.", ["container", "pod", "namespace"]],
     ["container_network_receive_bytes_total", "Cumulative count of bytes received.", ["interface", "pod", "namespace"]],
-  ].map(([name, help, labelKeys]) => create(MetricDescriptorSchema, { name: name as string, help: help as string, labelKeys: labelKeys as string[] }));
+  ].map(([name, help, labelKeys]) =>
+    create(MetricDescriptorSchema, { name: name as string, help: help as string, labelKeys: labelKeys as string[] }),
+  );
 }
 
 /** `PodSandboxMetrics` for a sandbox at time `now` (ns). */
@@ -130,7 +150,13 @@ export function toSandboxMetrics(state: FakeState, pod: FakeSandbox, now: bigint
   return create(PodSandboxMetricsSchema, {
     podSandboxId: s.id,
     metrics: [
-      { name: "container_network_receive_bytes_total", timestamp: now, metricType: MetricType.COUNTER, labelValues: ["eth0", meta.name, meta.namespace], value: { value: seedOf(s.id) % 1_000_000_000n } },
+      {
+        name: "container_network_receive_bytes_total",
+        timestamp: now,
+        metricType: MetricType.COUNTER,
+        labelValues: ["eth0", meta.name, meta.namespace],
+        value: { value: seedOf(s.id) % 1_000_000_000n },
+      },
     ],
     containerMetrics: containers.map((c) => {
       const stats = toContainerStats(c, now);
@@ -138,8 +164,20 @@ export function toSandboxMetrics(state: FakeState, pod: FakeSandbox, now: bigint
       return {
         containerId: c.container.id,
         metrics: [
-          { name: "container_cpu_usage_seconds_total", timestamp: now, metricType: MetricType.COUNTER, labelValues: labels, value: { value: (stats.cpu?.usageCoreNanoSeconds?.value ?? 0n) / 1_000_000_000n } },
-          { name: "container_memory_working_set_bytes", timestamp: now, metricType: MetricType.GAUGE, labelValues: labels, value: { value: stats.memory?.workingSetBytes?.value ?? 0n } },
+          {
+            name: "container_cpu_usage_seconds_total",
+            timestamp: now,
+            metricType: MetricType.COUNTER,
+            labelValues: labels,
+            value: { value: (stats.cpu?.usageCoreNanoSeconds?.value ?? 0n) / 1_000_000_000n },
+          },
+          {
+            name: "container_memory_working_set_bytes",
+            timestamp: now,
+            metricType: MetricType.GAUGE,
+            labelValues: labels,
+            value: { value: stats.memory?.workingSetBytes?.value ?? 0n },
+          },
         ],
       };
     }),

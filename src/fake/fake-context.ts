@@ -19,7 +19,12 @@ export interface FakeContext {
 }
 
 /** Emit a container event the way containerd's CRI does: with the pod's status and its containers' statuses. */
-export function emitContainerEvent(ctx: FakeContext, containerId: string, podId: string, type: ContainerEventType): void {
+export function emitContainerEvent(
+  ctx: FakeContext,
+  containerId: string,
+  podId: string,
+  type: ContainerEventType,
+): void {
   const pod = ctx.state.sandboxes.get(podId);
   const containers = [...ctx.state.containers.values()].filter((c) => c.container.podSandboxId === podId);
   ctx.events.emit(

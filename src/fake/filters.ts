@@ -7,7 +7,14 @@ import type {
   PodSandboxFilter,
   PodSandboxStatsFilter,
 } from "../gen/runtime/v1/api_pb.ts";
-import { lookupContainer, lookupImage, lookupSandbox, type FakeContainer, type FakeSandbox, type FakeState } from "./state.ts";
+import {
+  lookupContainer,
+  lookupImage,
+  lookupSandbox,
+  type FakeContainer,
+  type FakeSandbox,
+  type FakeState,
+} from "./state.ts";
 
 /** True when every selector key is present in labels with the same value. */
 export function matchesLabels(labels: Record<string, string>, selector: Record<string, string> | undefined): boolean {
@@ -18,10 +25,13 @@ export function matchesLabels(labels: Record<string, string>, selector: Record<s
 }
 
 /** Sandboxes matching a ListPodSandbox or ListPodSandboxStats filter, oldest first. */
-export function filterSandboxes(state: FakeState, filter: PodSandboxFilter | PodSandboxStatsFilter | undefined): FakeSandbox[] {
+export function filterSandboxes(
+  state: FakeState,
+  filter: PodSandboxFilter | PodSandboxStatsFilter | undefined,
+): FakeSandbox[] {
   if (!filter) return [...state.sandboxes.values()];
   // An id that resolves to nothing yields an empty list, not an error (kubelet relies on that).
-  const id = filter.id ? lookupSandbox(state, filter.id)?.sandbox.id ?? "\0" : "";
+  const id = filter.id ? (lookupSandbox(state, filter.id)?.sandbox.id ?? "\0") : "";
   const wantState = "state" in filter ? filter.state?.state : undefined;
   return [...state.sandboxes.values()].filter(
     (s) =>
@@ -32,10 +42,13 @@ export function filterSandboxes(state: FakeState, filter: PodSandboxFilter | Pod
 }
 
 /** Containers matching a ListContainers or ListContainerStats filter, oldest first. */
-export function filterContainers(state: FakeState, filter: ContainerFilter | ContainerStatsFilter | undefined): FakeContainer[] {
+export function filterContainers(
+  state: FakeState,
+  filter: ContainerFilter | ContainerStatsFilter | undefined,
+): FakeContainer[] {
   if (!filter) return [...state.containers.values()];
-  const id = filter.id ? lookupContainer(state, filter.id)?.container.id ?? "\0" : "";
-  const podId = filter.podSandboxId ? lookupSandbox(state, filter.podSandboxId)?.sandbox.id ?? "\0" : "";
+  const id = filter.id ? (lookupContainer(state, filter.id)?.container.id ?? "\0") : "";
+  const podId = filter.podSandboxId ? (lookupSandbox(state, filter.podSandboxId)?.sandbox.id ?? "\0") : "";
   const wantState = "state" in filter ? filter.state?.state : undefined;
   return [...state.containers.values()].filter(
     ({ container: c }) =>

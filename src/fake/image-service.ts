@@ -23,7 +23,9 @@ export function imageService(ctx: FakeContext): ServiceImpl<typeof ImageService>
       // An unknown image is an empty answer, not an error: kubelet reads it as "pull needed".
       const image = lookupImage(state, req.image?.image ?? "");
       if (!image) return {};
-      const info: Record<string, string> = req.verbose ? { info: JSON.stringify({ chainID: image.id, imageSpec: { architecture: "amd64", os: "linux" } }) } : {};
+      const info: Record<string, string> = req.verbose
+        ? { info: JSON.stringify({ chainID: image.id, imageSpec: { architecture: "amd64", os: "linux" } }) }
+        : {};
       return { image, info };
     },
 

@@ -11,7 +11,9 @@ export function infoService(ctx: FakeContext): Partial<ServiceImpl<typeof Runtim
     },
 
     status(req) {
-      const info: Record<string, string> = req.verbose ? { config: JSON.stringify({ runtimeName: ctx.runtimeName, handlers: ctx.handlers }) } : {};
+      const info: Record<string, string> = req.verbose
+        ? { config: JSON.stringify({ runtimeName: ctx.runtimeName, handlers: ctx.handlers }) }
+        : {};
       return {
         status: {
           conditions: [
@@ -20,7 +22,10 @@ export function infoService(ctx: FakeContext): Partial<ServiceImpl<typeof Runtim
           ],
         },
         info,
-        runtimeHandlers: ctx.handlers.map((name) => ({ name, features: { recursiveReadOnlyMounts: true, userNamespaces: true } })),
+        runtimeHandlers: ctx.handlers.map((name) => ({
+          name,
+          features: { recursiveReadOnlyMounts: true, userNamespaces: true },
+        })),
         features: { supplementalGroupsPolicy: true },
       };
     },

@@ -3,8 +3,16 @@ import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { rm } from "node:fs/promises";
 import * as http2 from "node:http2";
-import { ImageService, RuntimeService, type ContainerEventResponse, type RuntimeConfig } from "../gen/runtime/v1/api_pb.ts";
-import { ImageService as AlphaImageService, RuntimeService as AlphaRuntimeService } from "../gen/runtime/v1alpha2/api_pb.ts";
+import {
+  ImageService,
+  RuntimeService,
+  type ContainerEventResponse,
+  type RuntimeConfig,
+} from "../gen/runtime/v1/api_pb.ts";
+import {
+  ImageService as AlphaImageService,
+  RuntimeService as AlphaRuntimeService,
+} from "../gen/runtime/v1alpha2/api_pb.ts";
 import { containerService } from "./container-service.ts";
 import { Controls, instrument, type RecordedCall } from "./controls.ts";
 import { EventHub } from "./event-hub.ts";
@@ -103,13 +111,25 @@ export async function startFakeRuntime(opts: FakeRuntimeOptions): Promise<FakeRu
       const image = imageService(ctx);
       const api = opts.api ?? "v1";
       if (api !== "v1alpha2") {
-        router.service(RuntimeService, instrument(RuntimeService, runtimeImpl as ServiceImpl<typeof RuntimeService>, controls));
+        router.service(
+          RuntimeService,
+          instrument(RuntimeService, runtimeImpl as ServiceImpl<typeof RuntimeService>, controls),
+        );
         router.service(ImageService, instrument(ImageService, image, controls));
       }
       if (api !== "v1") {
-        const alphaRuntime = v1alpha2Service(RuntimeService, AlphaRuntimeService, runtimeImpl) as ServiceImpl<typeof AlphaRuntimeService>;
+        const alphaRuntime = v1alpha2Service(RuntimeService, AlphaRuntimeService, runtimeImpl) as ServiceImpl<
+          typeof AlphaRuntimeService
+        >;
         router.service(AlphaRuntimeService, instrument(AlphaRuntimeService, alphaRuntime, controls));
-        router.service(AlphaImageService, instrument(AlphaImageService, v1alpha2Service(ImageService, AlphaImageService, image) as ServiceImpl<typeof AlphaImageService>, controls));
+        router.service(
+          AlphaImageService,
+          instrument(
+            AlphaImageService,
+            v1alpha2Service(ImageService, AlphaImageService, image) as ServiceImpl<typeof AlphaImageService>,
+            controls,
+          ),
+        );
       }
     },
     grpc: true,
@@ -147,7 +167,11 @@ export async function startFakeRuntime(opts: FakeRuntimeOptions): Promise<FakeRu
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     for (const session of sessions) session.close();
     const drained = await Promise.race([
-      Promise.all([...sessions].map((s) => new Promise<void>((resolve) => (s.closed ? resolve() : s.once("close", () => resolve()))))).then(() => true),
+      Promise.all(
+        [...sessions].map(
+          (s) => new Promise<void>((resolve) => (s.closed ? resolve() : s.once("close", () => resolve()))),
+        ),
+      ).then(() => true),
       Bun.sleep(DRAIN_MS).then(() => false),
     ]);
     if (!drained) for (const session of sessions) session.destroy();

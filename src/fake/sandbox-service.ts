@@ -41,7 +41,10 @@ export function sandboxService(ctx: FakeContext): Partial<ServiceImpl<typeof Run
       if (!config?.metadata?.name) throw new ConnectError("sandbox config must include metadata", Code.InvalidArgument);
       if (!ctx.handlers.includes(req.runtimeHandler)) {
         // containerd's wording; it reaches kubelet as Unknown.
-        throw new ConnectError(`failed to get sandbox runtime: no runtime for "${req.runtimeHandler}" is configured`, Code.Unknown);
+        throw new ConnectError(
+          `failed to get sandbox runtime: no runtime for "${req.runtimeHandler}" is configured`,
+          Code.Unknown,
+        );
       }
       const n = ctx.nextIp++;
       const sandbox = create(PodSandboxSchema, {
@@ -87,7 +90,14 @@ export function sandboxService(ctx: FakeContext): Partial<ServiceImpl<typeof Run
     podSandboxStatus(req) {
       const pod = getSandbox(state, req.podSandboxId);
       const info: Record<string, string> = req.verbose
-        ? { info: JSON.stringify({ pid: 4242, processStatus: "running", runtimeHandler: pod.sandbox.runtimeHandler, runtimeType: "io.containerd.runc.v2" }) }
+        ? {
+            info: JSON.stringify({
+              pid: 4242,
+              processStatus: "running",
+              runtimeHandler: pod.sandbox.runtimeHandler,
+              runtimeType: "io.containerd.runc.v2",
+            }),
+          }
         : {};
       return { status: toSandboxStatus(pod), info, timestamp: nowNanos() };
     },
@@ -97,7 +107,8 @@ export function sandboxService(ctx: FakeContext): Partial<ServiceImpl<typeof Run
     },
 
     async *streamPodSandboxes(req) {
-      for (const batch of batches(filterSandboxes(state, req.filter))) yield { podSandboxes: batch.map((p) => p.sandbox) };
+      for (const batch of batches(filterSandboxes(state, req.filter)))
+        yield { podSandboxes: batch.map((p) => p.sandbox) };
     },
 
     portForward(req) {

@@ -16,9 +16,11 @@ export function v1alpha2Service(v1: DescService, alpha: DescService, impl: objec
   const out: AnyImpl = {};
   for (const am of alpha.methods) {
     const vm = v1.methods.find((m) => m.name === am.name);
-    if (!vm || am.methodKind !== "unary") throw new Error(`fake runtime: no unary v1 twin of ${alpha.typeName}/${am.name}`);
+    if (!vm || am.methodKind !== "unary")
+      throw new Error(`fake runtime: no unary v1 twin of ${alpha.typeName}/${am.name}`);
     const handler = source[vm.localName];
-    out[am.localName] = async (request, context) => recode(vm.output, am.output, await handler(recode(am.input, vm.input, request), context));
+    out[am.localName] = async (request, context) =>
+      recode(vm.output, am.output, await handler(recode(am.input, vm.input, request), context));
   }
   return out;
 }

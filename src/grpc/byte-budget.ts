@@ -34,7 +34,10 @@ export class ByteBudget {
   take(n: number, what: string): void {
     if (this.used + n > this.limit) {
       this.refused++;
-      throw new ConnectError(`${what}: the proxy already holds ${this.used} bytes for other calls; its limit is ${this.limit} (--max-buffered-bytes)`, Code.ResourceExhausted);
+      throw new ConnectError(
+        `${what}: the proxy already holds ${this.used} bytes for other calls; its limit is ${this.limit} (--max-buffered-bytes)`,
+        Code.ResourceExhausted,
+      );
     }
     this.used += n;
     this.total += n;

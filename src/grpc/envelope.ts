@@ -29,19 +29,26 @@ export function joinChunks(chunks: Buffer[], total: number): Buffer {
  */
 export function unwrapUnary(body: Buffer, what: string): Buffer {
   if (body.length === 0) return body;
-  if (body.length < 5) throw new ConnectError(`${what}: truncated gRPC message prefix (${body.length} bytes)`, Code.InvalidArgument);
+  if (body.length < 5)
+    throw new ConnectError(`${what}: truncated gRPC message prefix (${body.length} bytes)`, Code.InvalidArgument);
   if (body[0] & 1) throw new ConnectError(`${what}: compressed messages are not supported`, Code.Unimplemented);
   const length = body.readUInt32BE(1);
   if (length > MAX_MESSAGE_BYTES) throw tooLarge(what, length);
   if (body.length !== 5 + length) {
-    throw new ConnectError(`${what}: gRPC message length ${length} does not match the ${body.length - 5} bytes sent`, Code.InvalidArgument);
+    throw new ConnectError(
+      `${what}: gRPC message length ${length} does not match the ${body.length - 5} bytes sent`,
+      Code.InvalidArgument,
+    );
   }
   return body.subarray(5);
 }
 
 /** The error for a message over kubelet's 16 MiB limit. */
 export function tooLarge(what: string, length: number): ConnectError {
-  return new ConnectError(`${what}: message of ${length} bytes is larger than the ${MAX_MESSAGE_BYTES} byte limit`, Code.ResourceExhausted);
+  return new ConnectError(
+    `${what}: message of ${length} bytes is larger than the ${MAX_MESSAGE_BYTES} byte limit`,
+    Code.ResourceExhausted,
+  );
 }
 
 /**
@@ -84,7 +91,8 @@ export class EnvelopeReader {
       if (this.length === undefined) {
         if (this.pendingBytes < 5) break;
         const prefix = this.take(5);
-        if (prefix[0] & 1) throw new ConnectError(`${this.what}: compressed messages are not supported`, Code.Unimplemented);
+        if (prefix[0] & 1)
+          throw new ConnectError(`${this.what}: compressed messages are not supported`, Code.Unimplemented);
         const length = prefix.readUInt32BE(1);
         if (length > MAX_MESSAGE_BYTES) throw tooLarge(this.what, length);
         this.length = length;

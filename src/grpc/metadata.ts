@@ -4,7 +4,20 @@
 import type { Fields } from "./status.ts";
 
 /** Request headers that belong to one hop (HTTP/2 and gRPC transport), never forwarded. */
-const REQUEST_TRANSPORT = new Set(["te", "content-type", "content-length", "grpc-timeout", "grpc-encoding", "grpc-accept-encoding", "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host"]);
+const REQUEST_TRANSPORT = new Set([
+  "te",
+  "content-type",
+  "content-length",
+  "grpc-timeout",
+  "grpc-encoding",
+  "grpc-accept-encoding",
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "upgrade",
+  "host",
+]);
 /** Answer headers and trailers criproxy writes itself (the status travels as the call's error). */
 const ANSWER_TRANSPORT = new Set([...REQUEST_TRANSPORT, "grpc-status", "grpc-message", "grpc-status-details-bin"]);
 

@@ -56,7 +56,10 @@ export class RawAnswer {
       this.head = this.head ? Buffer.concat([this.head, chunk]) : chunk;
       if (this.received >= 5) this.expected = 5 + this.prefixLength(this.head);
     }
-    if (this.expected !== undefined && this.received > this.expected) throw this.invalid(`more than the one message a unary answer holds (${this.received - 5} bytes after a prefix of ${this.expected - 5})`);
+    if (this.expected !== undefined && this.received > this.expected)
+      throw this.invalid(
+        `more than the one message a unary answer holds (${this.received - 5} bytes after a prefix of ${this.expected - 5})`,
+      );
     this.ledger?.take(chunk.length, this.what);
     this.chunks.push(chunk);
     // A kubelet that reads slowly (or not at all) holds the runtime back instead of this buffer growing.
@@ -81,7 +84,10 @@ export class RawAnswer {
   end(error?: ConnectError): void {
     if (this.state !== "open") return;
     // OK trailers after a cut message would hand kubelet a short answer as if it were whole.
-    if (error === undefined && this.received > 0 && this.received !== this.expected) error = this.invalid(`the runtime ended its answer mid-message (${this.received} of ${this.expected ?? "at least 5"} bytes)`);
+    if (error === undefined && this.received > 0 && this.received !== this.expected)
+      error = this.invalid(
+        `the runtime ended its answer mid-message (${this.received} of ${this.expected ?? "at least 5"} bytes)`,
+      );
     this.state = error ?? "ok";
     this.notify();
   }
@@ -136,14 +142,16 @@ export class RawAnswer {
   async messageLength(): Promise<number> {
     while (this.received < 5 && this.state === "open") await this.changed.promise;
     if (this.received === 0 && this.state === "ok") return 0;
-    if (this.received < 5) throw this.state === "open" || this.state === "ok" ? this.invalid("truncated gRPC message prefix") : this.state;
+    if (this.received < 5)
+      throw this.state === "open" || this.state === "ok" ? this.invalid("truncated gRPC message prefix") : this.state;
     return this.expected! - 5; // read from the prefix when it arrived (push)
   }
 
   /** The whole message in one buffer, checked (waits for the end; joined once). */
   async message(): Promise<Buffer> {
     if (this.joined) return this.joined;
-    if (this.taken > 0 && !this.retained) throw this.invalid("its bytes were passed on already (call retain() before reading it as a stream)");
+    if (this.taken > 0 && !this.retained)
+      throw this.invalid("its bytes were passed on already (call retain() before reading it as a stream)");
     this.whole = true;
     if (this.held) this.release();
     for await (const _ of this.framedChunks()); // wait for the end, or its error

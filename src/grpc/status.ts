@@ -52,7 +52,11 @@ export function errorFromFields(fields: Fields): ConnectError | undefined {
   // Values a runtime chose: one that is not a valid header value is dropped, never thrown.
   if (details !== undefined) trySet(metadata, "grpc-status-details-bin", details);
   // Passed on as sent when it is printable ASCII (the gRPC spec's form); re-encoded otherwise.
-  trySet(metadata, RAW_MESSAGE, rawMessage !== undefined && /^[\x20-\x7e]*$/.test(rawMessage) ? rawMessage : encodeGrpcMessage(message));
+  trySet(
+    metadata,
+    RAW_MESSAGE,
+    rawMessage !== undefined && /^[\x20-\x7e]*$/.test(rawMessage) ? rawMessage : encodeGrpcMessage(message),
+  );
   if (!/^\d+$/.test(raw) || Code[code] === undefined) {
     return new ConnectError(`invalid grpc-status ${JSON.stringify(raw)}: ${message}`, Code.Unknown, metadata);
   }

@@ -9,7 +9,10 @@ export function transportError(reason: unknown, runtime: string): ConnectError {
     if (isWireStatus(reason) || reason.rawMessage.includes(`runtime ${runtime}`)) return reason;
     // Connect's session manager reports a refused or lost connection without naming the runtime.
     if (reason.code !== Code.Internal || !hasCode(reason.cause)) {
-      return new ConnectError(`runtime ${runtime} is unavailable: ${reason.rawMessage}`, reason.code === Code.Unknown ? Code.Unavailable : reason.code);
+      return new ConnectError(
+        `runtime ${runtime} is unavailable: ${reason.rawMessage}`,
+        reason.code === Code.Unknown ? Code.Unavailable : reason.code,
+      );
     }
     reason = reason.cause;
   }

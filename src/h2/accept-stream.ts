@@ -8,7 +8,14 @@ import { contentLength, requestHeaderProblem } from "./request-headers.ts";
 import { H2Stream } from "./stream.ts";
 
 /** Opens stream `id` on server connection `c` for a HEADERS block on an idle stream. */
-export function acceptStream(c: ConnectionCore, id: number, endStream: boolean, headers: HeaderList, tooLarge: boolean, selfDependent: boolean): void {
+export function acceptStream(
+  c: ConnectionCore,
+  id: number,
+  endStream: boolean,
+  headers: HeaderList,
+  tooLarge: boolean,
+  selfDependent: boolean,
+): void {
   const { opts } = c;
   if (selfDependent) return c.streamError(id, ErrorCode.PROTOCOL_ERROR, "a stream depending on itself");
   if (c.streams.size >= opts.maxConcurrentStreams) {
@@ -16,7 +23,9 @@ export function acceptStream(c: ConnectionCore, id: number, endStream: boolean, 
     return c.streamError(id, ErrorCode.REFUSED_STREAM, "refused streams");
   }
   const length = tooLarge ? undefined : contentLength(headers);
-  const problem = tooLarge ? undefined : (requestHeaderProblem(headers) ?? (Number.isNaN(length) ? "content-length is not a number" : undefined));
+  const problem = tooLarge
+    ? undefined
+    : (requestHeaderProblem(headers) ?? (Number.isNaN(length) ? "content-length is not a number" : undefined));
   if (problem) {
     opts.onRefused?.(`malformed request headers: ${problem} (PROTOCOL_ERROR)`, headers);
     return c.streamError(id, ErrorCode.PROTOCOL_ERROR, "malformed requests");
@@ -30,7 +39,15 @@ export function acceptStream(c: ConnectionCore, id: number, endStream: boolean, 
     c.spend("oversized header lists");
     opts.onRefused?.(`request headers over ${opts.maxHeaderListSize} bytes`, headers);
     // Answered as gRPC does, so the client sees why rather than a bare reset.
-    s.sendHeaders([[":status", "200"], ["content-type", "application/grpc"], ["grpc-status", "8"], ["grpc-message", `request headers over ${opts.maxHeaderListSize} bytes`]], true);
+    s.sendHeaders(
+      [
+        [":status", "200"],
+        ["content-type", "application/grpc"],
+        ["grpc-status", "8"],
+        ["grpc-message", `request headers over ${opts.maxHeaderListSize} bytes`],
+      ],
+      true,
+    );
     return;
   }
   if (endStream && length) return c.streamError(id, ErrorCode.PROTOCOL_ERROR, "a body shorter than its content-length");

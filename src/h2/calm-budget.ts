@@ -26,6 +26,10 @@ export class CalmBudget {
     const now = performance.now();
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.at) / 1000) * this.perSecond);
     this.at = now;
-    if (this.tokens < 0) throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `too many ${what} (over ${this.burst} at once or ${this.perSecond}/s)`);
+    if (this.tokens < 0)
+      throw new ConnectionError(
+        ErrorCode.ENHANCE_YOUR_CALM,
+        `too many ${what} (over ${this.burst} at once or ${this.perSecond}/s)`,
+      );
   }
 }

@@ -18,7 +18,8 @@ export function controlFrame(c: ConnectionCore, type: number, flags: number, id:
       if (id === 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "PRIORITY on stream 0");
       if (payload.length !== 5) return c.streamError(id, ErrorCode.FRAME_SIZE_ERROR, "PRIORITY of the wrong size");
       c.spend("PRIORITY frames");
-      if ((payload.readUInt32BE(0) & 0x7fffffff) === id) return c.streamError(id, ErrorCode.PROTOCOL_ERROR, "a stream depending on itself");
+      if ((payload.readUInt32BE(0) & 0x7fffffff) === id)
+        return c.streamError(id, ErrorCode.PROTOCOL_ERROR, "a stream depending on itself");
       return void c.admit(id, "PRIORITY");
     case T.SETTINGS:
       return settings(c, flags, id, payload);
@@ -34,7 +35,11 @@ export function controlFrame(c: ConnectionCore, type: number, flags: number, id:
       if (id !== 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "GOAWAY on a stream");
       if (payload.length < 8) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "GOAWAY too short");
       if (c.goawayReceived) c.spend("GOAWAY frames");
-      return c.goawayFrom(payload.readUInt32BE(4), payload.readUInt32BE(0) & 0x7fffffff, payload.subarray(8, 8 + 1024).toString("utf8"));
+      return c.goawayFrom(
+        payload.readUInt32BE(4),
+        payload.readUInt32BE(0) & 0x7fffffff,
+        payload.subarray(8, 8 + 1024).toString("utf8"),
+      );
     }
     case T.WINDOW_UPDATE:
       return windowUpdate(c, id, payload);
@@ -51,7 +56,8 @@ function settings(c: ConnectionCore, flags: number, id: number, payload: Buffer)
     if (payload.length !== 0) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "SETTINGS ACK with a payload");
     return;
   }
-  if (payload.length % 6 !== 0) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "SETTINGS of a size not a multiple of 6");
+  if (payload.length % 6 !== 0)
+    throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "SETTINGS of a size not a multiple of 6");
   c.spend("SETTINGS frames");
   let slots = false;
   for (let at = 0; at < payload.length; at += 6) {
@@ -60,14 +66,21 @@ function settings(c: ConnectionCore, flags: number, id: number, payload: Buffer)
     if (key === S.ENABLE_PUSH) {
       if (value > 1) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `SETTINGS_ENABLE_PUSH ${value}`);
     } else if (key === S.INITIAL_WINDOW_SIZE) {
-      if (value > MAX_WINDOW) throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, "SETTINGS_INITIAL_WINDOW_SIZE too large");
+      if (value > MAX_WINDOW)
+        throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, "SETTINGS_INITIAL_WINDOW_SIZE too large");
       const delta = value - c.peerInitialWindow;
       // §6.9.2: a change that takes a stream's send window past 2^31-1 is a connection error.
-      for (const s of c.streams.values()) if (s.sendWindow + delta > MAX_WINDOW) throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, `SETTINGS_INITIAL_WINDOW_SIZE takes stream ${s.id}'s window past 2^31-1`);
+      for (const s of c.streams.values())
+        if (s.sendWindow + delta > MAX_WINDOW)
+          throw new ConnectionError(
+            ErrorCode.FLOW_CONTROL_ERROR,
+            `SETTINGS_INITIAL_WINDOW_SIZE takes stream ${s.id}'s window past 2^31-1`,
+          );
       c.peerInitialWindow = value;
       for (const s of c.streams.values()) s.sendWindow += delta;
     } else if (key === S.MAX_FRAME_SIZE) {
-      if (value < DEFAULT_MAX_FRAME || value > 16777215) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "SETTINGS_MAX_FRAME_SIZE out of range");
+      if (value < DEFAULT_MAX_FRAME || value > 16777215)
+        throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "SETTINGS_MAX_FRAME_SIZE out of range");
       c.sender.maxFrame = value;
     } else if (key === S.MAX_CONCURRENT_STREAMS) {
       slots ||= value > c.peerMaxConcurrentStreams;
@@ -84,13 +97,15 @@ function windowUpdate(c: ConnectionCore, id: number, payload: Buffer): void {
   const increment = payload.readUInt32BE(0) & 0x7fffffff;
   if (id === 0) {
     if (increment === 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "WINDOW_UPDATE of 0");
-    if (c.sender.window + increment > MAX_WINDOW) throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, "connection window overflow");
+    if (c.sender.window + increment > MAX_WINDOW)
+      throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, "connection window overflow");
     c.sender.window += increment;
   } else {
     if (c.admit(id, "WINDOW_UPDATE") === undefined) return;
     const stream = c.streams.get(id)!;
     if (increment === 0) return c.streamError(id, ErrorCode.PROTOCOL_ERROR, "WINDOW_UPDATE of 0");
-    if (stream.sendWindow + increment > MAX_WINDOW) return c.streamError(id, ErrorCode.FLOW_CONTROL_ERROR, "stream window overflow");
+    if (stream.sendWindow + increment > MAX_WINDOW)
+      return c.streamError(id, ErrorCode.FLOW_CONTROL_ERROR, "stream window overflow");
     stream.sendWindow += increment;
   }
   c.sender.pump();

@@ -30,7 +30,14 @@ export function listenH2(path: string, opts: ListenOptions): H2Listener {
       open(socket) {
         const handlers = opts.accept();
         if (!handlers) return void socket.end();
-        const conn = new H2Connection(sinkOf(socket), { ...opts, onStream: handlers.onStream, onClose: handlers.onClose, onRefused: handlers.onRefused, onCalm: handlers.onCalm, server: true });
+        const conn = new H2Connection(sinkOf(socket), {
+          ...opts,
+          onStream: handlers.onStream,
+          onClose: handlers.onClose,
+          onRefused: handlers.onRefused,
+          onCalm: handlers.onCalm,
+          server: true,
+        });
         socket.data = { conn };
         handlers.attached?.(conn);
       },
@@ -44,7 +51,10 @@ export function listenH2(path: string, opts: ListenOptions): H2Listener {
 }
 
 /** Connects to a Unix socket path; resolves once connected, with the client-side connection. */
-export async function connectH2(path: string, opts: Omit<ConnectionOptions, "server" | "onStream">): Promise<H2Connection> {
+export async function connectH2(
+  path: string,
+  opts: Omit<ConnectionOptions, "server" | "onStream">,
+): Promise<H2Connection> {
   let conn: H2Connection | undefined;
   await Bun.connect<undefined>({
     unix: path,

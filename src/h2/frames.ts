@@ -69,7 +69,14 @@ export class ConnectionError extends Error {
 }
 
 /** Writes a 9-byte frame header into `b` at `at`. */
-export function putFrameHeader(b: Buffer, at: number, length: number, type: number, flags: number, stream: number): void {
+export function putFrameHeader(
+  b: Buffer,
+  at: number,
+  length: number,
+  type: number,
+  flags: number,
+  stream: number,
+): void {
   b[at] = length >>> 16;
   b[at + 1] = (length >>> 8) & 0xff;
   b[at + 2] = length & 0xff;

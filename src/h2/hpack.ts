@@ -50,9 +50,9 @@ export class HpackDecoder {
       weight += name.length + value.length + ENTRY_OVERHEAD;
       if (weight > this.maxListSize) {
         tooLarge = true;
-        if (weight > this.maxListSize * BOMB_FACTOR) throw new HpackBomb(`a header block expanding past ${this.maxListSize * BOMB_FACTOR} bytes`);
-      }
-      else headers.push([name, value]);
+        if (weight > this.maxListSize * BOMB_FACTOR)
+          throw new HpackBomb(`a header block expanding past ${this.maxListSize * BOMB_FACTOR} bytes`);
+      } else headers.push([name, value]);
     };
     while (at < block.length) {
       const b = block[at];
@@ -132,7 +132,10 @@ function readString(buf: Uint8Array, at: number): [string, number] {
   if (end > buf.length) throw new HpackError("truncated string");
   const bytes = buf.subarray(start, end);
   try {
-    return [huffman ? huffmanDecode(bytes) : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1"), end];
+    return [
+      huffman ? huffmanDecode(bytes) : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1"),
+      end,
+    ];
   } catch (e) {
     throw new HpackError((e as Error).message);
   }

@@ -24,7 +24,9 @@ const MAX_BLOCK_FRAMES = 32;
 export class Receiver {
   private input: Buffer | undefined;
   private prefaceLeft: number;
-  private block: { stream: number; flags: number; parts: Uint8Array[]; size: number; selfDependent: boolean } | undefined;
+  private block:
+    | { stream: number; flags: number; parts: Uint8Array[]; size: number; selfDependent: boolean }
+    | undefined;
   private readonly decoder: HpackDecoder;
 
   constructor(
@@ -42,7 +44,8 @@ export class Receiver {
     if (this.prefaceLeft > 0) {
       const n = Math.min(this.prefaceLeft, data.length);
       const at = CLIENT_PREFACE.length - this.prefaceLeft;
-      if (!data.subarray(0, n).equals(CLIENT_PREFACE.subarray(at, at + n))) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "not an HTTP/2 client preface");
+      if (!data.subarray(0, n).equals(CLIENT_PREFACE.subarray(at, at + n)))
+        throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "not an HTTP/2 client preface");
       this.prefaceLeft -= n;
       data = data.subarray(n);
     }
@@ -58,7 +61,8 @@ export class Receiver {
         continue;
       }
       const length = (held[0] << 16) | (held[1] << 8) | held[2];
-      if (length > DEFAULT_MAX_FRAME) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, `a frame of ${length} bytes`);
+      if (length > DEFAULT_MAX_FRAME)
+        throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, `a frame of ${length} bytes`);
       const want = FRAME_HEADER + length - held.length;
       if (data.length < want) {
         this.input = Buffer.concat([held, data]);
@@ -76,7 +80,8 @@ export class Receiver {
     let at = 0;
     while (data.length - at >= FRAME_HEADER && !stopped()) {
       const length = (data[at] << 16) | (data[at + 1] << 8) | data[at + 2];
-      if (length > DEFAULT_MAX_FRAME) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, `a frame of ${length} bytes`);
+      if (length > DEFAULT_MAX_FRAME)
+        throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, `a frame of ${length} bytes`);
       if (data.length - at < FRAME_HEADER + length) break;
       const type = data[at + 3];
       const flags = data[at + 4];
@@ -89,7 +94,8 @@ export class Receiver {
   }
 
   private frame(type: number, flags: number, id: number, payload: Buffer): void {
-    if (this.block && (type !== T.CONTINUATION || id !== this.block.stream)) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "a header block was interrupted");
+    if (this.block && (type !== T.CONTINUATION || id !== this.block.stream))
+      throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "a header block was interrupted");
     if (type === T.DATA) {
       if (id === 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "DATA on stream 0");
       return this.handler.data(flags, id, payload);
@@ -99,7 +105,8 @@ export class Receiver {
       let fragment = unpad(payload, flags);
       let selfDependent = false;
       if (flags & F.PRIORITY) {
-        if (fragment.length < 5) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "HEADERS too short for its priority fields");
+        if (fragment.length < 5)
+          throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "HEADERS too short for its priority fields");
         selfDependent = (fragment.readUInt32BE(0) & 0x7fffffff) === id;
         fragment = fragment.subarray(5);
       }
@@ -108,7 +115,8 @@ export class Receiver {
     }
     if (type === T.CONTINUATION) {
       if (!this.block) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "CONTINUATION without HEADERS");
-      if (this.block.parts.length >= MAX_BLOCK_FRAMES) throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `a header block in over ${MAX_BLOCK_FRAMES} frames`);
+      if (this.block.parts.length >= MAX_BLOCK_FRAMES)
+        throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `a header block in over ${MAX_BLOCK_FRAMES} frames`);
       if (payload.length === 0 && !(flags & F.END_HEADERS)) this.handler.spend("empty CONTINUATION frames");
       return this.fragment(payload, flags);
     }
@@ -118,11 +126,14 @@ export class Receiver {
   private fragment(part: Uint8Array, flags: number): void {
     const block = this.block!;
     block.size += part.length;
-    if (block.size > MAX_HEADER_BLOCK) throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `a header block over ${MAX_HEADER_BLOCK} bytes`);
+    if (block.size > MAX_HEADER_BLOCK)
+      throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `a header block over ${MAX_HEADER_BLOCK} bytes`);
     block.parts.push(part);
     if (!(flags & F.END_HEADERS)) return;
     this.block = undefined;
-    const { headers, tooLarge } = this.decoder.decode(block.parts.length === 1 ? block.parts[0] : Buffer.concat(block.parts));
+    const { headers, tooLarge } = this.decoder.decode(
+      block.parts.length === 1 ? block.parts[0] : Buffer.concat(block.parts),
+    );
     this.handler.headerBlock(block.stream, (block.flags & F.END_STREAM) !== 0, headers, tooLarge, block.selfDependent);
   }
 }

@@ -68,7 +68,8 @@ function fieldProblem(name: string, value: string): string | undefined {
   }
   const first = value.charCodeAt(0);
   const last = value.charCodeAt(value.length - 1);
-  if (first === 32 || first === 9 || last === 32 || last === 9) return `field ${name} has a value with whitespace at an end`;
+  if (first === 32 || first === 9 || last === 32 || last === 9)
+    return `field ${name} has a value with whitespace at an end`;
   return undefined;
 }
 

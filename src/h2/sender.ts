@@ -24,7 +24,9 @@ export class Sender {
     for (let at = 0; at < block.length; at += this.maxFrame) {
       const last = at + this.maxFrame >= block.length;
       const type = at === 0 ? T.HEADERS : T.CONTINUATION;
-      this.output.push(frame(type, (at === 0 ? end : 0) | (last ? F.END_HEADERS : 0), id, block.subarray(at, at + this.maxFrame)));
+      this.output.push(
+        frame(type, (at === 0 ? end : 0) | (last ? F.END_HEADERS : 0), id, block.subarray(at, at + this.maxFrame)),
+      );
     }
   }
 
@@ -70,7 +72,12 @@ export class Sender {
     const n = Math.min(left, s.sendWindow, this.window, this.maxFrame);
     if (left > 0 && n <= 0) return false; // its window (or the connection's) is shut: others may go on
     if (n > 0) {
-      this.output.pushFrame(T.DATA, 0, s.id, w.offset === 0 && n === w.data.length ? w.data : w.data.subarray(w.offset, w.offset + n));
+      this.output.pushFrame(
+        T.DATA,
+        0,
+        s.id,
+        w.offset === 0 && n === w.data.length ? w.data : w.data.subarray(w.offset, w.offset + n),
+      );
       w.offset += n;
       s.sendWindow -= n;
       this.window -= n;

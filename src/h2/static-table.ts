@@ -66,7 +66,11 @@ export const STATIC_TABLE: readonly (readonly [string, string])[] = [
 ];
 
 /** The first static index of each name, for literals that reuse it. */
-export const STATIC_NAME_INDEX: ReadonlyMap<string, number> = new Map([...STATIC_TABLE].reverse().map(([name], i) => [name, STATIC_TABLE.length - i] as const));
+export const STATIC_NAME_INDEX: ReadonlyMap<string, number> = new Map(
+  [...STATIC_TABLE].reverse().map(([name], i) => [name, STATIC_TABLE.length - i] as const),
+);
 
 /** The static index of an exact name and value pair, if any. */
-export const STATIC_PAIR_INDEX: ReadonlyMap<string, number> = new Map(STATIC_TABLE.map(([name, value], i) => [`${name}\0${value}`, i + 1] as const));
+export const STATIC_PAIR_INDEX: ReadonlyMap<string, number> = new Map(
+  STATIC_TABLE.map(([name, value], i) => [`${name}\0${value}`, i + 1] as const),
+);

@@ -11,7 +11,14 @@ import { ErrorCode } from "./frames.ts";
  * already in flight are ignored, §5.1 "closed"). skipped: a server-side id below the highest the
  * peer opened that it never opened (or one closed so long ago it is forgotten).
  */
-export type StreamState = "idle" | "open" | "half-closed-local" | "half-closed-remote" | "closed" | "reset-sent" | "skipped";
+export type StreamState =
+  | "idle"
+  | "open"
+  | "half-closed-local"
+  | "half-closed-remote"
+  | "closed"
+  | "reset-sent"
+  | "skipped";
 
 /** The frames that belong to a stream (CONTINUATION is checked where blocks are gathered). */
 export type StreamFrame = "HEADERS" | "DATA" | "RST_STREAM" | "WINDOW_UPDATE" | "PRIORITY";
@@ -26,7 +33,13 @@ const ignore: Verdict = { act: "ignore" };
 const streamError = (code: number, why: string): Verdict => ({ act: "stream-error", code, why });
 const connectionError = (code: number, why: string): Verdict => ({ act: "connection-error", code, why });
 
-const allLegal: Record<StreamFrame, Verdict> = { HEADERS: accept, DATA: accept, RST_STREAM: accept, WINDOW_UPDATE: accept, PRIORITY: accept };
+const allLegal: Record<StreamFrame, Verdict> = {
+  HEADERS: accept,
+  DATA: accept,
+  RST_STREAM: accept,
+  WINDOW_UPDATE: accept,
+  PRIORITY: accept,
+};
 
 /** What each frame does in each state. PRIORITY is legal everywhere (§5.1) and changes nothing. */
 export const RECEIVE: Readonly<Record<StreamState, Readonly<Record<StreamFrame, Verdict>>>> = {

@@ -5,7 +5,24 @@
 // finds what would fail (a read-only /usr, a dangling link) before anything is touched. Every
 // file and the directory that names it are fsynced before the next change: after a power loss
 // a change is whole or not there, in plan order (the journal first: install-record.ts).
-import { accessSync, chmodSync, chownSync, closeSync, constants, copyFileSync, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, rmdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  accessSync,
+  chmodSync,
+  chownSync,
+  closeSync,
+  constants,
+  copyFileSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import type { Change } from "./plan.ts";
 import { resolveHostPath, resolveInHost } from "./host-path.ts";
@@ -48,7 +65,9 @@ function checkPlan(root: string, changes: Change[]): Error | undefined {
     if (t.writesFile) {
       if (st !== undefined && !st.isFile()) return new Error(`cannot write ${t.say}: it is not a regular file`);
       if (st === undefined && resolveInHost(root, c.path, false) !== t.real) {
-        return new Error(`cannot write ${c.path}: it is a symbolic link to ${t.real}, which does not exist; criproxy writes through a link only to an existing file`);
+        return new Error(
+          `cannot write ${c.path}: it is a symbolic link to ${t.real}, which does not exist; criproxy writes through a link only to an existing file`,
+        );
       }
     }
     const why = unwritable(root, dirname(t.at));

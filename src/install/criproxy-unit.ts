@@ -29,12 +29,17 @@ export function checkEndpoint(endpoint: string): Error | undefined {
 /** Parses `NAME:ENDPOINT,...` (the named runtimes; the primary comes from kubelet's config). */
 export function parseNamedRuntimes(spec: string): NamedRuntime[] | Error {
   const out: NamedRuntime[] = [];
-  for (const item of spec.split(",").map((s) => s.trim()).filter((s) => s !== "")) {
+  for (const item of spec
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "")) {
     const colon = item.indexOf(":");
     const name = colon > 0 ? item.slice(0, colon) : "";
     const endpoint = item.slice(colon + 1);
     if (name === "" || name === "unix" || !NAME.test(name)) {
-      return new Error(`--connect "${item}": expected NAME:ENDPOINT with a lowercase DNS-style NAME (the primary runtime is found from kubelet's configuration)`);
+      return new Error(
+        `--connect "${item}": expected NAME:ENDPOINT with a lowercase DNS-style NAME (the primary runtime is found from kubelet's configuration)`,
+      );
     }
     const bad = checkEndpoint(endpoint);
     if (bad) return new Error(`--connect "${item}": ${bad.message}`);

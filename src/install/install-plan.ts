@@ -6,7 +6,15 @@ import { setFlag } from "./command-line-flag.ts";
 import { setKubeletConfigField } from "./kubelet-config-yaml.ts";
 import { detectKubeletLayout, endpointPath, ENDPOINT_NAMES, type EndpointSetting } from "./kubelet-layout.ts";
 import { checkEndpoint, criproxyUnit, type NamedRuntime } from "./criproxy-unit.ts";
-import { foreignEdits, formatRecord, journaled, mayCreateDir, readRecord, type EditedFile, type InstallRecord } from "./install-record.ts";
+import {
+  foreignEdits,
+  formatRecord,
+  journaled,
+  mayCreateDir,
+  readRecord,
+  type EditedFile,
+  type InstallRecord,
+} from "./install-record.ts";
 import { missingDirs, type Change, type Plan } from "./plan.ts";
 import { backupPath, BINARY_PATH, DEFAULT_LISTEN, RECORD_PATH, UNIT_PATH, UNIT_WANTS_LINK } from "./paths.ts";
 import { checkArgs, checkSocketPath } from "./unit-value.ts";
@@ -49,7 +57,9 @@ export function installListen(view: HostView, listen: string | undefined): strin
   const record = readRecord(view);
   if (record instanceof Error) return new Error(`cannot install: ${record.message}`);
   if (listen !== undefined && record !== undefined && listen !== record.listen) {
-    return new Error(`cannot install: criproxy is installed listening on ${record.listen}; run criproxy uninstall first to move it to --listen ${listen}`);
+    return new Error(
+      `cannot install: criproxy is installed listening on ${record.listen}; run criproxy uninstall first to move it to --listen ${listen}`,
+    );
   }
   const chosen = listen ?? record?.listen ?? DEFAULT_LISTEN;
   return checkSocketPath("--listen", chosen) ?? chosen;
@@ -77,14 +87,20 @@ export function planInstall(view: HostView, opts: InstallOptions): Plan | Error 
   const added: Added[] = [];
   if (current === undefined) {
     if (opts.primary === undefined) {
-      return new Error("cannot install: kubelet's files set no container runtime endpoint (it uses its built-in default); pass --primary ENDPOINT to say which runtime that is");
+      return new Error(
+        "cannot install: kubelet's files set no container runtime endpoint (it uses its built-in default); pass --primary ENDPOINT to say which runtime that is",
+      );
     }
-    if (layout.configFile === undefined) return new Error("cannot install: kubelet sets no runtime endpoint and has no --config file to add one to");
+    if (layout.configFile === undefined)
+      return new Error("cannot install: kubelet sets no runtime endpoint and has no --config file to add one to");
     primary = opts.primary;
     added.push({ path: layout.configFile, kind: "runtime" });
     if (layout.effective.image === undefined) added.push({ path: layout.configFile, kind: "image" });
   } else if (isOurs(current)) {
-    if (record === undefined) return new Error(`cannot install: kubelet already uses ${current} but ${RECORD_PATH} is missing, so the original runtime is unknown; pass --primary after restoring kubelet's endpoint`);
+    if (record === undefined)
+      return new Error(
+        `cannot install: kubelet already uses ${current} but ${RECORD_PATH} is missing, so the original runtime is unknown; pass --primary after restoring kubelet's endpoint`,
+      );
     primary = record.primary;
   } else {
     if (opts.primary !== undefined && endpointPath(opts.primary) !== endpointPath(current)) {
@@ -96,9 +112,13 @@ export function planInstall(view: HostView, opts: InstallOptions): Plan | Error 
   if (badPrimary) return new Error(`cannot install: the primary runtime: ${badPrimary.message}`);
   const image = layout.effective.image;
   if (image !== undefined && !isOurs(image) && endpointPath(image) !== endpointPath(primary)) {
-    return new Error(`cannot install: kubelet's image service (${image}) is not its runtime (${primary}); criproxy serves both from one primary`);
+    return new Error(
+      `cannot install: kubelet's image service (${image}) is not its runtime (${primary}); criproxy serves both from one primary`,
+    );
   }
-  notes.push(`kubelet's runtime: ${primary} (set in ${[...new Set(layout.settings.map((s) => s.path))].join(", ") || "no file: kubelet's default"})`);
+  notes.push(
+    `kubelet's runtime: ${primary} (set in ${[...new Set(layout.settings.map((s) => s.path))].join(", ") || "no file: kubelet's default"})`,
+  );
 
   const changes: Change[] = [];
   const createdDirs = new Set(record?.createdDirs ?? []);
@@ -119,12 +139,19 @@ export function planInstall(view: HostView, opts: InstallOptions): Plan | Error 
   const installed = view.digest(BINARY_PATH);
   if (installed !== opts.binary.sha256) {
     ensureDirs(BINARY_PATH);
-    changes.push({ kind: "copy", path: BINARY_PATH, from: opts.binary.from, sha256: opts.binary.sha256, replaces: installed !== undefined });
+    changes.push({
+      kind: "copy",
+      path: BINARY_PATH,
+      from: opts.binary.from,
+      sha256: opts.binary.sha256,
+      replaces: installed !== undefined,
+    });
     if (installed === undefined) created.add(BINARY_PATH);
   }
   const unit = criproxyUnit({ binary: BINARY_PATH, listen, primary, named: opts.named, serveArgs: opts.serveArgs });
   const unitBefore = view.read(UNIT_PATH);
-  if (unitBefore !== undefined && record === undefined) return new Error(`cannot install: ${UNIT_PATH} exists and was not written by criproxy install`);
+  if (unitBefore !== undefined && record === undefined)
+    return new Error(`cannot install: ${UNIT_PATH} exists and was not written by criproxy install`);
   if (unitBefore !== unit) {
     ensureDirs(UNIT_PATH);
     changes.push({ kind: "write", path: UNIT_PATH, before: unitBefore, after: unit, mode: 0o644 });
@@ -178,7 +205,10 @@ export function planInstall(view: HostView, opts: InstallOptions): Plan | Error 
     changes.push({ kind: "write", path: RECORD_PATH, before: recordBefore, after: formatRecord(next), mode: 0o644 });
   }
 
-  if (missing !== undefined) return new Error(`cannot install: ${missing} does not exist on the host (is systemd its init system?); criproxy creates only its own directories`);
+  if (missing !== undefined)
+    return new Error(
+      `cannot install: ${missing} does not exist on the host (is systemd its init system?); criproxy creates only its own directories`,
+    );
   const systemctl: string[][] = [];
   const touched = (p: string) => changes.some((c) => c.path === p);
   const proxyChanged = touched(BINARY_PATH) || touched(UNIT_PATH);

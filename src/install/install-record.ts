@@ -68,9 +68,14 @@ function checkEdited(e: unknown, i: number): EditedFile {
   if (!isObject(e)) throw new Error(`${at}is not an object`);
   exactKeys(e, ["path", "backup", "sha256", "settings"], at);
   const { path, backup, sha256, settings } = e;
-  if (typeof path !== "string" || pathProblem(path) !== undefined) throw new Error(`${at}path ${JSON.stringify(path)} is not a normal absolute path`);
-  if (path === RECORD_PATH || path.startsWith("/opt/criproxy/")) throw new Error(`${at}path ${path} is criproxy's own file, not kubelet's`);
-  if (backup !== backupPath(path)) throw new Error(`${at}backup ${JSON.stringify(backup)} is not ${backupPath(path)}: backups live under ${BACKUP_DIR} only`);
+  if (typeof path !== "string" || pathProblem(path) !== undefined)
+    throw new Error(`${at}path ${JSON.stringify(path)} is not a normal absolute path`);
+  if (path === RECORD_PATH || path.startsWith("/opt/criproxy/"))
+    throw new Error(`${at}path ${path} is criproxy's own file, not kubelet's`);
+  if (backup !== backupPath(path))
+    throw new Error(
+      `${at}backup ${JSON.stringify(backup)} is not ${backupPath(path)}: backups live under ${BACKUP_DIR} only`,
+    );
   if (typeof sha256 !== "string" || !/^[0-9a-f]{64}$/.test(sha256)) throw new Error(`${at}sha256 is not a hex sha256`);
   if (!Array.isArray(settings) || settings.length === 0) throw new Error(`${at}settings is not a non-empty list`);
   const names = Object.values(ENDPOINT_NAMES);
@@ -78,9 +83,18 @@ function checkEdited(e: unknown, i: number): EditedFile {
     const sat = `${at}settings[${j}] `;
     if (!isObject(s)) throw new Error(`${sat}is not an object`);
     exactKeys(s, ["mechanism", "name", "original"], sat);
-    const ok = s.mechanism === "flag" ? names.some((n) => n.flag === s.name) : s.mechanism === "config" && names.some((n) => n.field === s.name);
-    if (!ok) throw new Error(`${sat}${JSON.stringify(s.mechanism)} ${JSON.stringify(s.name)} is not one of kubelet's endpoint settings`);
-    if (s.original !== null && (typeof s.original !== "string" || checkEndpointValue("original", s.original) !== undefined)) {
+    const ok =
+      s.mechanism === "flag"
+        ? names.some((n) => n.flag === s.name)
+        : s.mechanism === "config" && names.some((n) => n.field === s.name);
+    if (!ok)
+      throw new Error(
+        `${sat}${JSON.stringify(s.mechanism)} ${JSON.stringify(s.name)} is not one of kubelet's endpoint settings`,
+      );
+    if (
+      s.original !== null &&
+      (typeof s.original !== "string" || checkEndpointValue("original", s.original) !== undefined)
+    ) {
       throw new Error(`${sat}original ${JSON.stringify(s.original)} is not an endpoint`);
     }
   });
@@ -102,12 +116,17 @@ function parseRecord(r: unknown): InstallRecord {
   exactKeys(r, ["version", "primary", "listen", "edited", "created", "createdDirs"], "it ");
   if (r.version !== 1) throw new Error(`version ${JSON.stringify(r.version)} is not 1`);
   if (typeof r.primary !== "string") throw new Error('"primary" is not a string');
-  const bad = checkEndpointValue("primary", r.primary) ?? (typeof r.listen === "string" ? checkSocketPath("listen", r.listen) : new Error('"listen" is not a string'));
+  const bad =
+    checkEndpointValue("primary", r.primary) ??
+    (typeof r.listen === "string" ? checkSocketPath("listen", r.listen) : new Error('"listen" is not a string'));
   if (bad) throw bad;
   if (!Array.isArray(r.edited)) throw new Error('"edited" is not a list');
   r.edited.forEach(checkEdited);
   for (const p of strings(r.created, "created")) {
-    if (!CREATED_FILES.includes(p)) throw new Error(`"created" names ${JSON.stringify(p)}, which install never creates (only ${CREATED_FILES.join(", ")})`);
+    if (!CREATED_FILES.includes(p))
+      throw new Error(
+        `"created" names ${JSON.stringify(p)}, which install never creates (only ${CREATED_FILES.join(", ")})`,
+      );
   }
   for (const d of strings(r.createdDirs, "createdDirs")) {
     if (!mayCreateDir(d)) throw new Error(`"createdDirs" names ${JSON.stringify(d)}, which install never creates`);
@@ -119,8 +138,10 @@ function parseRecord(r: unknown): InstallRecord {
 export function foreignEdits(record: InstallRecord, files: string[] | Error, view: HostView): string | undefined {
   for (const { path } of record.edited) {
     if (view.read(path) === undefined) continue;
-    if (files instanceof Error) return `${RECORD_PATH} names kubelet's ${path}, but kubelet's files cannot be read to confirm it: ${files.message}; nothing was changed`;
-    if (!files.includes(path)) return `${RECORD_PATH} names ${path}, which is not one of kubelet's files (${files.join(", ")}); nothing was changed`;
+    if (files instanceof Error)
+      return `${RECORD_PATH} names kubelet's ${path}, but kubelet's files cannot be read to confirm it: ${files.message}; nothing was changed`;
+    if (!files.includes(path))
+      return `${RECORD_PATH} names ${path}, which is not one of kubelet's files (${files.join(", ")}); nothing was changed`;
   }
   return undefined;
 }
@@ -150,10 +171,13 @@ export function readRecord(view: HostView): InstallRecord | undefined | Error {
     if (path === RECORD_PATH) return parseRecord(doc);
     if (!isObject(doc)) throw new Error("not a JSON object");
     exactKeys(doc, ["pending", "record"], "it ");
-    if (doc.pending !== "install" && doc.pending !== "uninstall") throw new Error(`"pending" is not install or uninstall`);
+    if (doc.pending !== "install" && doc.pending !== "uninstall")
+      throw new Error(`"pending" is not install or uninstall`);
     return parseRecord(doc.record);
   } catch (e) {
-    return new Error(`${path} is not a criproxy install record criproxy can trust: ${(e as Error).message}; nothing was changed`);
+    return new Error(
+      `${path} is not a criproxy install record criproxy can trust: ${(e as Error).message}; nothing was changed`,
+    );
   }
 }
 
@@ -162,5 +186,9 @@ export function journaled(view: HostView, changes: Change[], journal: Journal): 
   const left = view.read(JOURNAL_PATH);
   const remove: Change = { kind: "remove", path: JOURNAL_PATH };
   if (changes.length === 0) return left === undefined ? [] : [remove];
-  return [{ kind: "write", path: JOURNAL_PATH, before: left, after: formatJournal(journal), mode: 0o600 }, ...changes, remove];
+  return [
+    { kind: "write", path: JOURNAL_PATH, before: left, after: formatJournal(journal), mode: 0o600 },
+    ...changes,
+    remove,
+  ];
 }

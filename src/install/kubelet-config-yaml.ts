@@ -12,7 +12,8 @@ export function parseKubeletConfig(text: string): Record<string, unknown> | Erro
   if (doc === null || doc === undefined) return {};
   if (typeof doc !== "object" || Array.isArray(doc)) return new Error("not a single YAML mapping");
   const kind = (doc as Record<string, unknown>).kind;
-  if (kind !== undefined && kind !== "KubeletConfiguration") return new Error(`kind is ${JSON.stringify(kind)}, not KubeletConfiguration`);
+  if (kind !== undefined && kind !== "KubeletConfiguration")
+    return new Error(`kind is ${JSON.stringify(kind)}, not KubeletConfiguration`);
   return doc as Record<string, unknown>;
 }
 

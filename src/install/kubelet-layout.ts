@@ -50,10 +50,14 @@ function flagSettings(view: HostView, files: string[]): EndpointSetting[] | Erro
   for (const kind of KINDS) {
     const flag = ENDPOINT_NAMES[kind].flag;
     for (const path of files) {
-      for (const { value } of findFlag(view.read(path)!, flag)) out.push({ path, mechanism: "flag", name: flag, kind, value });
+      for (const { value } of findFlag(view.read(path)!, flag))
+        out.push({ path, mechanism: "flag", name: flag, kind, value });
     }
     const values = new Set(out.filter((s) => s.kind === kind).map((s) => endpointPath(s.value)));
-    if (values.size > 1) return new Error(`kubelet's ${flag} is set to different values in ${files.join(", ")}: ${[...values].join(", ")}`);
+    if (values.size > 1)
+      return new Error(
+        `kubelet's ${flag} is set to different values in ${files.join(", ")}: ${[...values].join(", ")}`,
+      );
   }
   return out;
 }
@@ -82,7 +86,10 @@ function lastFlagValue(view: HostView, files: string[], flag: string): string | 
 /** Reads kubelet's layout from the host, or an error that says what is not understood. */
 export function detectKubeletLayout(view: HostView): KubeletLayout | Error {
   const unitFiles = findKubeletUnitFiles(view);
-  if (!unitFiles) return new Error("no kubelet.service unit found under /etc/systemd/system, /run/systemd/system, /usr/lib/systemd/system or /lib/systemd/system");
+  if (!unitFiles)
+    return new Error(
+      "no kubelet.service unit found under /etc/systemd/system, /run/systemd/system, /usr/lib/systemd/system or /lib/systemd/system",
+    );
   const files = [unitFiles.unit, ...unitFiles.dropins, ...unitFiles.envFiles];
   const configFiles: string[] = [];
   const settings: EndpointSetting[] = [];

@@ -29,7 +29,11 @@ export function isEmptyPlan(plan: Plan): boolean {
 /** The directories to create (outermost first) so that `path` can be written. */
 export function missingDirs(dirExists: (dir: string) => boolean, path: string): string[] {
   const out: string[] = [];
-  for (let dir = path.slice(0, path.lastIndexOf("/")); dir !== "" && !dirExists(dir); dir = dir.slice(0, dir.lastIndexOf("/"))) {
+  for (
+    let dir = path.slice(0, path.lastIndexOf("/"));
+    dir !== "" && !dirExists(dir);
+    dir = dir.slice(0, dir.lastIndexOf("/"))
+  ) {
     out.unshift(dir);
   }
   return out;

@@ -69,7 +69,9 @@ function carryOut(plan: Plan, o: CommonOptions, nothing: string): number {
   if (o.restart) {
     runSystemctl(plan.systemctl, o.hostRoot, (l) => out(`${l}\n`));
   } else if (plan.systemctl.length > 0) {
-    out(`to finish, run on the node (or pass --restart):\n${plan.systemctl.map((c) => `  ${systemctlArgv(c, "/").join(" ")}\n`).join("")}`);
+    out(
+      `to finish, run on the node (or pass --restart):\n${plan.systemctl.map((c) => `  ${systemctlArgv(c, "/").join(" ")}\n`).join("")}`,
+    );
   }
   return 0;
 }
@@ -78,13 +80,14 @@ function carryOut(plan: Plan, o: CommonOptions, nothing: string): number {
 export async function runInstall(o: InstallCommandOptions): Promise<number> {
   const err = (t: string) => (o.err ?? ((x: string) => process.stderr.write(x)))(`criproxy install: ${t}\n`);
   const named = parseNamedRuntimes(o.connect);
-  if (named instanceof Error) return err(named.message), 2;
-  if (o.binary === undefined) return err("pass --binary PATH: this criproxy is not a compiled executable, so there is no binary to copy"), 2;
+  if (named instanceof Error) return (err(named.message), 2);
+  if (o.binary === undefined)
+    return (err("pass --binary PATH: this criproxy is not a compiled executable, so there is no binary to copy"), 2);
   let bytes: Buffer;
   try {
     bytes = readFileSync(o.binary);
   } catch (e) {
-    return err(`cannot read --binary ${o.binary}: ${(e as Error).message}`), 2;
+    return (err(`cannot read --binary ${o.binary}: ${(e as Error).message}`), 2);
   }
   const serveArgs = o.serveArgs.split(/\s+/).filter((a) => a !== "");
   // Every value that goes into the unit or kubelet's files, checked before anything is read.
@@ -92,10 +95,10 @@ export async function runInstall(o: InstallCommandOptions): Promise<number> {
     (o.listen === undefined ? undefined : checkSocketPath("--listen", o.listen)) ??
     (o.primary === undefined ? undefined : checkEndpointValue("--primary", o.primary)) ??
     checkArgs("--serve-args", serveArgs);
-  if (bad) return err(bad.message), 2;
+  if (bad) return (err(bad.message), 2);
   const view = fsHostView(o.hostRoot);
   const listen = installListen(view, o.listen);
-  if (listen instanceof Error) return err(listen.message), 1;
+  if (listen instanceof Error) return (err(listen.message), 1);
   const plan = planInstall(view, {
     named,
     listen,
@@ -103,12 +106,16 @@ export async function runInstall(o: InstallCommandOptions): Promise<number> {
     binary: { from: o.binary, sha256: sha256(bytes) },
     serveArgs,
   });
-  if (plan instanceof Error) return err(plan.message), 1;
+  if (plan instanceof Error) return (err(plan.message), 1);
   if (o.check) {
     const serving = await socketAccepts(resolveHostPath(o.hostRoot, listen));
     const out = o.out ?? ((t: string) => process.stdout.write(t));
-    if (isEmptyPlan(plan) && serving) return out(`ok: installed, and criproxy accepts connections on ${listen}\n`), 0;
-    out(isEmptyPlan(plan) ? `not ok: nothing accepts connections on ${listen}\n` : `not ok: the node differs from what install leaves:\n${renderPlan(plan)}`);
+    if (isEmptyPlan(plan) && serving) return (out(`ok: installed, and criproxy accepts connections on ${listen}\n`), 0);
+    out(
+      isEmptyPlan(plan)
+        ? `not ok: nothing accepts connections on ${listen}\n`
+        : `not ok: the node differs from what install leaves:\n${renderPlan(plan)}`,
+    );
     return 1;
   }
   return carryOut(plan, o, "nothing to change: criproxy is installed and kubelet points at it");
@@ -117,6 +124,7 @@ export async function runInstall(o: InstallCommandOptions): Promise<number> {
 /** `criproxy uninstall`; returns the process exit code. */
 export async function runUninstall(o: CommonOptions): Promise<number> {
   const plan = planUninstall(fsHostView(o.hostRoot));
-  if (plan instanceof Error) return (o.err ?? ((t: string) => process.stderr.write(t)))(`criproxy uninstall: ${plan.message}\n`), 1;
+  if (plan instanceof Error)
+    return ((o.err ?? ((t: string) => process.stderr.write(t)))(`criproxy uninstall: ${plan.message}\n`), 1);
   return carryOut(plan, o, "nothing to change");
 }

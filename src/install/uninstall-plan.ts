@@ -15,7 +15,8 @@ function revertSettings(text: string, entry: EditedFile, listen: string): string
   for (const s of entry.settings) {
     if (s.mechanism === "flag") {
       // Only values that still point at criproxy: someone may have changed the file since.
-      if (findFlag(out, s.name).some((f) => endpointPath(f.value) === listen)) out = setFlag(out, s.name, s.original ?? "");
+      if (findFlag(out, s.name).some((f) => endpointPath(f.value) === listen))
+        out = setFlag(out, s.name, s.original ?? "");
       continue;
     }
     const value = kubeletConfigField(out, s.name);
@@ -35,7 +36,8 @@ function revertSettings(text: string, entry: EditedFile, listen: string): string
 export function planUninstall(view: HostView): Plan | Error {
   const record = readRecord(view);
   if (record instanceof Error) return new Error(`cannot uninstall: ${record.message}`);
-  if (record === undefined) return { changes: [], systemctl: [], notes: [`criproxy is not installed here (no ${RECORD_PATH})`] };
+  if (record === undefined)
+    return { changes: [], systemctl: [], notes: [`criproxy is not installed here (no ${RECORD_PATH})`] };
   // The record's kubelet files must be ones kubelet's own layout names: the record cannot steer
   // uninstall to any other file.
   const layout = detectKubeletLayout(view);
@@ -58,7 +60,15 @@ export function planUninstall(view: HostView): Plan | Error {
     if (base === current) notes.push(`${entry.path} changed since install: only criproxy's endpoint is reverted in it`);
     const after = revertSettings(base, entry, record.listen);
     if (after instanceof Error) return new Error(`cannot uninstall: ${entry.path}: ${after.message}`);
-    if (after !== current) changes.push({ kind: "write", path: entry.path, before: current, after, mode: 0o644, through: linkTarget(view, entry.path) });
+    if (after !== current)
+      changes.push({
+        kind: "write",
+        path: entry.path,
+        before: current,
+        after,
+        mode: 0o644,
+        through: linkTarget(view, entry.path),
+      });
     if (backup !== undefined) {
       changes.push({ kind: "remove", path: entry.backup });
       removed.add(entry.backup);
@@ -84,5 +94,9 @@ export function planUninstall(view: HostView): Plan | Error {
   }
   const systemctl = [["daemon-reload"], ["restart", "kubelet.service"], ["stop", "criproxy.service"]];
   // Journaled like install: a run killed at any step is finished by the next (the record may be gone by then).
-  return { changes: journaled(view, changes, { pending: "uninstall", record }), systemctl: changes.length > 0 ? systemctl : [], notes };
+  return {
+    changes: journaled(view, changes, { pending: "uninstall", record }),
+    systemctl: changes.length > 0 ? systemctl : [],
+    notes,
+  };
 }

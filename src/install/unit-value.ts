@@ -17,7 +17,8 @@ function offending(value: string, allowed: RegExp): string {
   for (const ch of value) {
     if (allowed.test(`/${ch}`) || allowed.test(ch)) continue;
     const code = ch.codePointAt(0)!;
-    if (code < 0x20 || code === 0x7f) return `a control character (U+${code.toString(16).padStart(4, "0").toUpperCase()})`;
+    if (code < 0x20 || code === 0x7f)
+      return `a control character (U+${code.toString(16).padStart(4, "0").toUpperCase()})`;
     if (/\s/.test(ch)) return "whitespace";
     return `${JSON.stringify(ch)}`;
   }
@@ -27,7 +28,8 @@ function offending(value: string, allowed: RegExp): string {
 /** Why `value` cannot be an absolute path in a unit or kubelet file, or undefined when it can. */
 export function pathProblem(value: string): string | undefined {
   if (!value.startsWith("/")) return "is not an absolute path";
-  if (!PATH_CHARS.test(value)) return `contains ${offending(value, PATH_CHARS)}, which systemd or kubelet's files would read specially (allowed: letters, digits and . _ / + @ : -)`;
+  if (!PATH_CHARS.test(value))
+    return `contains ${offending(value, PATH_CHARS)}, which systemd or kubelet's files would read specially (allowed: letters, digits and . _ / + @ : -)`;
   if (/\/\/|\/\.\.?(\/|$)/.test(value)) return "is not a normal path (it has //, /./ or /../)";
   if (value.length > 1 && value.endsWith("/")) return "ends with /";
   return undefined;
@@ -35,7 +37,9 @@ export function pathProblem(value: string): string | undefined {
 
 /** Checks a socket path given to `flag`; the error names the flag and the value. */
 export function checkSocketPath(flag: string, value: string): Error | undefined {
-  const why = pathProblem(value) ?? (value.length > MAX_SOCKET_PATH ? `is longer than a socket path may be (${MAX_SOCKET_PATH} bytes)` : undefined);
+  const why =
+    pathProblem(value) ??
+    (value.length > MAX_SOCKET_PATH ? `is longer than a socket path may be (${MAX_SOCKET_PATH} bytes)` : undefined);
   return why === undefined ? undefined : new Error(`${flag} ${JSON.stringify(value)} ${why}`);
 }
 
@@ -50,7 +54,9 @@ export function checkEndpointValue(flag: string, value: string): Error | undefin
 export function checkArgs(flag: string, args: string[]): Error | undefined {
   for (const a of args) {
     if (!ARG_CHARS.test(a)) {
-      return new Error(`${flag}: argument ${JSON.stringify(a)} contains ${offending(a, ARG_CHARS)}, which systemd would split, expand or unquote in ExecStart= (allowed: letters, digits and . _ / + @ : = , [ ] -)`);
+      return new Error(
+        `${flag}: argument ${JSON.stringify(a)} contains ${offending(a, ARG_CHARS)}, which systemd would split, expand or unquote in ExecStart= (allowed: letters, digits and . _ / + @ : = , [ ] -)`,
+      );
     }
   }
   return undefined;

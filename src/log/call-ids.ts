@@ -18,11 +18,16 @@ export function pickIds(schema: DescMessage, bytes: Uint8Array, out: Record<stri
   }
   for (const f of schema.fields) {
     const value = msg[f.localName];
-    if (f.fieldKind === "scalar" && f.scalar === ScalarType.STRING && idField(f.name) && value) out[f.name] = String(value);
-    if (f.fieldKind === "message" && f.message.typeName.endsWith(".ImageSpec") && value) out.image = String((value as { image: string }).image);
+    if (f.fieldKind === "scalar" && f.scalar === ScalarType.STRING && idField(f.name) && value)
+      out[f.name] = String(value);
+    if (f.fieldKind === "message" && f.message.typeName.endsWith(".ImageSpec") && value)
+      out.image = String((value as { image: string }).image);
     if (f.fieldKind === "message" && f.name === "config" && value) {
       const config = value as { metadata?: { name?: string; namespace?: string }; image?: { image?: string } };
-      if (config.metadata?.name) out.name = config.metadata.namespace ? `${config.metadata.namespace}/${config.metadata.name}` : config.metadata.name;
+      if (config.metadata?.name)
+        out.name = config.metadata.namespace
+          ? `${config.metadata.namespace}/${config.metadata.name}`
+          : config.metadata.name;
       if (config.image?.image) out.image = config.image.image;
     }
   }

@@ -17,7 +17,8 @@ export function callLog(log: Logger): Interceptor {
   const json = () => log.format === "json";
 
   const entered = (call: Call) => {
-    if (dumps(call) && !json()) log.log(0, "I", "proxy.ts", `ENTER: ${call.path}(${text(call.row!.method.input, call.request)})${traced(call)}`);
+    if (dumps(call) && !json())
+      log.log(0, "I", "proxy.ts", `ENTER: ${call.path}(${text(call.row!.method.input, call.request)})${traced(call)}`);
   };
   const left = async (call: Call, started: number, answer?: Answer) => {
     if (!dumps(call)) return;
@@ -27,7 +28,8 @@ export function callLog(log: Logger): Interceptor {
       return;
     }
     const ids = pickIds(call.row!.method.input, call.request, {});
-    if (answer !== undefined && namesIds(call.row!.method.output)) pickIds(call.row!.method.output, await answerBytes(answer), ids);
+    if (answer !== undefined && namesIds(call.row!.method.output))
+      pickIds(call.row!.method.output, await answerBytes(answer), ids);
     log.log(call.row!.log, "I", "proxy.ts", call.path, fields(call, started, "OK", ids));
   };
   const failed = (call: Call, started: number, e: unknown) => {
@@ -37,9 +39,21 @@ export function callLog(log: Logger): Interceptor {
     if (log.v < (canceled ? 3 : 2)) return;
     const severity = canceled ? "I" : "E";
     const what = canceled ? "CANCELED by the client" : "FAIL";
-    if (!json()) return log.log(0, severity, "proxy.ts", `${what}: ${call.path} on ${routesOf(call)} in ${ms(started)}${traced(call)}: ${codeName(err)}: ${err.rawMessage}`);
+    if (!json())
+      return log.log(
+        0,
+        severity,
+        "proxy.ts",
+        `${what}: ${call.path} on ${routesOf(call)} in ${ms(started)}${traced(call)}: ${codeName(err)}: ${err.rawMessage}`,
+      );
     const ids = call.row ? pickIds(call.row.method.input, call.request, {}) : {};
-    log.log(canceled ? 3 : 2, severity, "proxy.ts", `${what}: ${call.path}: ${err.rawMessage}`, fields(call, started, codeName(err), ids));
+    log.log(
+      canceled ? 3 : 2,
+      severity,
+      "proxy.ts",
+      `${what}: ${call.path}: ${err.rawMessage}`,
+      fields(call, started, codeName(err), ids),
+    );
   };
 
   return (next) => ({
@@ -78,7 +92,14 @@ export function callLog(log: Logger): Interceptor {
 }
 
 function fields(call: Call, started: number, code: string, ids: Record<string, string>): Record<string, unknown> {
-  return { method: methodOf(call), backend: call.routedTo.length ? call.routedTo.join(",") : undefined, duration_ms: Math.round((performance.now() - started) * 1000) / 1000, code, trace_id: traceIdOf(call.span, call.metadata), ...ids };
+  return {
+    method: methodOf(call),
+    backend: call.routedTo.length ? call.routedTo.join(",") : undefined,
+    duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
+    code,
+    trace_id: traceIdOf(call.span, call.metadata),
+    ...ids,
+  };
 }
 
 /** ` trace_id=ID` when the call has a trace (criproxy's span, or the trace context the client sent), else nothing. */

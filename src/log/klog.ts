@@ -13,7 +13,9 @@ export function klogHeader(severity: string, at: Date, pid: number, source: stri
  * or runtime chose (a pod annotation, a runtime's error) can never start a forged log line.
  */
 export function escapeControl(text: string): string {
-  return CONTROL.test(text) ? text.replace(CONTROL_ALL, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`) : text;
+  return CONTROL.test(text)
+    ? text.replace(CONTROL_ALL, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
+    : text;
 }
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
@@ -25,9 +27,15 @@ const ESCAPES: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" 
 export function klogLine(r: LogRecord): string {
   const kv = Object.entries(r.fields)
     .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => ` ${k}=${typeof v === "string" && v !== "" && !/[\s"=]/.test(v) && !CONTROL.test(v) ? v : escapeControl(JSON.stringify(v) ?? String(v))}`)
+    .map(
+      ([k, v]) =>
+        ` ${k}=${typeof v === "string" && v !== "" && !/[\s"=]/.test(v) && !CONTROL.test(v) ? v : escapeControl(JSON.stringify(v) ?? String(v))}`,
+    )
     .join("");
-  const repeats = r.repeats === undefined ? "" : ` (repeated ${r.repeats.count} times between ${clock(r.repeats.first)} and ${clock(r.repeats.last)})`;
+  const repeats =
+    r.repeats === undefined
+      ? ""
+      : ` (repeated ${r.repeats.count} times between ${clock(r.repeats.first)} and ${clock(r.repeats.last)})`;
   return `${klogHeader(r.severity, r.at, process.pid, r.source)}${escapeControl(r.msg)}${kv}${repeats}\n`;
 }
 

@@ -43,7 +43,13 @@ export function createLogger(opts: LoggerOptions): Logger {
     log(level, severity, source, msg, fields = NO_FIELDS) {
       if (level > logger.v) return;
       const record: LogRecord = { at: now(), level, severity, source, msg, fields };
-      if (severity !== "I" && !repeats.admit(repeatKey(severity, source, msg), record.at, (r) => write(sinks[logger.format]({ ...record, repeats: r })))) return;
+      if (
+        severity !== "I" &&
+        !repeats.admit(repeatKey(severity, source, msg), record.at, (r) =>
+          write(sinks[logger.format]({ ...record, repeats: r })),
+        )
+      )
+        return;
       write(sinks[logger.format](record));
     },
     flush: () => repeats.flush(),

@@ -25,7 +25,11 @@ export function callMetrics(m: ProxyMetrics): Interceptor {
       // An answer still arriving is counted when it ends, with the code it ends with.
       const parts = rawParts(answer);
       if (parts.length === 0) done("OK");
-      else answerEnded(parts).then(() => done("OK"), (e) => done(codeName(e)));
+      else
+        answerEnded(parts).then(
+          () => done("OK"),
+          (e) => done(codeName(e)),
+        );
       return answer;
     },
     async stream(call, send) {

@@ -18,7 +18,10 @@ export interface MetricsServer {
 }
 
 /** Serves /metrics, /healthz and /readyz on `addr`. */
-export function startMetricsServer(addr: { readonly host: string; readonly port: number }, endpoints: MetricsEndpoints): MetricsServer {
+export function startMetricsServer(
+  addr: { readonly host: string; readonly port: number },
+  endpoints: MetricsEndpoints,
+): MetricsServer {
   const server = Bun.serve({
     hostname: addr.host,
     port: addr.port,

@@ -18,11 +18,21 @@ export function processSamples(): [string, string, "gauge" | "counter", () => nu
     ["process_open_fds", "Number of open file descriptors.", "gauge", openFds],
     ["process_max_fds", "Maximum number of open file descriptors.", "gauge", maxFds],
     ["process_resident_memory_bytes", "Resident memory size in bytes.", "gauge", () => process.memoryUsage.rss()],
-    ["process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", "counter", () => {
-      const u = process.cpuUsage();
-      return (u.user + u.system) / 1e6;
-    }],
-    ["process_start_time_seconds", "Start time of the process since unix epoch in seconds.", "gauge", () => Math.floor(startSeconds)],
+    [
+      "process_cpu_seconds_total",
+      "Total user and system CPU time spent in seconds.",
+      "counter",
+      () => {
+        const u = process.cpuUsage();
+        return (u.user + u.system) / 1e6;
+      },
+    ],
+    [
+      "process_start_time_seconds",
+      "Start time of the process since unix epoch in seconds.",
+      "gauge",
+      () => Math.floor(startSeconds),
+    ],
   ];
 }
 

@@ -40,14 +40,31 @@ export interface RuntimeDegradation {
 export class ProxyMetrics {
   readonly registry = new Registry();
   readonly calls = this.registry.register(
-    new Counter("criproxy_calls_total", "CRI calls answered, by method, runtime and gRPC code; a fan-out call counts once for each runtime it reached.", ["method", "backend", "code"]),
+    new Counter(
+      "criproxy_calls_total",
+      "CRI calls answered, by method, runtime and gRPC code; a fan-out call counts once for each runtime it reached.",
+      ["method", "backend", "code"],
+    ),
   );
   readonly latency = this.registry.register(
-    new Histogram("criproxy_call_duration_seconds", "Time to answer a unary CRI call, by method and runtime.", ["method", "backend"], LATENCY_BUCKETS),
+    new Histogram(
+      "criproxy_call_duration_seconds",
+      "Time to answer a unary CRI call, by method and runtime.",
+      ["method", "backend"],
+      LATENCY_BUCKETS,
+    ),
   );
-  readonly events = this.registry.register(new Counter("criproxy_events_streamed_total", "GetContainerEvents messages sent to clients."));
-  readonly reconnects = this.registry.register(new Counter("criproxy_backend_reconnects_total", "Times a runtime became ready again after having been ready.", ["backend"]));
-  readonly reloads = this.registry.register(new Counter("criproxy_config_reloads_total", "Configuration reloads (SIGHUP), by result.", ["result"]));
+  readonly events = this.registry.register(
+    new Counter("criproxy_events_streamed_total", "GetContainerEvents messages sent to clients."),
+  );
+  readonly reconnects = this.registry.register(
+    new Counter("criproxy_backend_reconnects_total", "Times a runtime became ready again after having been ready.", [
+      "backend",
+    ]),
+  );
+  readonly reloads = this.registry.register(
+    new Counter("criproxy_config_reloads_total", "Configuration reloads (SIGHUP), by result.", ["result"]),
+  );
   inFlight = 0;
   private readonly everReady = new WeakSet<Backend>();
   private readonly tracked = new WeakSet<Backend>();
@@ -55,35 +72,132 @@ export class ProxyMetrics {
   constructor(sources: ProxyMetricsSources) {
     const r = this.registry;
     r.register(
-      new Observed("criproxy_backend_ready", "1 while the runtime answers, 0 while it is connecting or down; api is the CRI API it speaks (unknown until first probed).", "gauge", () =>
-        sources.backends().map((b) => ({ labels: [["backend", b.label], ["api", b.api ?? "unknown"]] as const, value: b.state === "ready" ? 1 : 0 })),
+      new Observed(
+        "criproxy_backend_ready",
+        "1 while the runtime answers, 0 while it is connecting or down; api is the CRI API it speaks (unknown until first probed).",
+        "gauge",
+        () =>
+          sources.backends().map((b) => ({
+            labels: [
+              ["backend", b.label],
+              ["api", b.api ?? "unknown"],
+            ] as const,
+            value: b.state === "ready" ? 1 : 0,
+          })),
       ),
     );
     r.register(
-      new Observed("criproxy_stale_list_answers_total", "List answers that carried a vanished runtime's last-known objects.", "counter", () => [
-        { labels: [], value: sources.staleServed() },
+      new Observed(
+        "criproxy_stale_list_answers_total",
+        "List answers that carried a vanished runtime's last-known objects.",
+        "counter",
+        () => [{ labels: [], value: sources.staleServed() }],
+      ),
+    );
+    const per = (read: (d: RuntimeDegradation) => number) => () =>
+      (sources.runtimes?.() ?? []).map((d) => ({ labels: [["backend", d.backend]] as const, value: read(d) }));
+    r.register(
+      new Observed(
+        "criproxy_breaker_open",
+        "1 while a named runtime's breaker is open: it missed its fan-out budget and its parts are answered from memory until a probe answers.",
+        "gauge",
+        per((d) => (d.breakerOpen ? 1 : 0)),
+      ),
+    );
+    r.register(
+      new Observed(
+        "criproxy_breaker_open_since_seconds",
+        "When the open breaker opened (Unix time); 0 while closed.",
+        "gauge",
+        per((d) => (d.openSinceMs ?? 0) / 1000),
+      ),
+    );
+    r.register(
+      new Observed(
+        "criproxy_breaker_opened_total",
+        "Times a named runtime's breaker opened.",
+        "counter",
+        per((d) => d.breakerOpened),
+      ),
+    );
+    r.register(
+      new Observed(
+        "criproxy_breaker_misses_total",
+        "A named runtime's parts asked live that missed their budget or failed, each opening its breaker again: the calls that waited for it.",
+        "counter",
+        per((d) => d.breakerMisses),
+      ),
+    );
+    r.register(
+      new Observed(
+        "criproxy_last_known_parts_total",
+        "A named runtime's parts of merged lists answered from its last-known memory.",
+        "counter",
+        per((d) => d.fromMemory),
+      ),
+    );
+    r.register(
+      new Observed(
+        "criproxy_last_known_age_seconds",
+        "Age of the last-known part served last, while a runtime's pods are served from memory; 0 while it answers live.",
+        "gauge",
+        per((d) => (d.memoryAgeMs ?? 0) / 1000),
+      ),
+    );
+    r.register(
+      new Observed(
+        "criproxy_parts_left_out_total",
+        "A named runtime's parts of merged lists left out (nothing remembered, or older than --stale-grace).",
+        "counter",
+        per((d) => d.leftOut),
+      ),
+    );
+    r.register(
+      new Observed("criproxy_calls_in_flight", "CRI calls being answered now.", "gauge", () => [
+        { labels: [], value: this.inFlight },
       ]),
     );
-    const per = (read: (d: RuntimeDegradation) => number) => () => (sources.runtimes?.() ?? []).map((d) => ({ labels: [["backend", d.backend]] as const, value: read(d) }));
-    r.register(new Observed("criproxy_breaker_open", "1 while a named runtime's breaker is open: it missed its fan-out budget and its parts are answered from memory until a probe answers.", "gauge", per((d) => (d.breakerOpen ? 1 : 0))));
-    r.register(new Observed("criproxy_breaker_open_since_seconds", "When the open breaker opened (Unix time); 0 while closed.", "gauge", per((d) => (d.openSinceMs ?? 0) / 1000)));
-    r.register(new Observed("criproxy_breaker_opened_total", "Times a named runtime's breaker opened.", "counter", per((d) => d.breakerOpened)));
-    r.register(new Observed("criproxy_breaker_misses_total", "A named runtime's parts asked live that missed their budget or failed, each opening its breaker again: the calls that waited for it.", "counter", per((d) => d.breakerMisses)));
-    r.register(new Observed("criproxy_last_known_parts_total", "A named runtime's parts of merged lists answered from its last-known memory.", "counter", per((d) => d.fromMemory)));
-    r.register(new Observed("criproxy_last_known_age_seconds", "Age of the last-known part served last, while a runtime's pods are served from memory; 0 while it answers live.", "gauge", per((d) => (d.memoryAgeMs ?? 0) / 1000)));
-    r.register(new Observed("criproxy_parts_left_out_total", "A named runtime's parts of merged lists left out (nothing remembered, or older than --stale-grace).", "counter", per((d) => d.leftOut)));
-    r.register(new Observed("criproxy_calls_in_flight", "CRI calls being answered now.", "gauge", () => [{ labels: [], value: this.inFlight }]));
     const { budget, server } = sources;
     if (budget) {
-      r.register(new Observed("criproxy_buffered_bytes", "Bytes held for calls now (request bodies, answers in flight), against --max-buffered-bytes.", "gauge", () => [{ labels: [], value: budget.used }]));
-      r.register(new Observed("criproxy_buffered_bytes_peak", "The most bytes held for calls at once since the start.", "gauge", () => [{ labels: [], value: budget.peak }]));
-      r.register(new Observed("criproxy_buffer_refusals_total", "Calls refused with ResourceExhausted because --max-buffered-bytes was reached.", "counter", () => [{ labels: [], value: budget.refused }]));
+      r.register(
+        new Observed(
+          "criproxy_buffered_bytes",
+          "Bytes held for calls now (request bodies, answers in flight), against --max-buffered-bytes.",
+          "gauge",
+          () => [{ labels: [], value: budget.used }],
+        ),
+      );
+      r.register(
+        new Observed(
+          "criproxy_buffered_bytes_peak",
+          "The most bytes held for calls at once since the start.",
+          "gauge",
+          () => [{ labels: [], value: budget.peak }],
+        ),
+      );
+      r.register(
+        new Observed(
+          "criproxy_buffer_refusals_total",
+          "Calls refused with ResourceExhausted because --max-buffered-bytes was reached.",
+          "counter",
+          () => [{ labels: [], value: budget.refused }],
+        ),
+      );
     }
     if (server) {
-      r.register(new Observed("criproxy_open_connections", "Client connections open on the socket.", "gauge", () => [{ labels: [], value: server()?.connections ?? 0 }]));
-      r.register(new Observed("criproxy_open_streams", "HTTP/2 streams (calls) open on the socket.", "gauge", () => [{ labels: [], value: server()?.streams ?? 0 }]));
+      r.register(
+        new Observed("criproxy_open_connections", "Client connections open on the socket.", "gauge", () => [
+          { labels: [], value: server()?.connections ?? 0 },
+        ]),
+      );
+      r.register(
+        new Observed("criproxy_open_streams", "HTTP/2 streams (calls) open on the socket.", "gauge", () => [
+          { labels: [], value: server()?.streams ?? 0 },
+        ]),
+      );
     }
-    for (const [name, help, type, read] of processSamples()) r.register(new Observed(name, help, type, () => [{ labels: [], value: read() }]));
+    for (const [name, help, type, read] of processSamples())
+      r.register(new Observed(name, help, type, () => [{ labels: [], value: read() }]));
     for (const b of sources.backends()) this.track(b);
   }
 

@@ -1,5 +1,13 @@
 // Counters, gauges and histograms with labels, kept in memory and rendered on each scrape.
-import { checkLabelName, checkMetricName, formatValue, render, type Family, type MetricType, type Sample } from "./exposition.ts";
+import {
+  checkLabelName,
+  checkMetricName,
+  formatValue,
+  render,
+  type Family,
+  type MetricType,
+  type Sample,
+} from "./exposition.ts";
 
 type LabelValues = readonly string[];
 
@@ -22,7 +30,8 @@ abstract class Metric<T> implements Collector {
   }
 
   protected entry(labels: LabelValues, init: () => T): { labels: LabelValues; value: T } {
-    if (labels.length !== this.labelNames.length) throw new Error(`${this.name}: ${labels.length} label values for ${this.labelNames.length} labels`);
+    if (labels.length !== this.labelNames.length)
+      throw new Error(`${this.name}: ${labels.length} label values for ${this.labelNames.length} labels`);
     const key = labels.join("\0");
     let e = this.series.get(key);
     if (!e) this.series.set(key, (e = { labels: [...labels], value: init() }));
@@ -76,7 +85,12 @@ export class Observed implements Collector {
     checkMetricName(name);
   }
   collect(): Family {
-    return { name: this.name, help: this.help, type: this.type, samples: this.read().map((s) => ({ name: this.name, ...s })) };
+    return {
+      name: this.name,
+      help: this.help,
+      type: this.type,
+      samples: this.read().map((s) => ({ name: this.name, ...s })),
+    };
   }
 }
 
@@ -96,7 +110,8 @@ export class Histogram extends Metric<Buckets> {
   ) {
     super(name, help, labelNames, "histogram");
     if (labelNames.includes("le")) throw new Error(`${name}: "le" is the histogram's own label`);
-    if (bounds.some((b, i) => !Number.isFinite(b) || (i > 0 && b <= bounds[i - 1]))) throw new Error(`${name}: bounds must increase`);
+    if (bounds.some((b, i) => !Number.isFinite(b) || (i > 0 && b <= bounds[i - 1])))
+      throw new Error(`${name}: bounds must increase`);
   }
   /** Records one observation. */
   observe(labels: LabelValues, value: number): void {
@@ -112,7 +127,11 @@ export class Histogram extends Metric<Buckets> {
       let cumulative = 0;
       this.bounds.forEach((bound, i) => {
         cumulative += e.value.counts[i];
-        out.push({ name: `${this.name}_bucket`, labels: this.pairs(e.labels, ["le", formatValue(bound)]), value: cumulative });
+        out.push({
+          name: `${this.name}_bucket`,
+          labels: this.pairs(e.labels, ["le", formatValue(bound)]),
+          value: cumulative,
+        });
       });
       out.push({ name: `${this.name}_bucket`, labels: this.pairs(e.labels, ["le", "+Inf"]), value: e.value.count });
       out.push({ name: `${this.name}_sum`, labels: this.pairs(e.labels), value: e.value.sum });

@@ -41,7 +41,10 @@ export function answerRewriter(table: () => RoutingTable, streamUrl: string | un
       try {
         return toKubeletWire(schema, answer, backend.name, table());
       } catch (e) {
-        throw new ConnectError(`runtime ${backend.label} answered an invalid ${schema.typeName}: ${(e as Error).message}`, Code.Internal);
+        throw new ConnectError(
+          `runtime ${backend.label} answered an invalid ${schema.typeName}: ${(e as Error).message}`,
+          Code.Internal,
+        );
       }
     }
     // Exec, Attach, PortForward: their url is completed as well.

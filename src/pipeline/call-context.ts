@@ -73,7 +73,14 @@ export function callContext(opts: PipelineOptions): CallContext {
       let deadline = call.deadline;
       if (deadline === undefined && opts.requestTimeoutMs > 0) deadline = Date.now() + opts.requestTimeoutMs;
       if (capMs !== undefined) deadline = Math.min(deadline ?? Infinity, Date.now() + capMs);
-      return { deadline, signal: call.signal, ledger: call.ledger, metadata: call.metadata, span: call.span, answer: call.answerMetadata };
+      return {
+        deadline,
+        signal: call.signal,
+        ledger: call.ledger,
+        metadata: call.metadata,
+        span: call.span,
+        answer: call.answerMetadata,
+      };
     },
     async joins(backend, call) {
       if (backend.state === "ready") return true;
@@ -93,7 +100,10 @@ export function callContext(opts: PipelineOptions): CallContext {
       } catch (e) {
         // kubelet's deadline ended the wait, not ours: that is DeadlineExceeded, as grpc-go would say.
         if (left > wait || Date.now() < callOpts.deadline! - 20) throw e;
-        throw new ConnectError(`deadline exceeded waiting for runtime ${backend.label} (unix://${backend.socket}) to connect`, Code.DeadlineExceeded);
+        throw new ConnectError(
+          `deadline exceeded waiting for runtime ${backend.label} (unix://${backend.socket}) to connect`,
+          Code.DeadlineExceeded,
+        );
       }
     },
   };

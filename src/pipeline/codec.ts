@@ -7,7 +7,10 @@ export function decodeRequest(schema: DescMessage, bytes: Uint8Array, path: stri
   try {
     return fromBinary(schema, bytes);
   } catch (e) {
-    throw new ConnectError(`request to ${path} is not a valid ${schema.typeName}: ${(e as Error).message}`, Code.InvalidArgument);
+    throw new ConnectError(
+      `request to ${path} is not a valid ${schema.typeName}: ${(e as Error).message}`,
+      Code.InvalidArgument,
+    );
   }
 }
 
@@ -16,6 +19,9 @@ export function decodeAnswer(schema: DescMessage, bytes: Uint8Array, runtime: st
   try {
     return fromBinary(schema, bytes);
   } catch (e) {
-    throw new ConnectError(`runtime ${runtime} answered an invalid ${schema.typeName}: ${(e as Error).message}`, Code.Internal);
+    throw new ConnectError(
+      `runtime ${runtime} answered an invalid ${schema.typeName}: ${(e as Error).message}`,
+      Code.Internal,
+    );
   }
 }

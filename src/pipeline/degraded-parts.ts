@@ -43,7 +43,13 @@ export class DegradedParts {
   served(label: string, ageMs: number, why: string): void {
     const c = this.of(label);
     c.fromMemory++;
-    if (c.ageMs === undefined) this.log.log(0, "W", "degraded-parts.ts", `runtime ${label}: its pods are served from memory (last-known answer ${Math.round(ageMs / 1000)}s old): ${why}`);
+    if (c.ageMs === undefined)
+      this.log.log(
+        0,
+        "W",
+        "degraded-parts.ts",
+        `runtime ${label}: its pods are served from memory (last-known answer ${Math.round(ageMs / 1000)}s old): ${why}`,
+      );
     c.ageMs = ageMs;
   }
 

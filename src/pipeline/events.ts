@@ -46,7 +46,13 @@ export function createEvents(ctx: CallContext): (call: Call, send: Send) => Prom
         const forward = (msg: Buffer) => send(ctx.rewrite.message(call.row, b, msg));
         // Every runtime gets kubelet's metadata; kubelet gets the primary's headers and trailers (README).
         const answer = b === primary ? call.answerMetadata : undefined;
-        streamRaw(b, path, message, forward, { deadline: call.deadline, signal: stop.signal, metadata: call.metadata, span: call.span, answer }).then(
+        streamRaw(b, path, message, forward, {
+          deadline: call.deadline,
+          signal: stop.signal,
+          metadata: call.metadata,
+          span: call.span,
+          answer,
+        }).then(
           () => ended(b),
           (e) => ended(b, e),
         );
@@ -61,13 +67,25 @@ export function createEvents(ctx: CallContext): (call: Call, send: Send) => Prom
         if (next.kind === "poll") {
           quiet.add(b);
           if (polls.has(b)) return; // a poller from before a reconnect goes on, with its last listing
-          log.log(1, "I", "events.ts", `runtime ${b.label} has no container events${why}; listing its sandboxes and containers every ${next.everyMs}ms for them`);
+          log.log(
+            1,
+            "I",
+            "events.ts",
+            `runtime ${b.label} has no container events${why}; listing its sandboxes and containers every ${next.everyMs}ms for them`,
+          );
           const stop = new AbortController();
           polls.set(b, stop);
-          void pollEvents(ctx, call, b, send, next.everyMs, stop.signal).finally(() => polls.get(b) === stop && polls.delete(b));
+          void pollEvents(ctx, call, b, send, next.everyMs, stop.signal).finally(
+            () => polls.get(b) === stop && polls.delete(b),
+          );
           return;
         }
-        log.log(2, "W", "events.ts", `events of runtime ${b.label} ended${why}; rejoining in ${next.afterMs}ms or when it is back`);
+        log.log(
+          2,
+          "W",
+          "events.ts",
+          `events of runtime ${b.label} ended${why}; rejoining in ${next.afterMs}ms or when it is back`,
+        );
         clearTimeout(rejoins.get(b));
         const timer = setTimeout(() => (rejoins.delete(b), join(b)), next.afterMs);
         timer.unref?.();
@@ -90,4 +108,3 @@ export function createEvents(ctx: CallContext): (call: Call, send: Send) => Prom
       }, finish);
     });
 }
-

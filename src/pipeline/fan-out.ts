@@ -44,7 +44,8 @@ export function createFanOut(ctx: CallContext): (call: Call) => Promise<Answer> 
     };
 
   /** The primary's answer and each named runtime's part (undefined: left out), in --connect order. */
-  const everyone = (call: Call) => Promise.all([fromPrimary(call), ...named.map((b) => namedPart(ctx, call, b, whole(call)))]);
+  const everyone = (call: Call) =>
+    Promise.all([fromPrimary(call), ...named.map((b) => namedPart(ctx, call, b, whole(call)))]);
 
   async function merged(call: Call): Promise<Answer> {
     const [first, ...rest] = await everyone(call);
@@ -58,7 +59,10 @@ export function createFanOut(ctx: CallContext): (call: Call) => Promise<Answer> 
       const total = sizes.reduce((a, b) => a + b, 0);
       if (total > MAX_MESSAGE_BYTES) {
         const shares = sizes.map((n, i) => `${i === 0 ? primary.label : named[i - 1].label} ${n}`).join(", ");
-        throw new ConnectError(`merged answer to ${call.path} would be ${total} bytes (${shares}), more than kubelet's ${MAX_MESSAGE_BYTES} byte limit`, Code.ResourceExhausted);
+        throw new ConnectError(
+          `merged answer to ${call.path} would be ${total} bytes (${shares}), more than kubelet's ${MAX_MESSAGE_BYTES} byte limit`,
+          Code.ResourceExhausted,
+        );
       }
       return [first, ...present];
     }
@@ -102,7 +106,11 @@ export function createFanOut(ctx: CallContext): (call: Call) => Promise<Answer> 
       backends.map(async (b, i) => {
         try {
           // A named runtime whose breaker is open is not asked: it holds no image kubelet can wait for.
-          if (i > 0 && (!(await ctx.joins(b, call)) || !hasMethod(call, b) || ctx.runtimes.breaker(b.name).refusal() !== undefined)) return { ok: false as const };
+          if (
+            i > 0 &&
+            (!(await ctx.joins(b, call)) || !hasMethod(call, b) || ctx.runtimes.breaker(b.name).refusal() !== undefined)
+          )
+            return { ok: false as const };
           const opts = { ...ctx.callOptions(call, i === 0 ? undefined : ctx.budgetMs), answer: metas[i] };
           call.routedTo.push(b.label);
           if (i === 0) await ctx.whenReady(b, opts);
@@ -121,7 +129,13 @@ export function createFanOut(ctx: CallContext): (call: Call) => Promise<Answer> 
     return ctx.rewrite.message(call.row, backends[i], (answers[i] as { bytes: Buffer }).bytes);
   }
 
-  const kinds: Record<FanOutKind, (call: Call) => Promise<Answer>> = { list: merged, "fan-in": merged, status, all, image: anyHolder };
+  const kinds: Record<FanOutKind, (call: Call) => Promise<Answer>> = {
+    list: merged,
+    "fan-in": merged,
+    status,
+    all,
+    image: anyHolder,
+  };
   return (call) => kinds[call.row!.kind as FanOutKind](call);
 }
 

@@ -47,7 +47,10 @@ export class HandlerReports {
 
   /** Records the handlers in a StatusResponse already decoded (a Status fan-out merges it too). */
   noteDecoded(name: string, status: StatusResponse): boolean {
-    return this.note(name, status.runtimeHandlers.map((h) => h.name));
+    return this.note(
+      name,
+      status.runtimeHandlers.map((h) => h.name),
+    );
   }
 
   /** Forgets runtimes no longer configured. */

@@ -65,7 +65,9 @@ export class ImageLookups {
     }
     const entries = this.pending.get(key);
     if (entries === undefined) return;
-    const left = entries.flatMap((e) => (!runtimes.includes(e.runtime) ? [e] : all || e.count <= 1 ? [] : [{ ...e, count: e.count - 1 }]));
+    const left = entries.flatMap((e) =>
+      !runtimes.includes(e.runtime) ? [e] : all || e.count <= 1 ? [] : [{ ...e, count: e.count - 1 }],
+    );
     if (left.length === 0) this.pending.delete(key);
     else this.pending.set(key, left);
   }

@@ -48,7 +48,9 @@ export class LastKnown {
   rewritten(backend: string, key: string, raw: readonly Uint8Array[]): readonly Uint8Array[] | undefined {
     const e = this.entries.get(backend)?.get(key);
     if (e === undefined || e.raw.length !== raw.length) return undefined;
-    return e.raw.every((r, i) => Buffer.from(r.buffer, r.byteOffset, r.byteLength).equals(raw[i])) ? e.parts : undefined;
+    return e.raw.every((r, i) => Buffer.from(r.buffer, r.byteOffset, r.byteLength).equals(raw[i]))
+      ? e.parts
+      : undefined;
   }
 
   /** The remembered answer and its age, whatever its age (the policy decides whether it may stand in). */

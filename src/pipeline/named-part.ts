@@ -19,20 +19,34 @@ const REMEMBERED = new Set(["ListPodSandbox", "ListContainers", "StreamPodSandbo
 export type Fetch = (backend: Backend, opts: CallOptions) => Promise<Buffer[]>;
 
 /** A named runtime's messages as kubelet must see them, its last-known ones, or undefined (left out). */
-export async function namedPart(ctx: CallContext, call: Call, b: Backend, fetch: Fetch): Promise<readonly Uint8Array[] | undefined> {
-  const key = REMEMBERED.has(call.row?.method.name ?? "") ? `${call.path}\0${call.request.toString("latin1")}` : undefined;
+export async function namedPart(
+  ctx: CallContext,
+  call: Call,
+  b: Backend,
+  fetch: Fetch,
+): Promise<readonly Uint8Array[] | undefined> {
+  const key = REMEMBERED.has(call.row?.method.name ?? "")
+    ? `${call.path}\0${call.request.toString("latin1")}`
+    : undefined;
   const breaker = ctx.runtimes.breaker(b.name);
   let result: PartResult;
   let admission: Admission | undefined;
   await ctx.joins(b, call);
   if (b.state === "ready" && !hasMethod(call, b)) {
     // Its API has no such method (a v1alpha2 runtime asked for events or metrics): it has nothing to add.
-    ctx.log.log(5, "I", "fan-out.ts", `${call.path}: runtime ${b.label} left out: it speaks CRI ${apiOf(b)}, which has no such method`);
+    ctx.log.log(
+      5,
+      "I",
+      "fan-out.ts",
+      `${call.path}: runtime ${b.label} left out: it speaks CRI ${apiOf(b)}, which has no such method`,
+    );
     return undefined;
   }
   const live = async (opts: CallOptions) => {
     const raw = await fetch(b, opts);
-    const parts = (key !== undefined ? ctx.lastKnown.rewritten(b.name, key, raw) : undefined) ?? raw.map((m) => ctx.rewrite.message(call.row, b, m));
+    const parts =
+      (key !== undefined ? ctx.lastKnown.rewritten(b.name, key, raw) : undefined) ??
+      raw.map((m) => ctx.rewrite.message(call.row, b, m));
     if (key !== undefined) ctx.lastKnown.put(b.name, key, raw, parts);
     return parts;
   };
@@ -59,7 +73,8 @@ export async function namedPart(ctx: CallContext, call: Call, b: Backend, fetch:
       // kubelet went away: nothing to blame on the runtime (a trial is given back, as a miss).
       const gone = call.signal.aborted;
       // The background probe asks the same again, outside this call (its ledger and signal end with it).
-      if (!tripped.aborted && (!gone || admission === "trial")) breaker.settle(!gone && !isMiss(err.code), why, (deadline) => live({ deadline }));
+      if (!tripped.aborted && (!gone || admission === "trial"))
+        breaker.settle(!gone && !isMiss(err.code), why, (deadline) => live({ deadline }));
       if (gone) throw e;
     }
   }
@@ -69,14 +84,24 @@ export async function namedPart(ctx: CallContext, call: Call, b: Backend, fetch:
     ctx.lastKnown.served++;
     call.span?.add("criproxy.parts.last_known", b.label);
     ctx.runtimes.degraded.served(b.label, outcome.ageMs, outcome.why);
-    ctx.log.log(4, "W", "fan-out.ts", `${call.path}: runtime ${b.label} left its part unanswered (${outcome.why}); serving its last-known answer (${Math.round(outcome.ageMs / 1000)}s old)`);
+    ctx.log.log(
+      4,
+      "W",
+      "fan-out.ts",
+      `${call.path}: runtime ${b.label} left its part unanswered (${outcome.why}); serving its last-known answer (${Math.round(outcome.ageMs / 1000)}s old)`,
+    );
     return memory!.parts;
   }
   if (outcome.kind === "left-out") {
     if (memory !== undefined) ctx.lastKnown.forget(b.name, key!);
     call.span?.add("criproxy.parts.left_out", b.label);
     if (key !== undefined) ctx.runtimes.degraded.leftOut(b.label);
-    ctx.log.log(result.kind === "failed" ? 2 : 4, "W", "fan-out.ts", `${call.path}: runtime ${b.label} left out: ${outcome.why}`);
+    ctx.log.log(
+      result.kind === "failed" ? 2 : 4,
+      "W",
+      "fan-out.ts",
+      `${call.path}: runtime ${b.label} left out: ${outcome.why}`,
+    );
   }
   return undefined;
 }

@@ -42,10 +42,12 @@ export function createPipeline(opts: PipelineOptions): Handlers {
     // named runtime configured, everything does but UpdateRuntimeConfig, which a runtime
     // added later by a reload must still get. The table is read per call: reports change it.
     const table = ctx.table;
-    if (!row || row.kind === "primary" || (table.names.length === 0 && table.handlers.size === 0 && row.kind !== "all")) return undefined;
+    if (!row || row.kind === "primary" || (table.names.length === 0 && table.handlers.size === 0 && row.kind !== "all"))
+      return undefined;
     // Image calls read where pods run: right after a start, the named runtimes' pods are listed first.
     const planned = () => route(row, decodeRequest(row.method.input, call.request, call.path), ctx.table, follow.view);
-    if ((row.kind === "image" || row.method.name === "ListImages") && ctx.runtimes.podsUnknown()) return ctx.runtimes.podsKnown(ctx.budgetMs).then(planned);
+    if ((row.kind === "image" || row.method.name === "ListImages") && ctx.runtimes.podsUnknown())
+      return ctx.runtimes.podsKnown(ctx.budgetMs).then(planned);
     return planned();
   }
 
@@ -55,7 +57,8 @@ export function createPipeline(opts: PipelineOptions): Handlers {
     return b;
   }
 
-  const requestFor = (call: Call, request: Message | undefined) => (request ? toBinary(call.row!.method.input, request) : call.request);
+  const requestFor = (call: Call, request: Message | undefined) =>
+    request ? toBinary(call.row!.method.input, request) : call.request;
 
   return {
     async unary(call) {

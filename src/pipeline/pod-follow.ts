@@ -49,7 +49,10 @@ export function createPodFollow(ctx: CallContext): PodFollow {
     return s.backend === b.name ? s.ref : id;
   };
 
-  const learners: Record<Follow["kind"], (call: Call, f: Follow, b: Backend, send: () => Promise<Answer>) => Promise<Answer>> = {
+  const learners: Record<
+    Follow["kind"],
+    (call: Call, f: Follow, b: Backend, send: () => Promise<Answer>) => Promise<Answer>
+  > = {
     async "pod-placed"(_call, f, b, send) {
       const bytes = await answerBytes(await send());
       const id = fromBinary(RunPodSandboxResponseSchema, bytes).podSandboxId;
@@ -73,8 +76,17 @@ export function createPodFollow(ctx: CallContext): PodFollow {
         const held = await heldBy(call, b);
         if (held !== undefined) {
           lookups.note(f.image, b.name, held);
-          ctx.log.log(3, "I", "pod-follow.ts", `PullImage ${JSON.stringify(f.image)}: runtime ${b.label} holds it (${held}), answered without pulling: the lookup before said "absent" only because another runtime holds another image of that name`);
-          return ctx.rewrite.message(call.row, b, Buffer.from(toBinary(PullImageResponseSchema, create(PullImageResponseSchema, { imageRef: held }))));
+          ctx.log.log(
+            3,
+            "I",
+            "pod-follow.ts",
+            `PullImage ${JSON.stringify(f.image)}: runtime ${b.label} holds it (${held}), answered without pulling: the lookup before said "absent" only because another runtime holds another image of that name`,
+          );
+          return ctx.rewrite.message(
+            call.row,
+            b,
+            Buffer.from(toBinary(PullImageResponseSchema, create(PullImageResponseSchema, { imageRef: held }))),
+          );
         }
       }
       const bytes = await answerBytes(await send());
@@ -96,11 +108,15 @@ export function createPodFollow(ctx: CallContext): PodFollow {
   async function heldBy(call: Call, b: Backend): Promise<string | undefined> {
     try {
       const image = fromBinary(PullImageRequestSchema, call.request).image;
-      const request = toBinary(ImageStatusRequestSchema, create(ImageStatusRequestSchema, { image: { image: own(image?.image ?? "", b) } }));
+      const request = toBinary(
+        ImageStatusRequestSchema,
+        create(ImageStatusRequestSchema, { image: { image: own(image?.image ?? "", b) } }),
+      );
       // Its metadata is not the pull's: kubelet gets none of it.
       const opts = { ...ctx.callOptions(call, ctx.budgetMs), answer: undefined };
       const t = targetAt(IMAGE_STATUS, b, request);
-      const id = fromBinary(ImageStatusResponseSchema, await (await unaryRaw(b, t.path, t.message, opts)).message()).image?.id;
+      const id = fromBinary(ImageStatusResponseSchema, await (await unaryRaw(b, t.path, t.message, opts)).message())
+        .image?.id;
       return id === "" ? undefined : id;
     } catch {
       return undefined; // then it pulls, as kubelet asked
@@ -109,14 +125,30 @@ export function createPodFollow(ctx: CallContext): PodFollow {
 
   return {
     view,
-    one: (call, plan, b, send) => (plan.follow === undefined ? send() : learners[plan.follow.kind](call, plan.follow, b, send)),
+    one: (call, plan, b, send) =>
+      plan.follow === undefined ? send() : learners[plan.follow.kind](call, plan.follow, b, send),
     async lookup(call, plan) {
       const backends = plan.backends.map((n) => ctx.byName.get(n)).filter((b): b is Backend => b !== undefined);
       const metas = backends.map(() => answerMetadata());
       const answers = await Promise.all(backends.map((b, i) => ask(call, b, i === 0, metas[i])));
-      const read = call.row!.method.name === "ListImages" ? (m: Uint8Array) => fromBinary(ListImagesResponseSchema, m).images[0]?.id : (m: Uint8Array) => fromBinary(ImageStatusResponseSchema, m).image?.id;
-      const held: Held[] = answers.map((a, i) => (a === undefined ? { runtime: backends[i].name, failed: true } : { runtime: backends[i].name, id: readOr(read, a) }));
-      const decision = plan.presence ? decidePresence(held) : decideUser(call.row!.method.name, plan.image, held, lookups.resolved(plan.image), lookups.contested(plan.image));
+      const read =
+        call.row!.method.name === "ListImages"
+          ? (m: Uint8Array) => fromBinary(ListImagesResponseSchema, m).images[0]?.id
+          : (m: Uint8Array) => fromBinary(ImageStatusResponseSchema, m).image?.id;
+      const held: Held[] = answers.map((a, i) =>
+        a === undefined
+          ? { runtime: backends[i].name, failed: true }
+          : { runtime: backends[i].name, id: readOr(read, a) },
+      );
+      const decision = plan.presence
+        ? decidePresence(held)
+        : decideUser(
+            call.row!.method.name,
+            plan.image,
+            held,
+            lookups.resolved(plan.image),
+            lookups.contested(plan.image),
+          );
       if (decision.kind === "retry") {
         lookups.settle(plan.image, decision.settles ?? [], true);
         ctx.log.log(2, "W", "pod-follow.ts", decision.error.rawMessage);

@@ -54,7 +54,13 @@ export class PodPlacements {
   /** Replaces what is known of `runtime` with its ListPodSandbox answer. */
   replace(runtime: string, sandboxes: readonly PodSandbox[]): void {
     this.drop(runtime);
-    for (const s of sandboxes) this.learn(runtime, podKey(s.metadata), prefixId(runtime, s.id), (s.annotations[TARGET_RUNTIME_ANNOTATION] ?? "") === "");
+    for (const s of sandboxes)
+      this.learn(
+        runtime,
+        podKey(s.metadata),
+        prefixId(runtime, s.id),
+        (s.annotations[TARGET_RUNTIME_ANNOTATION] ?? "") === "",
+      );
     this.listed.add(runtime);
   }
 

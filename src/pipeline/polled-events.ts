@@ -31,10 +31,26 @@ import type { Send } from "./stream-calls.ts";
 const CALL_TIMEOUT_MS = 5000;
 
 /** Polls `b` every `everyMs` and sends kubelet the events its listings imply, until `signal` aborts or `b` is no longer ready. */
-export async function pollEvents(ctx: CallContext, call: Call, b: Backend, send: Send, everyMs: number, signal: AbortSignal): Promise<void> {
-  const ask = async <I extends DescMessage, O extends DescMessage>(method: string, input: I, request: MessageInitShape<I>, output: O) => {
+export async function pollEvents(
+  ctx: CallContext,
+  call: Call,
+  b: Backend,
+  send: Send,
+  everyMs: number,
+  signal: AbortSignal,
+): Promise<void> {
+  const ask = async <I extends DescMessage, O extends DescMessage>(
+    method: string,
+    input: I,
+    request: MessageInitShape<I>,
+    output: O,
+  ) => {
     const path = pathOn(apiOf(b), `/runtime.v1.RuntimeService/${method}`)!;
-    const answer = await unaryRaw(b, path, toBinary(input, create(input, request)), { deadline: Date.now() + CALL_TIMEOUT_MS, signal, metadata: call.metadata });
+    const answer = await unaryRaw(b, path, toBinary(input, create(input, request)), {
+      deadline: Date.now() + CALL_TIMEOUT_MS,
+      signal,
+      metadata: call.metadata,
+    });
     return fromBinary(output, await answer.message());
   };
   let before: Map<string, Seen> | undefined;
@@ -47,17 +63,39 @@ export async function pollEvents(ctx: CallContext, call: Call, b: Backend, send:
       // Sandbox and container ids are keyed apart: nothing says a runtime never reuses one as the other.
       const after = new Map<string, Seen>();
       for (const p of pods.items) after.set(`s:${p.id}`, { id: p.id, sandbox: p.id, phase: sandboxPhase(p.state) });
-      for (const c of containers.containers) after.set(`c:${c.id}`, { id: c.id, sandbox: c.podSandboxId, phase: containerPhase(c.state) });
+      for (const c of containers.containers)
+        after.set(`c:${c.id}`, { id: c.id, sandbox: c.podSandboxId, phase: containerPhase(c.state) });
       const events = eventsBetween(before, after);
       before = after;
       const statuses = new Map<string, Promise<{ pod?: PodSandboxStatus; containers: ContainerStatus[] }>>();
       const statusOf = async (sandbox: string) => {
         const ids = containers.containers.filter((c) => c.podSandboxId === sandbox).map((c) => c.id);
         const [pod, ...cs] = await Promise.all([
-          ask("PodSandboxStatus", PodSandboxStatusRequestSchema, { podSandboxId: sandbox }, PodSandboxStatusResponseSchema).then((r) => r.status, () => undefined),
-          ...ids.map((id) => ask("ContainerStatus", ContainerStatusRequestSchema, { containerId: id }, ContainerStatusResponseSchema).then((r) => r.status, () => undefined)),
+          ask(
+            "PodSandboxStatus",
+            PodSandboxStatusRequestSchema,
+            { podSandboxId: sandbox },
+            PodSandboxStatusResponseSchema,
+          ).then(
+            (r) => r.status,
+            () => undefined,
+          ),
+          ...ids.map((id) =>
+            ask(
+              "ContainerStatus",
+              ContainerStatusRequestSchema,
+              { containerId: id },
+              ContainerStatusResponseSchema,
+            ).then(
+              (r) => r.status,
+              () => undefined,
+            ),
+          ),
         ]);
-        return { pod: pod as PodSandboxStatus | undefined, containers: (cs as (ContainerStatus | undefined)[]).filter((s) => s !== undefined) };
+        return {
+          pod: pod as PodSandboxStatus | undefined,
+          containers: (cs as (ContainerStatus | undefined)[]).filter((s) => s !== undefined),
+        };
       };
       for (const e of events) {
         if (!statuses.has(e.sandbox)) statuses.set(e.sandbox, statusOf(e.sandbox));
@@ -74,7 +112,12 @@ export async function pollEvents(ctx: CallContext, call: Call, b: Backend, send:
       }
     } catch (e) {
       if (signal.aborted) return;
-      ctx.log.log(2, "W", "polled-events.ts", `polling runtime ${b.label} for container events: ${ConnectError.from(e).message}`);
+      ctx.log.log(
+        2,
+        "W",
+        "polled-events.ts",
+        `polling runtime ${b.label} for container events: ${ConnectError.from(e).message}`,
+      );
     }
     await sleep(everyMs, signal);
   }

@@ -23,13 +23,28 @@ export function replayConfig(b: Backend, config: { path: string; request: Buffer
     .then((answer) => answer.ended())
     .then(
       () => log.log(1, "I", "runtime-set.ts", `sent kubelet's last UpdateRuntimeConfig to runtime ${b.label}`),
-      (e) => log.log(0, "W", "runtime-set.ts", `sending kubelet's last UpdateRuntimeConfig to runtime ${b.label}: ${ConnectError.from(e).message}`),
+      (e) =>
+        log.log(
+          0,
+          "W",
+          "runtime-set.ts",
+          `sending kubelet's last UpdateRuntimeConfig to runtime ${b.label}: ${ConnectError.from(e).message}`,
+        ),
     );
 }
 
 /** Asks `b` its Status once; `onStatus` gets the answer's bytes (Status fan-outs keep them current). */
 export function askHandlers(b: Backend, onStatus: (status: Uint8Array) => void, log: Logger): void {
-  unaryRaw(b, pathOn(apiOf(b), STATUS_PATH) ?? STATUS_PATH, new Uint8Array(0), { deadline: Date.now() + REPLAY_TIMEOUT_MS })
+  unaryRaw(b, pathOn(apiOf(b), STATUS_PATH) ?? STATUS_PATH, new Uint8Array(0), {
+    deadline: Date.now() + REPLAY_TIMEOUT_MS,
+  })
     .then((answer) => answer.message())
-    .then(onStatus, (e) => log.log(2, "W", "runtime-set.ts", `asking runtime ${b.label} for its runtime handlers: ${ConnectError.from(e).message}`));
+    .then(onStatus, (e) =>
+      log.log(
+        2,
+        "W",
+        "runtime-set.ts",
+        `asking runtime ${b.label} for its runtime handlers: ${ConnectError.from(e).message}`,
+      ),
+    );
 }

@@ -2,7 +2,17 @@
 // decides, the background probe while it is open, and a signal that releases the parts still
 // waiting on the runtime the moment one of them trips it (only one call pays the budget).
 import { ConnectError } from "@connectrpc/connect";
-import { type Admission, admit, afterPart, afterProbe, type Breaker, type BreakerTimings, CLOSED, openMessage, probeDeadlineMs } from "../core/breaker-policy.ts";
+import {
+  type Admission,
+  admit,
+  afterPart,
+  afterProbe,
+  type Breaker,
+  type BreakerTimings,
+  CLOSED,
+  openMessage,
+  probeDeadlineMs,
+} from "../core/breaker-policy.ts";
 import type { Logger } from "../log/logger.ts";
 
 /** Asks the runtime again, within `deadline` (epoch ms): resolves when it answered. */
@@ -67,14 +77,25 @@ export class RuntimeBreaker {
     this.opened++;
     this.trip.abort();
     this.trip = new AbortController();
-    this.log.log(0, "W", "runtime-breaker.ts", `${this.refusal()}: its parts of merged answers are served from memory at once`);
+    this.log.log(
+      0,
+      "W",
+      "runtime-breaker.ts",
+      `${this.refusal()}: its parts of merged answers are served from memory at once`,
+    );
     this.timer = setInterval(() => this.probeOnce(), this.timings().probeMs);
     this.timer.unref?.();
   }
 
   private closed(was: Breaker): void {
     this.stopProbing();
-    if (was.kind !== "closed") this.log.log(0, "I", "runtime-breaker.ts", `runtime ${this.label} answers in time again (breaker closed after ${Math.round((this.now() - was.sinceMs) / 1000)}s)`);
+    if (was.kind !== "closed")
+      this.log.log(
+        0,
+        "I",
+        "runtime-breaker.ts",
+        `runtime ${this.label} answers in time again (breaker closed after ${Math.round((this.now() - was.sinceMs) / 1000)}s)`,
+      );
   }
 
   private probeOnce(): void {

@@ -19,7 +19,8 @@ export class RuntimeBreakers {
   /** The breaker of the runtime named `name` (created closed). */
   of(name: string): RuntimeBreaker {
     let b = this.byName.get(name);
-    if (!b) this.byName.set(name, (b = new RuntimeBreaker(name === "" ? "primary" : name, () => this.timings, this.log)));
+    if (!b)
+      this.byName.set(name, (b = new RuntimeBreaker(name === "" ? "primary" : name, () => this.timings, this.log)));
     return b;
   }
 
@@ -53,7 +54,16 @@ export class RuntimeBreakers {
       const s = b?.breaker;
       const d = parts.get(label);
       const openSinceMs = s === undefined || s.kind === "closed" ? undefined : s.sinceMs;
-      return { backend: label, breakerOpen: openSinceMs !== undefined, openSinceMs, breakerOpened: b?.opened ?? 0, breakerMisses: b?.misses ?? 0, fromMemory: d?.fromMemory ?? 0, memoryAgeMs: d?.ageMs, leftOut: d?.leftOut ?? 0 };
+      return {
+        backend: label,
+        breakerOpen: openSinceMs !== undefined,
+        openSinceMs,
+        breakerOpened: b?.opened ?? 0,
+        breakerMisses: b?.misses ?? 0,
+        fromMemory: d?.fromMemory ?? 0,
+        memoryAgeMs: d?.ageMs,
+        leftOut: d?.leftOut ?? 0,
+      };
     });
   }
 }

@@ -93,13 +93,19 @@ export class RuntimeSet {
    * or moved one gets a new connection (started), and the ones no longer configured are
    * returned, still open: their calls drain before `retire` closes them.
    */
-  configure(specs: readonly RuntimeSpec[], connectTimeoutMs: number, timings?: BreakerTimings): { added: Backend[]; removed: Backend[] } {
+  configure(
+    specs: readonly RuntimeSpec[],
+    connectTimeoutMs: number,
+    timings?: BreakerTimings,
+  ): { added: Backend[]; removed: Backend[] } {
     if (timings) this.breakers.configure(timings);
     const same = connectTimeoutMs === this.connectTimeoutMs;
     const old = new Map(this.active.map((b) => [b.name, b]));
     const next = specs.map((s) => {
       const have = old.get(s.name);
-      return have && same && have.socket === s.socket && have.forcedApi === s.api ? have : this.create(s, connectTimeoutMs);
+      return have && same && have.socket === s.socket && have.forcedApi === s.api
+        ? have
+        : this.create(s, connectTimeoutMs);
     });
     const removed = this.active.filter((b) => !next.includes(b));
     const added = next.filter((b) => !this.active.includes(b));
@@ -131,7 +137,16 @@ export class RuntimeSet {
     for (const b of waits) if (b.state === "ready" && !this.listings.has(b)) this.listPods(b);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-    const listed = Promise.all(waits.map((b) => this.listings.get(b) ?? b.ready(ms).then(() => this.listings.get(b), () => undefined)));
+    const listed = Promise.all(
+      waits.map(
+        (b) =>
+          this.listings.get(b) ??
+          b.ready(ms).then(
+            () => this.listings.get(b),
+            () => undefined,
+          ),
+      ),
+    );
     await Promise.race([listed, limit]);
     clearTimeout(timer);
   }
@@ -165,7 +180,13 @@ export class RuntimeSet {
   }
 
   private create(spec: RuntimeSpec, connectTimeoutMs: number): Backend {
-    const i = this.spare.findIndex((b) => b.name === spec.name && b.socket === spec.socket && b.forcedApi === spec.api && b.connectTimeoutMs === connectTimeoutMs);
+    const i = this.spare.findIndex(
+      (b) =>
+        b.name === spec.name &&
+        b.socket === spec.socket &&
+        b.forcedApi === spec.api &&
+        b.connectTimeoutMs === connectTimeoutMs,
+    );
     if (i >= 0) {
       const [b] = this.spare.splice(i, 1);
       b.subscribe((backend, previous) => this.stateChanged(backend, previous));
@@ -187,12 +208,27 @@ export class RuntimeSet {
 
   /** A runtime's GOAWAY (code and text), a connection failure (an ENHANCE_YOUR_CALM included), a replacement: one line each. */
   private readonly connectionEvent = (b: Backend, severity: "W" | "I", message: string): void => {
-    this.log.log(severity === "W" ? 0 : 1, severity, "backend.ts", `runtime ${b.label} (unix://${b.socket}): ${message}`);
+    this.log.log(
+      severity === "W" ? 0 : 1,
+      severity,
+      "backend.ts",
+      `runtime ${b.label} (unix://${b.socket}): ${message}`,
+    );
   };
 
   private stateChanged(b: Backend, previous: BackendState): void {
-    const why = b.state === "down" && b.lastError ? `: ${b.lastError.rawMessage}` : b.state === "ready" ? ` (CRI ${b.api}${b.forcedApi ? ", as configured" : ""})` : "";
-    this.log.log(b.state === "down" ? 0 : 1, b.state === "down" ? "W" : "I", "backend.ts", `runtime ${b.label} (unix://${b.socket}): ${previous} -> ${b.state}${why}`);
+    const why =
+      b.state === "down" && b.lastError
+        ? `: ${b.lastError.rawMessage}`
+        : b.state === "ready"
+          ? ` (CRI ${b.api}${b.forcedApi ? ", as configured" : ""})`
+          : "";
+    this.log.log(
+      b.state === "down" ? 0 : 1,
+      b.state === "down" ? "W" : "I",
+      "backend.ts",
+      `runtime ${b.label} (unix://${b.socket}): ${previous} -> ${b.state}${why}`,
+    );
     if (b.state === "ready" && previous !== "ready") {
       this.askHandlers(b);
       if (b.name !== "") this.listPods(b);
@@ -205,7 +241,9 @@ export class RuntimeSet {
   // A named runtime that becomes ready is asked its pods: where they run is its word, not ours.
   private listPods(b: Backend): void {
     // Short: a runtime that stalls must not hold a stream for long; image calls try again.
-    const listing = unaryRaw(b, pathOn(apiOf(b), LIST_PODS_PATH) ?? LIST_PODS_PATH, new Uint8Array(0), { deadline: Date.now() + LIST_PODS_TIMEOUT_MS })
+    const listing = unaryRaw(b, pathOn(apiOf(b), LIST_PODS_PATH) ?? LIST_PODS_PATH, new Uint8Array(0), {
+      deadline: Date.now() + LIST_PODS_TIMEOUT_MS,
+    })
       .then((answer) => answer.message())
       .then(
         (list) => {
@@ -214,18 +252,41 @@ export class RuntimeSet {
           this.placements.replace(b.name, items);
           this.log.log(2, "I", "runtime-set.ts", `runtime ${b.label} runs ${items.length} pod sandboxes`);
         },
-        (e) => this.log.log(0, "W", "runtime-set.ts", `listing the pods of runtime ${b.label}: ${ConnectError.from(e).message}`),
+        (e) =>
+          this.log.log(
+            0,
+            "W",
+            "runtime-set.ts",
+            `listing the pods of runtime ${b.label}: ${ConnectError.from(e).message}`,
+          ),
       )
-      .catch((e) => this.log.log(0, "W", "runtime-set.ts", `runtime ${b.label} answered an unreadable ListPodSandbox: ${(e as Error).message}`))
+      .catch((e) =>
+        this.log.log(
+          0,
+          "W",
+          "runtime-set.ts",
+          `runtime ${b.label} answered an unreadable ListPodSandbox: ${(e as Error).message}`,
+        ),
+      )
       .finally(() => this.listings.delete(b));
     this.listings.set(b, listing);
   }
 
   // A runtime that becomes ready is asked its handlers once; Status fan-outs keep them current.
   private askHandlers(b: Backend): void {
-    askHandlers(b, (status) => {
-      if (!this.active.includes(b)) return; // removed meanwhile: its handlers must not route
-      if (this.handlers.noteStatus(b.name, status)) this.log.log(1, "I", "runtime-set.ts", `runtime ${b.label} reports runtime handlers ${JSON.stringify(this.handlers.of(b.name))}`);
-    }, this.log);
+    askHandlers(
+      b,
+      (status) => {
+        if (!this.active.includes(b)) return; // removed meanwhile: its handlers must not route
+        if (this.handlers.noteStatus(b.name, status))
+          this.log.log(
+            1,
+            "I",
+            "runtime-set.ts",
+            `runtime ${b.label} reports runtime handlers ${JSON.stringify(this.handlers.of(b.name))}`,
+          );
+      },
+      this.log,
+    );
   }
 }

@@ -15,7 +15,13 @@ export type Send = (message: Uint8Array) => Promise<void>;
 export function createStreamCalls(ctx: CallContext) {
   const { primary, named } = ctx;
   // Streams are open-ended: only kubelet's own deadline applies, not --request-timeout.
-  const streamOptions = (call: Call, signal = call.signal): CallOptions => ({ deadline: call.deadline, signal, metadata: call.metadata, span: call.span, answer: call.answerMetadata });
+  const streamOptions = (call: Call, signal = call.signal): CallOptions => ({
+    deadline: call.deadline,
+    signal,
+    metadata: call.metadata,
+    span: call.span,
+    answer: call.answerMetadata,
+  });
   const forward = (call: Call, b: Backend, send: Send) => (msg: Buffer) => send(ctx.rewrite.message(call.row, b, msg));
 
   /** One runtime's stream, each message rewritten as kubelet must see it. */
@@ -35,12 +41,18 @@ export function createStreamCalls(ctx: CallContext) {
       let bytes = 0;
       const what = `stream of runtime ${b.label} on ${call.path}`;
       const t = targetOf(call, b);
-      await streamRaw(b, t.path, t.message, (m) => {
-        bytes += m.length;
-        if (bytes > MAX_MESSAGE_BYTES) throw tooLarge(what, bytes);
-        call.ledger.take(m.length, what);
-        messages.push(m);
-      }, opts);
+      await streamRaw(
+        b,
+        t.path,
+        t.message,
+        (m) => {
+          bytes += m.length;
+          if (bytes > MAX_MESSAGE_BYTES) throw tooLarge(what, bytes);
+          call.ledger.take(m.length, what);
+          messages.push(m);
+        },
+        opts,
+      );
       return messages;
     };
 

@@ -38,7 +38,9 @@ export function connectionHandlers(ctx: ConnectionContext): ConnectionHandlers {
     userAgent ??= headers?.find(([n]) => n === "user-agent")?.[1];
     if (refusalLogged) return;
     refusalLogged = true;
-    ctx.onClient(`a client's stream was refused: ${reason} (user-agent ${JSON.stringify(userAgent ?? "")}); further refusals on this connection are not logged`);
+    ctx.onClient(
+      `a client's stream was refused: ${reason} (user-agent ${JSON.stringify(userAgent ?? "")}); further refusals on this connection are not logged`,
+    );
   };
   return {
     attached(c) {

@@ -31,12 +31,22 @@ export interface StreamOptions {
 
 // Encoded once: every answer starts and (when well) ends with the same fields, unless the
 // runtime sent metadata of its own, which follows ours.
-const OK_FIELDS: Fields = [[":status", "200"], ["content-type", "application/grpc"], ["grpc-accept-encoding", "identity"]];
+const OK_FIELDS: Fields = [
+  [":status", "200"],
+  ["content-type", "application/grpc"],
+  ["grpc-accept-encoding", "identity"],
+];
 const OK_HEADERS = encodeHeaders(OK_FIELDS);
 const OK_TRAILERS = encodeHeaders([["grpc-status", "0"]]);
-const OK_TRAILERS_ONLY = encodeHeaders([[":status", "200"], ["content-type", "application/grpc"], ["grpc-status", "0"]]);
-const okHeaders = (m: AnswerMetadata) => (m.headers.length === 0 ? OK_HEADERS : encodeHeaders([...OK_FIELDS, ...m.headers]));
-const okTrailers = (m: AnswerMetadata) => (m.trailers.length === 0 ? OK_TRAILERS : encodeHeaders([["grpc-status", "0"], ...m.trailers]));
+const OK_TRAILERS_ONLY = encodeHeaders([
+  [":status", "200"],
+  ["content-type", "application/grpc"],
+  ["grpc-status", "0"],
+]);
+const okHeaders = (m: AnswerMetadata) =>
+  m.headers.length === 0 ? OK_HEADERS : encodeHeaders([...OK_FIELDS, ...m.headers]);
+const okTrailers = (m: AnswerMetadata) =>
+  m.trailers.length === 0 ? OK_TRAILERS : encodeHeaders([["grpc-status", "0"], ...m.trailers]);
 
 /** Serves one stream. The :authority is never read: on a Unix socket it means nothing. */
 export function serveStream(stream: H2Stream, headers: Fields, opts: StreamOptions): void {
@@ -44,7 +54,11 @@ export function serveStream(stream: H2Stream, headers: Fields, opts: StreamOptio
   const method = field(headers, ":method");
   if (method !== "POST" || !/^application\/grpc(\+proto)?(;|$)/.test(field(headers, "content-type") ?? "")) {
     // Not gRPC: answer as HTTP does (415 is what gRPC servers send for a wrong content-type).
-    opts.onRefused(method !== "POST" ? `${method ?? "no"} :method, not POST (HTTP 405)` : `content-type ${JSON.stringify(field(headers, "content-type") ?? "")}, not application/grpc (HTTP 415)`);
+    opts.onRefused(
+      method !== "POST"
+        ? `${method ?? "no"} :method, not POST (HTTP 405)`
+        : `content-type ${JSON.stringify(field(headers, "content-type") ?? "")}, not application/grpc (HTTP 415)`,
+    );
     return respondHttp(stream, method !== "POST" ? 405 : 415);
   }
   let deadline: number | undefined;
@@ -52,7 +66,8 @@ export function serveStream(stream: H2Stream, headers: Fields, opts: StreamOptio
     const ms = parseGrpcTimeout(field(headers, "grpc-timeout"));
     if (ms !== undefined) deadline = Date.now() + ms;
     const encoding = field(headers, "grpc-encoding");
-    if (encoding !== undefined && encoding !== "identity") throw new ConnectError(`grpc-encoding ${encoding} is not supported; send identity`, Code.Unimplemented);
+    if (encoding !== undefined && encoding !== "identity")
+      throw new ConnectError(`grpc-encoding ${encoding} is not supported; send identity`, Code.Unimplemented);
   } catch (e) {
     return fail(stream, asError(e));
   }
@@ -99,7 +114,17 @@ export function serveStream(stream: H2Stream, headers: Fields, opts: StreamOptio
     }
     chunks.length = 0;
     const meta = answerMetadata();
-    const call: Call = { path, row: undefined, request, deadline, signal: controller.signal, routedTo: [], ledger, metadata: requestMetadata(headers), answerMetadata: meta };
+    const call: Call = {
+      path,
+      row: undefined,
+      request,
+      deadline,
+      signal: controller.signal,
+      routedTo: [],
+      ledger,
+      metadata: requestMetadata(headers),
+      answerMetadata: meta,
+    };
     const failed = (e: unknown) => {
       done = true;
       // A ConnectError is a status someone meant (a runtime's, or ours naming what was wrong).
@@ -113,7 +138,8 @@ export function serveStream(stream: H2Stream, headers: Fields, opts: StreamOptio
       opts.onStuck(path);
       stream.reset(ErrorCode.CANCEL);
     };
-    if (methodKinds.get(path)?.streaming) return serveServerStream(stream, call, meta, opts, failed, stuck, () => (done = true));
+    if (methodKinds.get(path)?.streaming)
+      return serveServerStream(stream, call, meta, opts, failed, stuck, () => (done = true));
     opts.handlers.unary(call).then((answer) => {
       if (stream.closed) return controller.abort();
       stream.sendHeaders(okHeaders(meta));
@@ -140,7 +166,15 @@ export function serveStream(stream: H2Stream, headers: Fields, opts: StreamOptio
 }
 
 // Server-streaming: messages go out one by one, each taken before the next is read.
-function serveServerStream(stream: H2Stream, call: Call, meta: AnswerMetadata, opts: StreamOptions, failed: (e: unknown) => void, stuck: () => void, ended: () => void): void {
+function serveServerStream(
+  stream: H2Stream,
+  call: Call,
+  meta: AnswerMetadata,
+  opts: StreamOptions,
+  failed: (e: unknown) => void,
+  stuck: () => void,
+  ended: () => void,
+): void {
   const send = (m: Uint8Array) => {
     if (stream.closed) return Promise.reject(new ConnectError("the client went away", Code.Canceled));
     if (!stream.headersSent) stream.sendHeaders(okHeaders(meta)); // the runtime's headers came before its first message
@@ -152,7 +186,8 @@ function serveServerStream(stream: H2Stream, call: Call, meta: AnswerMetadata, o
   opts.handlers.stream(call, send).then(() => {
     ended();
     if (stream.headersSent) stream.end(okTrailers(meta));
-    else if (meta.headers.length + meta.trailers.length === 0) stream.sendHeaders(OK_TRAILERS_ONLY, true); // no messages: trailers-only OK
+    else if (meta.headers.length + meta.trailers.length === 0)
+      stream.sendHeaders(OK_TRAILERS_ONLY, true); // no messages: trailers-only OK
     else {
       stream.sendHeaders(okHeaders(meta)); // the runtime's headers stay headers, as it sent them
       stream.end(okTrailers(meta));
@@ -168,12 +203,24 @@ function fail(stream: H2Stream, error: ConnectError, meta?: AnswerMetadata): voi
     stream.sendHeaders(okHeaders(meta));
     return stream.end([...statusFields(error), ...meta.trailers]);
   }
-  stream.sendHeaders([[":status", "200"], ["content-type", "application/grpc"], ...statusFields(error), ...(meta?.trailers ?? [])], true);
+  stream.sendHeaders(
+    [[":status", "200"], ["content-type", "application/grpc"], ...statusFields(error), ...(meta?.trailers ?? [])],
+    true,
+  );
 }
 
 function respondHttp(stream: H2Stream, status: number): void {
-  stream.sendHeaders([[":status", String(status)], ["content-type", "text/plain"]]);
-  void stream.write(Buffer.from(status === 415 ? "criproxy serves gRPC (content-type application/grpc)\n" : "criproxy serves gRPC over POST\n")).catch(() => {});
+  stream.sendHeaders([
+    [":status", String(status)],
+    ["content-type", "text/plain"],
+  ]);
+  void stream
+    .write(
+      Buffer.from(
+        status === 415 ? "criproxy serves gRPC (content-type application/grpc)\n" : "criproxy serves gRPC over POST\n",
+      ),
+    )
+    .catch(() => {});
   stream.end();
 }
 

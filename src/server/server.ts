@@ -41,7 +41,12 @@ export interface RunningServer {
 export const SERVER_DEFAULTS = { maxConnections: 256, idleMs: 5 * 60_000, stuckReaderMs: 60_000 } as const;
 
 /** HTTP/2 settings towards clients: kubelet's requests are small; 16 MiB ones still pass, window by window. */
-const H2_SETTINGS = { maxConcurrentStreams: 256, streamWindow: 1024 * 1024, connectionWindow: 16 * 1024 * 1024, maxHeaderListSize: 64 * 1024 };
+const H2_SETTINGS = {
+  maxConcurrentStreams: 256,
+  streamWindow: 1024 * 1024,
+  connectionWindow: 16 * 1024 * 1024,
+  maxHeaderListSize: 64 * 1024,
+};
 
 /** Starts serving on the socket; resolves once it accepts connections. */
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
@@ -51,7 +56,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const counts = { connections: 0, streams: 0 };
   // One reference read per stream: a reload swaps it atomically between two calls.
   let handlers = opts.handlers;
-  const onStuck = (path: string) => opts.onClient(`a client stopped reading ${path} for ${stuckReaderMs / 1000}s; its stream was ended`);
+  const onStuck = (path: string) =>
+    opts.onClient(`a client stopped reading ${path} for ${stuckReaderMs / 1000}s; its stream was ended`);
   const ctx: ConnectionContext = {
     open,
     idle,
@@ -60,7 +66,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     onClient: opts.onClient,
     serve(stream, headers, onRefused) {
       try {
-        serveStream(stream, headers, { handlers, budget: opts.budget, stuckReaderMs, onFault: opts.onFault, onStuck, onRefused });
+        serveStream(stream, headers, {
+          handlers,
+          budget: opts.budget,
+          stuckReaderMs,
+          onFault: opts.onFault,
+          onStuck,
+          onRefused,
+        });
       } catch (e) {
         opts.onFault(e);
         stream.reset(ErrorCode.INTERNAL_ERROR);

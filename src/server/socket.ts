@@ -13,7 +13,10 @@ export async function claimSocketPath(path: string): Promise<void> {
   mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
   const owner = statSync(dirname(path)).uid;
   const me = process.getuid?.() ?? 0;
-  if (owner !== 0 && owner !== me) throw new Error(`--listen ${path}: its directory ${dirname(path)} belongs to uid ${owner}, not root; refusing to serve kubelet from a directory another user controls`);
+  if (owner !== 0 && owner !== me)
+    throw new Error(
+      `--listen ${path}: its directory ${dirname(path)} belongs to uid ${owner}, not root; refusing to serve kubelet from a directory another user controls`,
+    );
   let st: ReturnType<typeof lstatSync>;
   try {
     st = lstatSync(path);
@@ -23,7 +26,9 @@ export async function claimSocketPath(path: string): Promise<void> {
   }
   if (st.isSocket() && (await answers(path))) {
     const holder = holderOf(path);
-    throw new Error(`--listen ${path}: a live socket is there (${holder ? `held by ${holder}` : "something accepts connections on it"}); refusing to take it`);
+    throw new Error(
+      `--listen ${path}: a live socket is there (${holder ? `held by ${holder}` : "something accepts connections on it"}); refusing to take it`,
+    );
   }
   prepareSocketPath(path);
 }

@@ -11,7 +11,9 @@ const STUCK = Symbol("the client stopped reading");
  */
 export function whenTaken(stream: H2Stream, b: Uint8Array, stuckMs: number): Promise<void> {
   // A stream that closes under a write is the client going away, not a fault of ours.
-  const written = stream.write(b).catch((e) => Promise.reject(new ConnectError(`the client went away: ${(e as Error).message}`, Code.Canceled)));
+  const written = stream
+    .write(b)
+    .catch((e) => Promise.reject(new ConnectError(`the client went away: ${(e as Error).message}`, Code.Canceled)));
   // Most writes are framed at once: no timer for them.
   if (stream.writes.length === 0) return written;
   return new Promise<void>((resolve, reject) => {

@@ -4,7 +4,18 @@
 // semantic conventions (rpc.system, rpc.service, rpc.method, rpc.grpc.status_code), with
 // criproxy's own under `criproxy.` (the route, the runtime, parts left out, bytes).
 import { ConnectError } from "@connectrpc/connect";
-import { createTraceState, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type Context, type Span, type Tracer } from "@opentelemetry/api";
+import {
+  createTraceState,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  TraceFlags,
+  type Attributes,
+  type Context,
+  type Span,
+  type Tracer,
+} from "@opentelemetry/api";
 import { methodKinds } from "../core/method-kinds.ts";
 import { answerEnded, rawParts } from "../grpc/answer.ts";
 import type { Call, Interceptor } from "../grpc/call.ts";
@@ -16,7 +27,10 @@ import { formatTraceParent, parseTraceParent } from "./trace-context.ts";
 function rpcOf(path: string): { name: string; attributes: Attributes } {
   const name = path.startsWith("/") ? path.slice(1) : path;
   const slash = name.lastIndexOf("/");
-  return { name, attributes: { "rpc.system": "grpc", "rpc.service": name.slice(0, slash), "rpc.method": name.slice(slash + 1) } };
+  return {
+    name,
+    attributes: { "rpc.system": "grpc", "rpc.service": name.slice(0, slash), "rpc.method": name.slice(slash + 1) },
+  };
 }
 
 function first(fields: Fields | undefined, name: string): string | undefined {
@@ -66,7 +80,9 @@ class OtelCallSpan implements CallSpan {
     if (budgetMs !== undefined) attributes["criproxy.deadline_ms"] = Math.round(budgetMs);
     const span = this.tracer.startSpan(rpc.name, { kind: SpanKind.CLIENT, attributes }, this.context);
     const sc = span.spanContext();
-    const fields: [string, string][] = [["traceparent", formatTraceParent(sc.traceId, sc.spanId, (sc.traceFlags & TraceFlags.SAMPLED) !== 0)]];
+    const fields: [string, string][] = [
+      ["traceparent", formatTraceParent(sc.traceId, sc.spanId, (sc.traceFlags & TraceFlags.SAMPLED) !== 0)],
+    ];
     const state = sc.traceState?.serialize();
     if (state) fields.push(["tracestate", state]);
     return {
@@ -95,8 +111,14 @@ class OtelCallSpan implements CallSpan {
 export function callTracer(tracer: Tracer): Interceptor {
   const start = (call: Call): OtelCallSpan => {
     const rpc = rpcOf(call.path);
-    const attributes: Attributes = { ...rpc.attributes, "criproxy.route": methodKinds.get(call.path)?.kind ?? "unknown" };
-    const span = new OtelCallSpan(tracer, tracer.startSpan(rpc.name, { kind: SpanKind.SERVER, attributes }, parentOf(call.metadata)));
+    const attributes: Attributes = {
+      ...rpc.attributes,
+      "criproxy.route": methodKinds.get(call.path)?.kind ?? "unknown",
+    };
+    const span = new OtelCallSpan(
+      tracer,
+      tracer.startSpan(rpc.name, { kind: SpanKind.SERVER, attributes }, parentOf(call.metadata)),
+    );
     call.span = span;
     return span;
   };
@@ -118,7 +140,11 @@ export function callTracer(tracer: Tracer): Interceptor {
       // An answer still arriving ends the span when it ends, with the code it ends with.
       const parts = rawParts(answer);
       if (parts.length === 0) finish(call, span);
-      else answerEnded(parts).then(() => finish(call, span), (e) => finish(call, span, e));
+      else
+        answerEnded(parts).then(
+          () => finish(call, span),
+          (e) => finish(call, span, e),
+        );
       return answer;
     },
     async stream(call, send) {

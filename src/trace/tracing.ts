@@ -4,7 +4,12 @@
 import { diag, DiagLogLevel, type DiagLogFunction } from "@opentelemetry/api";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
-import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } from "@opentelemetry/sdk-trace-base";
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+} from "@opentelemetry/sdk-trace-base";
 import type { Interceptor } from "../grpc/call.ts";
 import type { Logger } from "../log/logger.ts";
 import { VERSION } from "../version.ts";
@@ -25,7 +30,8 @@ export interface Tracing {
 
 /** Starts the tracer provider; its export failures are logged at -v 1, repeats limited by the logger. */
 export function startTracing(opts: TracingOptions, log: Logger): Tracing {
-  const warn: DiagLogFunction = (message, ...args) => log.log(1, "W", "tracing.ts", `tracing: ${[message, ...args.map(String)].join(" ")}`);
+  const warn: DiagLogFunction = (message, ...args) =>
+    log.log(1, "W", "tracing.ts", `tracing: ${[message, ...args.map(String)].join(" ")}`);
   const quiet: DiagLogFunction = () => {};
   diag.setLogger({ error: warn, warn, info: quiet, debug: quiet, verbose: quiet }, DiagLogLevel.WARN);
   const provider = new BasicTracerProvider({

@@ -47,7 +47,13 @@ export const PACKAGES: Record<string, readonly string[]> = {
   config: ["node:"],
   fake: ["@bufbuild/protobuf", "@connectrpc/connect", "@connectrpc/connect-node", "node:"],
   install: ["node:"],
-  trace: ["@connectrpc/connect", "@opentelemetry/api", "@opentelemetry/exporter-trace-otlp-http", "@opentelemetry/resources", "@opentelemetry/sdk-trace-base"],
+  trace: [
+    "@connectrpc/connect",
+    "@opentelemetry/api",
+    "@opentelemetry/exporter-trace-otlp-http",
+    "@opentelemetry/resources",
+    "@opentelemetry/sdk-trace-base",
+  ],
   daemon: ["node:"],
   demo: ["@connectrpc/connect", "@connectrpc/connect-node", "node:"],
   cli: ["citty", "node:"],
@@ -60,19 +66,28 @@ function files(dir: string): string[] {
   });
 }
 
-const IMPORT = /(?:^|[\s;])(?:import|export)\s[^;]*?\sfrom\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)|^import\s+["']([^"']+)["']/gm;
+const IMPORT =
+  /(?:^|[\s;])(?:import|export)\s[^;]*?\sfrom\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)|^import\s+["']([^"']+)["']/gm;
 
 const specifiers = (file: string) => [...readFileSync(file, "utf8").matchAll(IMPORT)].map((m) => m[1] ?? m[2] ?? m[3]);
 
 /** Every relative import of a file, resolved to a path under src/. */
 export function importsOf(file: string): string[] {
-  return specifiers(file).filter((p) => p.startsWith(".")).map((p) => resolve(dirname(file), p));
+  return specifiers(file)
+    .filter((p) => p.startsWith("."))
+    .map((p) => resolve(dirname(file), p));
 }
 
 /** Every package a file imports, by name (`@scope/name`, `name`; `node:` for any Node built-in). */
 export function packagesOf(file: string): string[] {
   const bare = specifiers(file).filter((p) => !p.startsWith("."));
-  return [...new Set(bare.map((p) => (p.startsWith("node:") ? "node:" : p.startsWith("@") ? p.split("/").slice(0, 2).join("/") : p.split("/")[0])))];
+  return [
+    ...new Set(
+      bare.map((p) =>
+        p.startsWith("node:") ? "node:" : p.startsWith("@") ? p.split("/").slice(0, 2).join("/") : p.split("/")[0],
+      ),
+    ),
+  ];
 }
 
 /** The layer of a file: its folder under src/, or the file's own name for a top-level file. */
@@ -122,7 +137,8 @@ describe("layers", () => {
       const from = layerOf(file);
       for (const target of imports) {
         const to = layerOf(target);
-        if (to !== from && !LAYERS[from]?.includes(to)) wrong.push(`${relative(SRC, file)} imports ${relative(SRC, target)} (${from} -> ${to})`);
+        if (to !== from && !LAYERS[from]?.includes(to))
+          wrong.push(`${relative(SRC, file)} imports ${relative(SRC, target)} (${from} -> ${to})`);
       }
     }
     expect(wrong).toEqual([]);
@@ -132,7 +148,11 @@ describe("layers", () => {
     const wrong: string[] = [];
     for (const file of sources) {
       const layer = layerOf(file);
-      for (const p of packagesOf(file)) if (!PACKAGES[layer]?.includes(p)) wrong.push(`${relative(SRC, file)} imports ${p} (${layer} may import ${PACKAGES[layer]?.join(", ") || "none"})`);
+      for (const p of packagesOf(file))
+        if (!PACKAGES[layer]?.includes(p))
+          wrong.push(
+            `${relative(SRC, file)} imports ${p} (${layer} may import ${PACKAGES[layer]?.join(", ") || "none"})`,
+          );
     }
     expect(wrong).toEqual([]);
     expect(Object.keys(PACKAGES).sort()).toEqual(Object.keys(LAYERS).sort());
@@ -144,7 +164,11 @@ describe("layers", () => {
   test("core imports nothing but the generated code and itself", () => {
     const core = [...fileGraph].filter(([f]) => layerOf(f) === "core");
     expect(core.length).toBeGreaterThan(5);
-    for (const [file, imports] of core) for (const t of imports) expect(`${relative(SRC, file)} -> ${["core", "gen"].includes(layerOf(t)) ? "ok" : relative(SRC, t)}`).toEndWith("ok");
+    for (const [file, imports] of core)
+      for (const t of imports)
+        expect(`${relative(SRC, file)} -> ${["core", "gen"].includes(layerOf(t)) ? "ok" : relative(SRC, t)}`).toEndWith(
+          "ok",
+        );
   });
 
   test("folders form no cycle", () => {
@@ -164,8 +188,23 @@ describe("layers", () => {
   });
 
   test("the cycle finder finds cycles (so the checks above can fail)", () => {
-    expect(findCycle(new Map([["a", ["b"]], ["b", ["c"]], ["c", ["a"]]]))).toEqual(["a", "b", "c", "a"]);
-    expect(findCycle(new Map([["a", ["b"]], ["b", []]]))).toBeUndefined();
+    expect(
+      findCycle(
+        new Map([
+          ["a", ["b"]],
+          ["b", ["c"]],
+          ["c", ["a"]],
+        ]),
+      ),
+    ).toEqual(["a", "b", "c", "a"]);
+    expect(
+      findCycle(
+        new Map([
+          ["a", ["b"]],
+          ["b", []],
+        ]),
+      ),
+    ).toBeUndefined();
     const sample = join(SRC, "daemon/routing.ts");
     expect(importsOf(sample).map(layerOf)).toContain("pipeline");
     expect(importsOf(join(SRC, "pipeline/fan-out.ts")).map((p) => relative(SRC, p))).toContain("grpc/answer.ts"); // a type-only import
@@ -174,7 +213,9 @@ describe("layers", () => {
 
 describe("files", () => {
   test("no source file over 300 lines (generated code aside)", () => {
-    const long = sources.map((f) => [relative(SRC, f), readFileSync(f, "utf8").split("\n").length] as const).filter(([, n]) => n > 300);
+    const long = sources
+      .map((f) => [relative(SRC, f), readFileSync(f, "utf8").split("\n").length] as const)
+      .filter(([, n]) => n > 300);
     expect(long).toEqual([]);
   });
 });

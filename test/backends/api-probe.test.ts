@@ -28,9 +28,24 @@ function backend(socket: string, api?: "v1" | "v1alpha2") {
 
 describe("probing", () => {
   test.each<{ desc: string; serves: FakeRuntimeOptions["api"]; expect: string; versionCalls: string[] }>([
-    { desc: "a v1 runtime speaks v1", serves: "v1" as const, expect: "v1", versionCalls: ["runtime.v1.RuntimeService"] },
-    { desc: "a runtime serving both (containerd 1.6) speaks v1, never asked in v1alpha2", serves: "both" as const, expect: "v1", versionCalls: ["runtime.v1.RuntimeService"] },
-    { desc: "a v1alpha2-only runtime: v1 is Unimplemented, then v1alpha2 answers", serves: "v1alpha2" as const, expect: "v1alpha2", versionCalls: ["runtime.v1alpha2.RuntimeService"] },
+    {
+      desc: "a v1 runtime speaks v1",
+      serves: "v1" as const,
+      expect: "v1",
+      versionCalls: ["runtime.v1.RuntimeService"],
+    },
+    {
+      desc: "a runtime serving both (containerd 1.6) speaks v1, never asked in v1alpha2",
+      serves: "both" as const,
+      expect: "v1",
+      versionCalls: ["runtime.v1.RuntimeService"],
+    },
+    {
+      desc: "a v1alpha2-only runtime: v1 is Unimplemented, then v1alpha2 answers",
+      serves: "v1alpha2" as const,
+      expect: "v1alpha2",
+      versionCalls: ["runtime.v1alpha2.RuntimeService"],
+    },
   ])("$desc", async ({ serves, expect: want, versionCalls }) => {
     const f = await fake(serves);
     const b = backend(f.socket);

@@ -42,8 +42,25 @@ test("a deadline that runs out while waiting for a runtime to connect is Deadlin
   const runtimes = new RuntimeSet(createLogger({ v: 0, write: () => {} }));
   cleanup.push(() => runtimes.close());
   runtimes.configure([{ name: "", socket: tempSocket("nobody-here") }], 1000);
-  const ctx = callContext({ runtimes, table: routingTable([]), connectTimeoutMs: 1000, requestTimeoutMs: 0, staleGraceMs: 0, fanOutBudgetMs: 5000, streamUrl: undefined, log: createLogger({ v: 0 }) });
-  const call: Call = { path: "/runtime.v1.RuntimeService/Version", row: undefined, request: Buffer.alloc(0), deadline: Date.now() + 200, signal: new AbortController().signal, routedTo: [], ledger: new ByteBudget(1e9).ledger() };
+  const ctx = callContext({
+    runtimes,
+    table: routingTable([]),
+    connectTimeoutMs: 1000,
+    requestTimeoutMs: 0,
+    staleGraceMs: 0,
+    fanOutBudgetMs: 5000,
+    streamUrl: undefined,
+    log: createLogger({ v: 0 }),
+  });
+  const call: Call = {
+    path: "/runtime.v1.RuntimeService/Version",
+    row: undefined,
+    request: Buffer.alloc(0),
+    deadline: Date.now() + 200,
+    signal: new AbortController().signal,
+    routedTo: [],
+    ledger: new ByteBudget(1e9).ledger(),
+  };
   const started = performance.now();
   const e = await ctx.whenReady(ctx.primary, ctx.callOptions(call)).catch((e) => e);
   expect(ConnectError.from(e).code).toBe(Code.DeadlineExceeded);
@@ -59,7 +76,10 @@ test("a GOAWAY with a call in flight: the next call gets a new connection, which
   let open = 0;
   const held: H2Stream[] = [];
   const answer = (s: H2Stream) => {
-    s.sendHeaders([[":status", "200"], ["content-type", "application/grpc"]]);
+    s.sendHeaders([
+      [":status", "200"],
+      ["content-type", "application/grpc"],
+    ]);
     void s.write(Buffer.alloc(5));
     s.end([["grpc-status", "0"]]);
   };

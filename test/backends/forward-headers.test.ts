@@ -37,8 +37,15 @@ test("transport headers are each hop's own; everything else reaches the runtime 
 
 test("criproxy's runtime-call span replaces kubelet's trace context; baggage stays", () => {
   const headers: [string, string][] = [];
-  forwardHeaders(headers, requestMetadata(kubelet), [["traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-1111111111111111-01"]], "criproxy/0.1.0");
-  expect(headers.filter(([n]) => n.startsWith("trace"))).toEqual([["traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-1111111111111111-01"]]);
+  forwardHeaders(
+    headers,
+    requestMetadata(kubelet),
+    [["traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-1111111111111111-01"]],
+    "criproxy/0.1.0",
+  );
+  expect(headers.filter(([n]) => n.startsWith("trace"))).toEqual([
+    ["traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-1111111111111111-01"],
+  ]);
   expect(headers).toContainEqual(["baggage", "a=b"]);
 });
 
@@ -50,6 +57,20 @@ test("a call with no metadata (the proxy's own probe) carries criproxy's user-ag
 
 test("a runtime's answer metadata is kept without transport or status, which criproxy writes itself", () => {
   const kept: [string, string][] = [];
-  keepAnswerMetadata([[":status", "200"], ["content-type", "application/grpc"], ["grpc-status", "0"], ["grpc-message", ""], ["grpc-status-details-bin", "AA"], ["x-runtime", "vm"], ["date", "Sun"]], kept);
-  expect(kept).toEqual([["x-runtime", "vm"], ["date", "Sun"]]);
+  keepAnswerMetadata(
+    [
+      [":status", "200"],
+      ["content-type", "application/grpc"],
+      ["grpc-status", "0"],
+      ["grpc-message", ""],
+      ["grpc-status-details-bin", "AA"],
+      ["x-runtime", "vm"],
+      ["date", "Sun"],
+    ],
+    kept,
+  );
+  expect(kept).toEqual([
+    ["x-runtime", "vm"],
+    ["date", "Sun"],
+  ]);
 });

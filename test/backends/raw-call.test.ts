@@ -28,7 +28,9 @@ describe("unary answers", () => {
   });
 
   test("a trailers-only error is the runtime's status, verbatim, and not a transport failure", async () => {
-    const rt = scriptedRuntime("vm", [(s) => s.sendHeaders([...OK_HEADERS, ...trailers(5, "pod%20x%20not%20found")], true)]);
+    const rt = scriptedRuntime("vm", [
+      (s) => s.sendHeaders([...OK_HEADERS, ...trailers(5, "pod%20x%20not%20found")], true),
+    ]);
     const e = await unaryRaw(rt, PATH, msg).catch((e) => e);
     expect(codeOf(e)).toBe(Code.NotFound);
     expect((e as ConnectError).rawMessage).toBe("pod x not found");
@@ -36,7 +38,11 @@ describe("unary answers", () => {
   });
 
   test("an error after data ends the answer kubelet is already receiving with the runtime's status", async () => {
-    const rt = scriptedRuntime("vm", [(s) => (s.sendHeaders(OK_HEADERS), s.write(frame(msg).subarray(0, 4)), setTimeout(() => s.end(trailers(13, "boom")), 5))]);
+    const rt = scriptedRuntime("vm", [
+      (s) => (
+        s.sendHeaders(OK_HEADERS), s.write(frame(msg).subarray(0, 4)), setTimeout(() => s.end(trailers(13, "boom")), 5)
+      ),
+    ]);
     const answer = await unaryRaw(rt, PATH, msg);
     const e = await answer.message().catch((e) => e);
     expect(codeOf(e)).toBe(Code.Internal);
@@ -55,34 +61,77 @@ describe("unary answers", () => {
     const answer = await unaryRaw(rt, PATH, msg);
     const e = await answer.message().catch((e) => e);
     expect(codeOf(e)).toBe(Code.Internal);
-    expect((e as ConnectError).rawMessage).toBe(`runtime vm ended ${PATH} without a grpc-status (protocol error: missing status)`);
+    expect((e as ConnectError).rawMessage).toBe(
+      `runtime vm ended ${PATH} without a grpc-status (protocol error: missing status)`,
+    );
   });
 
   test("trailers without grpc-status are an error, never OK", async () => {
-    const rt = scriptedRuntime("vm", [(s) => (s.sendHeaders(OK_HEADERS), s.write(frame(msg)), s.end([["x-other", "1"]]))]);
+    const rt = scriptedRuntime("vm", [
+      (s) => (s.sendHeaders(OK_HEADERS), s.write(frame(msg)), s.end([["x-other", "1"]])),
+    ]);
     const answer = await unaryRaw(rt, PATH, msg);
     const e = await answer.message().catch((e) => e);
     expect(codeOf(e)).toBe(Code.Internal);
     expect((e as ConnectError).rawMessage).toContain("without a grpc-status");
-    const streamed = scriptedRuntime("vm", [(s) => (s.sendHeaders(OK_HEADERS), s.write(frame(msg)), s.end([["x-other", "1"]]))]);
+    const streamed = scriptedRuntime("vm", [
+      (s) => (s.sendHeaders(OK_HEADERS), s.write(frame(msg)), s.end([["x-other", "1"]])),
+    ]);
     expect(codeOf(await streamRaw(streamed, PATH, msg, () => {}).catch((e) => e))).toBe(Code.Internal);
   });
 
   test.each([
-    { desc: "text/plain", headers: [[":status", "200"], ["content-type", "text/plain"]], code: Code.Unknown, text: 'content-type "text/plain", not application/grpc' },
-    { desc: "gRPC as JSON (CRI is protobuf)", headers: [[":status", "200"], ["content-type", "application/grpc+json"]], code: Code.Unknown, text: "not application/grpc" },
+    {
+      desc: "text/plain",
+      headers: [
+        [":status", "200"],
+        ["content-type", "text/plain"],
+      ],
+      code: Code.Unknown,
+      text: 'content-type "text/plain", not application/grpc',
+    },
+    {
+      desc: "gRPC as JSON (CRI is protobuf)",
+      headers: [
+        [":status", "200"],
+        ["content-type", "application/grpc+json"],
+      ],
+      code: Code.Unknown,
+      text: "not application/grpc",
+    },
     { desc: "no content-type at all", headers: [[":status", "200"]], code: Code.Unknown, text: 'content-type ""' },
-    { desc: "HTTP 404, even with a grpc-status", headers: [[":status", "404"], ["content-type", "application/grpc"], ["grpc-status", "0"]], code: Code.Unimplemented, text: "answered HTTP 404" },
-  ] as { desc: string; headers: [string, string][]; code: Code; text: string }[])("an answer with $desc is refused, naming the runtime", async ({ headers, code, text }) => {
-    const rt = scriptedRuntime("vm", [(s) => (s.sendHeaders(headers), s.write(frame(msg)), s.end(trailers()))]);
-    const e = await unaryRaw(rt, PATH, msg).catch((e) => e);
-    expect(codeOf(e)).toBe(code);
-    expect((e as ConnectError).rawMessage).toContain("runtime vm");
-    expect((e as ConnectError).rawMessage).toContain(text);
-  });
+    {
+      desc: "HTTP 404, even with a grpc-status",
+      headers: [
+        [":status", "404"],
+        ["content-type", "application/grpc"],
+        ["grpc-status", "0"],
+      ],
+      code: Code.Unimplemented,
+      text: "answered HTTP 404",
+    },
+  ] as { desc: string; headers: [string, string][]; code: Code; text: string }[])(
+    "an answer with $desc is refused, naming the runtime",
+    async ({ headers, code, text }) => {
+      const rt = scriptedRuntime("vm", [(s) => (s.sendHeaders(headers), s.write(frame(msg)), s.end(trailers()))]);
+      const e = await unaryRaw(rt, PATH, msg).catch((e) => e);
+      expect(codeOf(e)).toBe(code);
+      expect((e as ConnectError).rawMessage).toContain("runtime vm");
+      expect((e as ConnectError).rawMessage).toContain(text);
+    },
+  );
 
   test("application/grpc+proto is gRPC too", async () => {
-    const rt = scriptedRuntime("vm", [(s) => (s.sendHeaders([[":status", "200"], ["content-type", "application/grpc+proto"]]), s.write(frame(msg)), s.end(trailers()))]);
+    const rt = scriptedRuntime("vm", [
+      (s) => (
+        s.sendHeaders([
+          [":status", "200"],
+          ["content-type", "application/grpc+proto"],
+        ]),
+        s.write(frame(msg)),
+        s.end(trailers())
+      ),
+    ]);
     expect(await (await unaryRaw(rt, PATH, msg)).message()).toEqual(msg);
   });
 
@@ -104,7 +153,9 @@ describe("unary answers", () => {
   });
 
   test("the connection lost mid-answer: Unavailable, saying so", async () => {
-    const rt = scriptedRuntime("vm", [(s, _h, pair) => (s.sendHeaders(OK_HEADERS), s.write(frame(msg).subarray(0, 3)), setTimeout(() => pair.cut(), 5))]);
+    const rt = scriptedRuntime("vm", [
+      (s, _h, pair) => (s.sendHeaders(OK_HEADERS), s.write(frame(msg).subarray(0, 3)), setTimeout(() => pair.cut(), 5)),
+    ]);
     const answer = await unaryRaw(rt, PATH, msg);
     const e = await answer.message().catch((e) => e);
     expect(codeOf(e)).toBe(Code.Unavailable);
@@ -115,7 +166,9 @@ describe("unary answers", () => {
 describe("deadlines and hang-ups at each phase", () => {
   test("a deadline already past never opens a stream", async () => {
     const rt = scriptedRuntime("vm", []);
-    expect(codeOf(await unaryRaw(rt, PATH, msg, { deadline: Date.now() - 1 }).catch((e) => e))).toBe(Code.DeadlineExceeded);
+    expect(codeOf(await unaryRaw(rt, PATH, msg, { deadline: Date.now() - 1 }).catch((e) => e))).toBe(
+      Code.DeadlineExceeded,
+    );
     expect(rt.requests.length).toBe(0);
   });
 
@@ -185,7 +238,9 @@ describe("streams", () => {
   });
 
   test("a stream cut mid-message is Internal, not a silently short list", async () => {
-    const rt = scriptedRuntime("vm", [(s) => (s.sendHeaders(OK_HEADERS), s.write(frame(msg).subarray(0, 7)), s.end(trailers()))]);
+    const rt = scriptedRuntime("vm", [
+      (s) => (s.sendHeaders(OK_HEADERS), s.write(frame(msg).subarray(0, 7)), s.end(trailers())),
+    ]);
     const e = await streamRaw(rt, PATH, msg, () => {}).catch((e) => e);
     expect(codeOf(e)).toBe(Code.Internal);
     expect((e as ConnectError).rawMessage).toContain("mid-message");

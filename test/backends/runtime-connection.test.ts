@@ -21,7 +21,10 @@ afterEach(async () => {
 
 const answer = (s: H2Stream) => {
   if (s.closed) return;
-  s.sendHeaders([[":status", "200"], ["content-type", "application/grpc"]]);
+  s.sendHeaders([
+    [":status", "200"],
+    ["content-type", "application/grpc"],
+  ]);
   void s.write(frame(Buffer.from("ok"))).catch(() => {});
   s.end([["grpc-status", "0"]]);
 };
@@ -52,7 +55,19 @@ function runtime(maxConcurrentStreams: number, onStream: (s: H2Stream, conn: H2C
     }),
   });
   cleanup.push(() => server.stop());
-  return { socket, conns, get open() { return open; }, get peak() { return peak; }, get refused() { return refused; } };
+  return {
+    socket,
+    conns,
+    get open() {
+      return open;
+    },
+    get peak() {
+      return peak;
+    },
+    get refused() {
+      return refused;
+    },
+  };
 }
 
 async function backendOn(socket: string, idsReserve?: number) {
@@ -65,7 +80,10 @@ async function backendOn(socket: string, idsReserve?: number) {
   return { b, events };
 }
 
-const call = (b: Backend, deadlineMs = 5000) => unaryRaw(b, "/runtime.v1.RuntimeService/Version", Buffer.alloc(0), { deadline: Date.now() + deadlineMs }).then((a) => a.message());
+const call = (b: Backend, deadlineMs = 5000) =>
+  unaryRaw(b, "/runtime.v1.RuntimeService/Version", Buffer.alloc(0), { deadline: Date.now() + deadlineMs }).then((a) =>
+    a.message(),
+  );
 
 test("calls past the runtime's MAX_CONCURRENT_STREAMS wait their turn: never more than it open, none refused, all answered", async () => {
   const held: H2Stream[] = [];
@@ -95,7 +113,9 @@ test("a call waiting for a slot past its deadline is DeadlineExceeded, saying it
   await waitFor(() => held.length === 1, 2000, "the first call's stream");
   const e = await call(b, 100).catch((e) => e);
   expect(ConnectError.from(e).code).toBe(Code.DeadlineExceeded);
-  expect(ConnectError.from(e).rawMessage).toBe("deadline exceeded waiting for a stream on runtime vm (it takes 1 at once)");
+  expect(ConnectError.from(e).rawMessage).toBe(
+    "deadline exceeded waiting for a stream on runtime vm (it takes 1 at once)",
+  );
   expect(b.queued).toBe(0);
   answer(held[0]);
   expect(String(await first)).toBe("ok");
@@ -107,8 +127,8 @@ test("REFUSED_STREAM below the advertised limit: the call is sent again only onc
   let probed = false;
   // Advertises 100, but takes only 2 at once (a runtime busy inside): the third is refused.
   const rt = runtime(100, (s) => {
-    if (!probed) return (probed = true), answer(s);
-    if (held.filter((h) => !h.closed).length >= 2) return seen.push("refused"), s.reset(ErrorCode.REFUSED_STREAM);
+    if (!probed) return ((probed = true), answer(s));
+    if (held.filter((h) => !h.closed).length >= 2) return (seen.push("refused"), s.reset(ErrorCode.REFUSED_STREAM));
     seen.push("taken");
     held.push(s);
   });

@@ -36,7 +36,16 @@ test("criproxy version names the CRI API it was generated from", async () => {
 
 test("criproxy --help explains every serve flag with an example", async () => {
   const r = await run("--help");
-  for (const flag of ["--listen", "--connect", "--v", "--connect-timeout", "--request-timeout", "--stale-grace", "--runtime-handler", "--stream-url"]) {
+  for (const flag of [
+    "--listen",
+    "--connect",
+    "--v",
+    "--connect-timeout",
+    "--request-timeout",
+    "--stale-grace",
+    "--runtime-handler",
+    "--stream-url",
+  ]) {
     expect(r.out).toContain(flag);
   }
   expect(r.out.match(/Example:/g)?.length).toBeGreaterThanOrEqual(8);
@@ -51,7 +60,10 @@ describe("repeatable flags, through the real command line", () => {
 
   /** Runs criproxy; a proxy that starts serving is stopped after its first log line and counts as exit "served". */
   async function runBounded(args: string[]) {
-    const p = Bun.spawn([process.execPath, cliEntry, "--listen", listen(), ...args], { stdout: "pipe", stderr: "pipe" });
+    const p = Bun.spawn([process.execPath, cliEntry, "--listen", listen(), ...args], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     const timer = setTimeout(() => p.kill("SIGTERM"), 3000);
     const [code, err] = await Promise.all([p.exited, new Response(p.stderr).text()]);
     clearTimeout(timer);
@@ -63,17 +75,26 @@ describe("repeatable flags, through the real command line", () => {
     ["the bad one last", ["--runtime-handler", "b=vm", "--runtime-handler", "a=nosuch"]],
     ["--flag=value spelling", ["--runtime-handler=b=vm", "--runtime-handler=a=nosuch"]],
   ])("--runtime-handler: every occurrence is checked (%s)", async (_, handlers) => {
-    const r = await runBounded(["--connect", `${join(dir.dir, "none.sock")},vm:${join(dir.dir, "vm.sock")}`, ...handlers]);
+    const r = await runBounded([
+      "--connect",
+      `${join(dir.dir, "none.sock")},vm:${join(dir.dir, "vm.sock")}`,
+      ...handlers,
+    ]);
     expect(r.code).toBe(2);
     expect(r.err).toContain("--runtime-handler");
     expect(r.err).toContain('"nosuch"');
   });
 
   test.each([
-    ["--connect", ["--connect", "/run/p.sock", "--connect", "vm:/run/vm.sock", "--connect", "gpu:unix:///run/gpu.sock"]],
+    [
+      "--connect",
+      ["--connect", "/run/p.sock", "--connect", "vm:/run/vm.sock", "--connect", "gpu:unix:///run/gpu.sock"],
+    ],
     ["the original -connect", ["-connect", "/run/p.sock", "-connect=vm:/run/vm.sock,gpu:unix:///run/gpu.sock"]],
   ])("%s: every occurrence adds runtimes, the first is the primary", async (_, connect) => {
-    const proxy = await startProxy([...connect, "--runtime-handler", "k=vm", "--runtime-handler", "g=gpu"], { socket: listen() });
+    const proxy = await startProxy([...connect, "--runtime-handler", "k=vm", "--runtime-handler", "g=gpu"], {
+      socket: listen(),
+    });
     try {
       await waitFor(() => proxy.log().includes("criproxy serving on"), 5000, "the serving line");
       expect(proxy.log()).toContain("primary unix:///run/p.sock, vm unix:///run/vm.sock, gpu unix:///run/gpu.sock");

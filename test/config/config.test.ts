@@ -7,11 +7,27 @@ import { parseConnect, type BackendSpec } from "../../src/config/endpoints.ts";
 
 describe("the original Go criproxy's flags keep working", () => {
   test.each<{ desc: string; argv: string[]; expect: string[] }>([
-    { desc: "single-dash long flags", argv: ["-connect", "/a.sock", "-listen", "/b.sock"], expect: ["--connect", "/a.sock", "--listen", "/b.sock"] },
+    {
+      desc: "single-dash long flags",
+      argv: ["-connect", "/a.sock", "-listen", "/b.sock"],
+      expect: ["--connect", "/a.sock", "--listen", "/b.sock"],
+    },
     { desc: "-v 3 and -v=3", argv: ["-v", "3", "-v=4"], expect: ["--v", "3", "--v", "4"] },
-    { desc: "-logtostderr is accepted and dropped", argv: ["-logtostderr", "-alsologtostderr=true", "-v", "1"], expect: ["--v", "1"] },
-    { desc: "-streamUrl and -streamPort", argv: ["-streamUrl", "http://n:1", "-streamPort=10010"], expect: ["--stream-url", "http://n:1", "--stream-port", "10010"] },
-    { desc: "modern flags pass unchanged", argv: ["--connect-timeout", "1s", "demo"], expect: ["--connect-timeout", "1s", "demo"] },
+    {
+      desc: "-logtostderr is accepted and dropped",
+      argv: ["-logtostderr", "-alsologtostderr=true", "-v", "1"],
+      expect: ["--v", "1"],
+    },
+    {
+      desc: "-streamUrl and -streamPort",
+      argv: ["-streamUrl", "http://n:1", "-streamPort=10010"],
+      expect: ["--stream-url", "http://n:1", "--stream-port", "10010"],
+    },
+    {
+      desc: "modern flags pass unchanged",
+      argv: ["--connect-timeout", "1s", "demo"],
+      expect: ["--connect-timeout", "1s", "demo"],
+    },
   ])("$desc", ({ argv, expect: want }) => {
     expect(normalizeLegacyArgs(argv)).toEqual(want);
   });
@@ -19,17 +35,29 @@ describe("the original Go criproxy's flags keep working", () => {
 
 describe("--connect", () => {
   test.each<{ desc: string; value: string; expect: BackendSpec[] }>([
-    { desc: "a path", value: "/run/containerd/containerd.sock", expect: [{ name: "", socket: "/run/containerd/containerd.sock" }] },
+    {
+      desc: "a path",
+      value: "/run/containerd/containerd.sock",
+      expect: [{ name: "", socket: "/run/containerd/containerd.sock" }],
+    },
     { desc: "a unix:// URL", value: "unix:///run/c.sock", expect: [{ name: "", socket: "/run/c.sock" }] },
     {
       desc: "named runtimes, dotted names, unix:// endpoints",
       value: "/run/c.sock,vm:unix:///run/vm.sock,virtlet.cloud:/run/v.sock",
-      expect: [{ name: "", socket: "/run/c.sock" }, { name: "vm", socket: "/run/vm.sock" }, { name: "virtlet.cloud", socket: "/run/v.sock" }],
+      expect: [
+        { name: "", socket: "/run/c.sock" },
+        { name: "vm", socket: "/run/vm.sock" },
+        { name: "virtlet.cloud", socket: "/run/v.sock" },
+      ],
     },
     {
       desc: "?api= forces a runtime's CRI API (the primary's too); without it, the API is probed",
       value: "unix:///run/c.sock?api=v1,vm:unix:///run/vm.sock?api=v1alpha2,gpu:/run/g.sock",
-      expect: [{ name: "", socket: "/run/c.sock", api: "v1" }, { name: "vm", socket: "/run/vm.sock", api: "v1alpha2" }, { name: "gpu", socket: "/run/g.sock" }],
+      expect: [
+        { name: "", socket: "/run/c.sock", api: "v1" },
+        { name: "vm", socket: "/run/vm.sock", api: "v1alpha2" },
+        { name: "gpu", socket: "/run/g.sock" },
+      ],
     },
   ])("$desc", ({ value, expect: want }) => {
     expect(parseConnect(value)).toEqual(want);
@@ -42,7 +70,11 @@ describe("--connect", () => {
     { desc: "an upper-case name", value: "/a,VM:/b", error: "is not a lowercase DNS-style name" },
     { desc: "an unnamed later entry", value: "/a,/b", error: "needs a name" },
     { desc: "a relative path", value: "run/c.sock", error: "not a socket path" },
-    { desc: "an API that is not one", value: "/a,vm:/b?api=v2", error: 'endpoint "/b?api=v2": api "v2" is not one of v1, v1alpha2' },
+    {
+      desc: "an API that is not one",
+      value: "/a,vm:/b?api=v2",
+      error: 'endpoint "/b?api=v2": api "v2" is not one of v1, v1alpha2',
+    },
   ])("refuses $desc, naming the entry", ({ value, error }) => {
     expect(() => parseConnect(value)).toThrow(error);
   });

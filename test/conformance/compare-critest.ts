@@ -37,7 +37,10 @@ const totals = { passed: 0, failed: 0, skipped: 0 };
 const skippedAs = { critest: 0, expected: 0, failsDirectlyToo: 0 };
 const failures: string[] = [];
 const nowPassing: string[] = [];
-const rows: string[] = ["| run | passed | failed | skipped | same as direct | differs (expected) | wall s | CPU s |", "| --- | --- | --- | --- | --- | --- | --- | --- |"];
+const rows: string[] = [
+  "| run | passed | failed | skipped | same as direct | differs (expected) | wall s | CPU s |",
+  "| --- | --- | --- | --- | --- | --- | --- | --- |",
+];
 const direct = load(join(job, "direct"));
 
 for (const run of runs) {
@@ -78,11 +81,17 @@ for (const run of runs) {
       skippedAs.expected++;
     } else {
       totals.failed++;
-      const was = (run === "direct" ? "" : ` (direct: ${direct.get(name)?.state ?? "missing"})`) + (other ? ` (listed in expected-failures.json for "${listed?.error}", not this error)` : "");
-      failures.push(`${run}: [${state}]${was} ${name}\n    ${(s?.message ?? "").slice(0, 600).replaceAll("\n", "\n    ")}`);
+      const was =
+        (run === "direct" ? "" : ` (direct: ${direct.get(name)?.state ?? "missing"})`) +
+        (other ? ` (listed in expected-failures.json for "${listed?.error}", not this error)` : "");
+      failures.push(
+        `${run}: [${state}]${was} ${name}\n    ${(s?.message ?? "").slice(0, 600).replaceAll("\n", "\n    ")}`,
+      );
     }
   }
-  rows.push(`| ${run} | ${own.passed ?? 0} | ${own.failed ?? 0} | ${own.skipped ?? 0} | ${same} | ${xfail} | ${wall} |`);
+  rows.push(
+    `| ${run} | ${own.passed ?? 0} | ${own.failed ?? 0} | ${own.skipped ?? 0} | ${same} | ${xfail} | ${wall} |`,
+  );
 }
 
 console.log(rows.join("\n"));
@@ -94,6 +103,8 @@ if (failures.length) {
   console.log(`\nFAILED: specs whose outcome differs from direct (or that fail directly), with critest's error:`);
   for (const f of failures) console.log(`  ${f}`);
 }
-console.log(`skipped: ${skippedAs.critest} skipped by critest, ${skippedAs.expected} expected failures (expected-failures.json), ${skippedAs.failsDirectlyToo} failing directly too`);
+console.log(
+  `skipped: ${skippedAs.critest} skipped by critest, ${skippedAs.expected} expected failures (expected-failures.json), ${skippedAs.failsDirectlyToo} failing directly too`,
+);
 console.log(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 process.exit(totals.failed ? 1 : 0);

@@ -34,7 +34,9 @@ try {
   const proxy = await startProxy(["--connect", fake.socket], values.entry ? { entry: resolve(values.entry) } : {});
   cleanups.push(() => proxy.stop());
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const socat = spawn("socat", [`TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr`, `UNIX-CONNECT:${proxy.socket}`], { stdio: "ignore" });
+  const socat = spawn("socat", [`TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr`, `UNIX-CONNECT:${proxy.socket}`], {
+    stdio: "ignore",
+  });
   cleanups.push(() => socat.kill("SIGTERM"));
   await waitForPort(port);
   let passed = 0;
@@ -47,7 +49,10 @@ try {
     if (!summary) throw new Error(`h2spec (${mode}) printed no summary:\n${out}`);
     const failures = failedCases(out);
     console.log(`h2spec ${mode}: ${summary[0]}`);
-    for (const f of failures) console.log(`  ${EXPECTED_FAILURES[f.id] ? "expected" : "FAILED"} ${f.id} ${f.title}${EXPECTED_FAILURES[f.id] ? ` (${EXPECTED_FAILURES[f.id]})` : ""}`);
+    for (const f of failures)
+      console.log(
+        `  ${EXPECTED_FAILURES[f.id] ? "expected" : "FAILED"} ${f.id} ${f.title}${EXPECTED_FAILURES[f.id] ? ` (${EXPECTED_FAILURES[f.id]})` : ""}`,
+      );
     if (values.verbose) console.log(out);
     passed += Number(summary[2]);
     failed += Number(summary[4]);
@@ -66,15 +71,31 @@ function build(kit: string, dir: string): string {
   cpSync(join(kit, "src"), src, { recursive: true });
   mkdirSync(join(src, "cmd/h2spec"), { recursive: true });
   cpSync(join(import.meta.dir, "h2spec-main/main.go"), join(src, "cmd/h2spec/main.go"));
-  const env = { ...process.env, GOPATH: `${join(dir, "go")}:/usr/share/gocode`, GO111MODULE: "off", GOFLAGS: "", GOCACHE: join(tmpdir(), "criproxy-go-cache") };
-  const p = Bun.spawnSync(["go", "build", "-o", join(dir, "h2spec"), "./cmd/h2spec"], { cwd: src, env, stderr: "pipe" });
-  if (p.exitCode !== 0) throw new Error(`building h2spec failed (needs golang-go golang-golang-x-net-dev golang-github-fatih-color-dev):\n${p.stderr}`);
+  const env = {
+    ...process.env,
+    GOPATH: `${join(dir, "go")}:/usr/share/gocode`,
+    GO111MODULE: "off",
+    GOFLAGS: "",
+    GOCACHE: join(tmpdir(), "criproxy-go-cache"),
+  };
+  const p = Bun.spawnSync(["go", "build", "-o", join(dir, "h2spec"), "./cmd/h2spec"], {
+    cwd: src,
+    env,
+    stderr: "pipe",
+  });
+  if (p.exitCode !== 0)
+    throw new Error(
+      `building h2spec failed (needs golang-go golang-golang-x-net-dev golang-github-fatih-color-dev):\n${p.stderr}`,
+    );
   return join(dir, "h2spec");
 }
 
 async function run(binary: string, port: number, grpc: boolean): Promise<string> {
   const env = { ...process.env, NO_COLOR: "1", ...(grpc ? { H2SPEC_GRPC: "1" } : {}) };
-  const p = Bun.spawn([binary, "-h", "127.0.0.1", "-p", String(port), "-P", "/runtime.v1.RuntimeService/Version", "-o", "2"], { env, stdout: "pipe", stderr: "pipe" });
+  const p = Bun.spawn(
+    [binary, "-h", "127.0.0.1", "-p", String(port), "-P", "/runtime.v1.RuntimeService/Version", "-o", "2"],
+    { env, stdout: "pipe", stderr: "pipe" },
+  );
   const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the terminal colour codes taken out
   return (out + err).replace(/\x1b\[[0-9;]*m/g, "");
@@ -100,7 +121,19 @@ function failedCases(out: string): { id: string; title: string }[] {
 
 async function waitForPort(port: number): Promise<void> {
   for (let i = 0; i < 200; i++) {
-    const ok = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {}, open(s) { s.end(); } } }).then(() => true, () => false);
+    const ok = await Bun.connect({
+      hostname: "127.0.0.1",
+      port,
+      socket: {
+        data() {},
+        open(s) {
+          s.end();
+        },
+      },
+    }).then(
+      () => true,
+      () => false,
+    );
     if (ok) return;
     await Bun.sleep(20);
   }

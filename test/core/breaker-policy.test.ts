@@ -1,19 +1,53 @@
 // The breaker of a named runtime as rows: which part is asked live, when it opens and closes,
 // and how a call to its objects is refused while it is open. Pure: the clock is an argument.
 import { describe, expect, test } from "bun:test";
-import { admit, afterPart, isMiss, afterProbe, type Breaker, type BreakerTimings, CLOSED, DEFAULT_TIMINGS, openMessage, probeDeadlineMs } from "../../src/core/breaker-policy.ts";
+import {
+  admit,
+  afterPart,
+  isMiss,
+  afterProbe,
+  type Breaker,
+  type BreakerTimings,
+  CLOSED,
+  DEFAULT_TIMINGS,
+  openMessage,
+  probeDeadlineMs,
+} from "../../src/core/breaker-policy.ts";
 import { defaults } from "../../src/config/config.ts";
 import { parseDuration } from "../../src/config/duration.ts";
 
 const T: BreakerTimings = { budgetMs: 5000, coolOffMs: 60_000, probeMs: 1000 };
-const open = (sinceMs: number, trialAtMs: number): Breaker => ({ kind: "open", sinceMs, trialAtMs, why: "deadline exceeded" });
+const open = (sinceMs: number, trialAtMs: number): Breaker => ({
+  kind: "open",
+  sinceMs,
+  trialAtMs,
+  why: "deadline exceeded",
+});
 
 describe("admit: closed asks live; open answers at once until the cool-off ends, then one trial", () => {
   test.each<{ desc: string; b: Breaker; now: number; admission: string; next: Breaker }>([
     { desc: "closed: live", b: CLOSED, now: 0, admission: "live", next: CLOSED },
-    { desc: "open, cool-off running: answered at once", b: open(0, 60_000), now: 59_999, admission: "skip", next: open(0, 60_000) },
-    { desc: "open, cool-off over: this call is the trial", b: open(0, 60_000), now: 60_000, admission: "trial", next: { kind: "trial", sinceMs: 0, why: "deadline exceeded" } },
-    { desc: "a trial in flight: the others are answered at once", b: { kind: "trial", sinceMs: 0, why: "x" }, now: 90_000, admission: "skip", next: { kind: "trial", sinceMs: 0, why: "x" } },
+    {
+      desc: "open, cool-off running: answered at once",
+      b: open(0, 60_000),
+      now: 59_999,
+      admission: "skip",
+      next: open(0, 60_000),
+    },
+    {
+      desc: "open, cool-off over: this call is the trial",
+      b: open(0, 60_000),
+      now: 60_000,
+      admission: "trial",
+      next: { kind: "trial", sinceMs: 0, why: "deadline exceeded" },
+    },
+    {
+      desc: "a trial in flight: the others are answered at once",
+      b: { kind: "trial", sinceMs: 0, why: "x" },
+      now: 90_000,
+      admission: "skip",
+      next: { kind: "trial", sinceMs: 0, why: "x" },
+    },
   ])("$desc", ({ b, now, admission, next }) => {
     expect(admit(b, now)).toEqual({ admission: admission as never, next });
   });
@@ -22,9 +56,27 @@ describe("admit: closed asks live; open answers at once until the cool-off ends,
 describe("afterPart and afterProbe: a miss opens for a cool-off dated from the first miss; an answer in time closes", () => {
   test.each<{ desc: string; b: Breaker; answered: boolean; now: number; next: Breaker }>([
     { desc: "closed, answered: closed", b: CLOSED, answered: true, now: 10, next: CLOSED },
-    { desc: "closed, missed: open since now, trial after the cool-off", b: CLOSED, answered: false, now: 10, next: open(10, 60_010) },
-    { desc: "a trial missed: open again, still since the first miss", b: { kind: "trial", sinceMs: 10, why: "x" }, answered: false, now: 70_000, next: open(10, 130_000) },
-    { desc: "a trial answered: closed", b: { kind: "trial", sinceMs: 10, why: "x" }, answered: true, now: 70_000, next: CLOSED },
+    {
+      desc: "closed, missed: open since now, trial after the cool-off",
+      b: CLOSED,
+      answered: false,
+      now: 10,
+      next: open(10, 60_010),
+    },
+    {
+      desc: "a trial missed: open again, still since the first miss",
+      b: { kind: "trial", sinceMs: 10, why: "x" },
+      answered: false,
+      now: 70_000,
+      next: open(10, 130_000),
+    },
+    {
+      desc: "a trial answered: closed",
+      b: { kind: "trial", sinceMs: 10, why: "x" },
+      answered: true,
+      now: 70_000,
+      next: CLOSED,
+    },
   ])("$desc", ({ b, answered, now, next }) => {
     expect(afterPart(b, answered, "deadline exceeded", now, T)).toEqual(next);
   });
@@ -76,7 +128,11 @@ describe("the probe and the refusal", () => {
   });
 
   test("the flags' defaults are the policy's defaults", () => {
-    const fromFlags = { budgetMs: parseDuration(defaults["fan-out-budget"]), coolOffMs: parseDuration(defaults["cool-off"]), probeMs: parseDuration(defaults["probe-interval"]) };
+    const fromFlags = {
+      budgetMs: parseDuration(defaults["fan-out-budget"]),
+      coolOffMs: parseDuration(defaults["cool-off"]),
+      probeMs: parseDuration(defaults["probe-interval"]),
+    };
     expect(fromFlags).toEqual(DEFAULT_TIMINGS);
   });
 });

@@ -1,7 +1,18 @@
 // The fan-out policy as rows: what happens to each runtime's part, which runtime answers an
 // image by digest, when kubelet's UpdateRuntimeConfig is sent again, and how event streams rejoin.
 import { describe, expect, test } from "bun:test";
-import { eventsEnd, EVENTS_POLL_MS, EVENTS_REJOIN_MS, partOutcome, pickHolder, replaysConfig, type HolderAnswer, type Memory, type Outcome, type PartResult } from "../../src/core/fan-out-policy.ts";
+import {
+  eventsEnd,
+  EVENTS_POLL_MS,
+  EVENTS_REJOIN_MS,
+  partOutcome,
+  pickHolder,
+  replaysConfig,
+  type HolderAnswer,
+  type Memory,
+  type Outcome,
+  type PartResult,
+} from "../../src/core/fan-out-policy.ts";
 
 const GRACE = 600_000;
 const answered: PartResult = { kind: "answered" };
@@ -11,8 +22,20 @@ const down: PartResult = { kind: "absent", state: "down" };
 describe("partOutcome: one outcome per runtime, never a failed call for a named one", () => {
   test.each<{ desc: string; primary: boolean; result: PartResult; memory?: Memory; expect: Outcome }>([
     { desc: "the primary answered: live", primary: true, result: answered, expect: { kind: "live" } },
-    { desc: "the primary failed: the call fails", primary: true, result: reset, memory: { ageMs: 1 }, expect: { kind: "fail-call" } },
-    { desc: "a named runtime answered: live", primary: false, result: answered, memory: { ageMs: 1 }, expect: { kind: "live" } },
+    {
+      desc: "the primary failed: the call fails",
+      primary: true,
+      result: reset,
+      memory: { ageMs: 1 },
+      expect: { kind: "fail-call" },
+    },
+    {
+      desc: "a named runtime answered: live",
+      primary: false,
+      result: answered,
+      memory: { ageMs: 1 },
+      expect: { kind: "live" },
+    },
     {
       desc: "a named runtime failed mid-answer, remembered: its last-known part",
       primary: false,
@@ -20,11 +43,39 @@ describe("partOutcome: one outcome per runtime, never a failed call for a named 
       memory: { ageMs: 30_000 },
       expect: { kind: "last-known", ageMs: 30_000, why: "runtime vm reset the stream (NGHTTP2_INTERNAL_ERROR)" },
     },
-    { desc: "a named runtime down, remembered: its last-known part", primary: false, result: down, memory: { ageMs: 5 }, expect: { kind: "last-known", ageMs: 5, why: "it is down" } },
-    { desc: "a named runtime down, remembered exactly as long as the grace: still stands in", primary: false, result: down, memory: { ageMs: GRACE }, expect: { kind: "last-known", ageMs: GRACE, why: "it is down" } },
-    { desc: "a named runtime down past the grace: left out", primary: false, result: down, memory: { ageMs: GRACE + 1 }, expect: { kind: "left-out", why: "it is down" } },
-    { desc: "a named runtime never seen: left out", primary: false, result: { kind: "absent", state: "connecting" }, expect: { kind: "left-out", why: "it is connecting" } },
-    { desc: "a named runtime that failed with nothing remembered: left out", primary: false, result: reset, expect: { kind: "left-out", why: reset.reason } },
+    {
+      desc: "a named runtime down, remembered: its last-known part",
+      primary: false,
+      result: down,
+      memory: { ageMs: 5 },
+      expect: { kind: "last-known", ageMs: 5, why: "it is down" },
+    },
+    {
+      desc: "a named runtime down, remembered exactly as long as the grace: still stands in",
+      primary: false,
+      result: down,
+      memory: { ageMs: GRACE },
+      expect: { kind: "last-known", ageMs: GRACE, why: "it is down" },
+    },
+    {
+      desc: "a named runtime down past the grace: left out",
+      primary: false,
+      result: down,
+      memory: { ageMs: GRACE + 1 },
+      expect: { kind: "left-out", why: "it is down" },
+    },
+    {
+      desc: "a named runtime never seen: left out",
+      primary: false,
+      result: { kind: "absent", state: "connecting" },
+      expect: { kind: "left-out", why: "it is connecting" },
+    },
+    {
+      desc: "a named runtime that failed with nothing remembered: left out",
+      primary: false,
+      result: reset,
+      expect: { kind: "left-out", why: reset.reason },
+    },
   ])("$desc", ({ primary, result, memory, expect: want }) => {
     expect(partOutcome(primary, result, memory, GRACE)).toEqual(want);
   });
@@ -49,7 +100,13 @@ describe("replaysConfig: kubelet's last UpdateRuntimeConfig reaches every runtim
   test.each([
     { desc: "a runtime that connects late", previous: "connecting", next: "ready", have: true, expect: true },
     { desc: "a runtime that comes back after being down", previous: "down", next: "ready", have: true, expect: true },
-    { desc: "nothing to replay before kubelet sent one", previous: "connecting", next: "ready", have: false, expect: false },
+    {
+      desc: "nothing to replay before kubelet sent one",
+      previous: "connecting",
+      next: "ready",
+      have: false,
+      expect: false,
+    },
     { desc: "a runtime going away gets nothing", previous: "ready", next: "connecting", have: true, expect: false },
     { desc: "no transition, no replay", previous: "ready", next: "ready", have: true, expect: false },
   ])("$desc", ({ previous, next, have, expect: want }) => {
@@ -59,11 +116,36 @@ describe("replaysConfig: kubelet's last UpdateRuntimeConfig reaches every runtim
 
 describe("eventsEnd: what follows a runtime's GetContainerEvents ending", () => {
   test.each([
-    { desc: "the primary's stream ended well: kubelet's ends (it re-subscribes)", primary: true, code: 0, expect: { kind: "end-call" } },
-    { desc: "the primary's stream failed: kubelet's ends with its status", primary: true, code: 14, expect: { kind: "end-call" } },
-    { desc: "a named runtime's stream broke: rejoin", primary: false, code: 14, expect: { kind: "rejoin", afterMs: EVENTS_REJOIN_MS } },
-    { desc: "a named runtime's stream ended well: rejoin", primary: false, code: 0, expect: { kind: "rejoin", afterMs: EVENTS_REJOIN_MS } },
-    { desc: "a named runtime without events (Unimplemented, e.g. CRI v1alpha2): its listings are polled every second instead", primary: false, code: 12, expect: { kind: "poll", everyMs: EVENTS_POLL_MS } },
+    {
+      desc: "the primary's stream ended well: kubelet's ends (it re-subscribes)",
+      primary: true,
+      code: 0,
+      expect: { kind: "end-call" },
+    },
+    {
+      desc: "the primary's stream failed: kubelet's ends with its status",
+      primary: true,
+      code: 14,
+      expect: { kind: "end-call" },
+    },
+    {
+      desc: "a named runtime's stream broke: rejoin",
+      primary: false,
+      code: 14,
+      expect: { kind: "rejoin", afterMs: EVENTS_REJOIN_MS },
+    },
+    {
+      desc: "a named runtime's stream ended well: rejoin",
+      primary: false,
+      code: 0,
+      expect: { kind: "rejoin", afterMs: EVENTS_REJOIN_MS },
+    },
+    {
+      desc: "a named runtime without events (Unimplemented, e.g. CRI v1alpha2): its listings are polled every second instead",
+      primary: false,
+      code: 12,
+      expect: { kind: "poll", everyMs: EVENTS_POLL_MS },
+    },
   ])("$desc", ({ primary, code, expect: want }) => {
     expect(eventsEnd(primary, code)).toEqual(want as never);
   });

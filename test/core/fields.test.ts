@@ -2,7 +2,14 @@
 // looks like an id or an image reference fails here until core/fields.ts classifies it.
 import { describe, expect, test } from "bun:test";
 import type { DescMessage } from "@bufbuild/protobuf";
-import { classifiedFields, fieldKey, fieldPlan, isStringField, reachableMessages, untouchedFields } from "../../src/core/fields.ts";
+import {
+  classifiedFields,
+  fieldKey,
+  fieldPlan,
+  isStringField,
+  reachableMessages,
+  untouchedFields,
+} from "../../src/core/fields.ts";
 import { methodTable } from "../../src/core/methods.ts";
 import { idField } from "../../src/core/route.ts";
 import {
@@ -20,7 +27,9 @@ const LOOKS_ROUTABLE = /(^|_)ids?$|image|repo_tags|repo_digests|handler|^info$/;
 describe("field table completeness", () => {
   // Shown as the message's own name (runtime.v1alpha2.X.y), looked up by the table's key (runtime.v1.X.y).
   const suspects = reachableMessages.flatMap((desc) =>
-    desc.fields.filter((f) => isStringField(f) && LOOKS_ROUTABLE.test(f.name)).map((f) => ({ name: `${desc.typeName}.${f.name}`, key: fieldKey(desc, f) })),
+    desc.fields
+      .filter((f) => isStringField(f) && LOOKS_ROUTABLE.test(f.name))
+      .map((f) => ({ name: `${desc.typeName}.${f.name}`, key: fieldKey(desc, f) })),
   );
   const names = suspects.map((s) => s.name);
 
@@ -60,19 +69,28 @@ describe("walk plans", () => {
     { desc: "stats descend into attributes only", schema: ContainerStatsSchema, expect: ["attributes"] },
     { desc: "no ids: nothing to walk", schema: VersionResponseSchema, expect: [] },
     { desc: "no ids deep down: nothing to walk", schema: LinuxContainerResourcesSchema, expect: [] },
-    { desc: "a v1alpha2 list answer is walked like v1's", schema: alpha.ListContainersResponseSchema, expect: ["containers"] },
-    { desc: "a v1alpha2 item has the v1 classified fields it shares", schema: alpha.ContainerSchema, expect: ["id", "pod_sandbox_id", "image", "image_ref"] },
+    {
+      desc: "a v1alpha2 list answer is walked like v1's",
+      schema: alpha.ListContainersResponseSchema,
+      expect: ["containers"],
+    },
+    {
+      desc: "a v1alpha2 item has the v1 classified fields it shares",
+      schema: alpha.ContainerSchema,
+      expect: ["id", "pod_sandbox_id", "image", "image_ref"],
+    },
     { desc: "v1alpha2 stats descend into attributes only", schema: alpha.ContainerStatsSchema, expect: ["attributes"] },
   ])("$desc", ({ schema, expect: want }) => {
     expect(fieldPlan(schema).map((e) => e.field.name)).toEqual(want);
   });
 
-  test.each([...methodTable.values()].filter((r) => ["sandbox", "container", "create"].includes(r.kind)).map((r) => ({ name: r.method.name, r })))(
-    "$name routes by a top-level id field",
-    ({ r }) => {
-      const field = idField(r.method.input);
-      expect(field?.name).toMatch(/^(pod_sandbox_id|container_id)$/);
-      expect(field?.name).toBe(r.kind === "container" ? "container_id" : "pod_sandbox_id");
-    },
-  );
+  test.each(
+    [...methodTable.values()]
+      .filter((r) => ["sandbox", "container", "create"].includes(r.kind))
+      .map((r) => ({ name: r.method.name, r })),
+  )("$name routes by a top-level id field", ({ r }) => {
+    const field = idField(r.method.input);
+    expect(field?.name).toMatch(/^(pod_sandbox_id|container_id)$/);
+    expect(field?.name).toBe(r.kind === "container" ? "container_id" : "pod_sandbox_id");
+  });
 });

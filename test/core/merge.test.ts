@@ -1,6 +1,12 @@
 import { describe, expect, test } from "bun:test";
 import { create, fromBinary, toBinary, type DescMessage, type Message } from "@bufbuild/protobuf";
-import { concatMergeable, mergeMetricDescriptors, mergeStatus, mergeStrategy, type MergeStrategy } from "../../src/core/merge.ts";
+import {
+  concatMergeable,
+  mergeMetricDescriptors,
+  mergeStatus,
+  mergeStrategy,
+  type MergeStrategy,
+} from "../../src/core/merge.ts";
 import { methodTable } from "../../src/core/methods.ts";
 import { toKubelet } from "../../src/core/rewrite.ts";
 import * as api from "../../src/gen/runtime/v1/api_pb.ts";
@@ -28,16 +34,28 @@ describe("concatMergeable: list answers merge by concatenating bytes", () => {
       desc: "ListContainers: primary's then vm's (rewritten)",
       schema: api.ListContainersResponseSchema,
       a: c(api.ListContainersResponseSchema, { containers: [{ id: "c1", labels: { a: "1" } }] }),
-      b: toKubelet(api.ListContainersResponseSchema, c(api.ListContainersResponseSchema, { containers: [{ id: "c1", podSandboxId: "s1" }, { id: "c2" }] }), "vm"),
-      expect: c(api.ListContainersResponseSchema, { containers: [{ id: "c1", labels: { a: "1" } }, { id: "vm__c1", podSandboxId: "vm__s1" }, { id: "vm__c2" }] }),
+      b: toKubelet(
+        api.ListContainersResponseSchema,
+        c(api.ListContainersResponseSchema, { containers: [{ id: "c1", podSandboxId: "s1" }, { id: "c2" }] }),
+        "vm",
+      ),
+      expect: c(api.ListContainersResponseSchema, {
+        containers: [{ id: "c1", labels: { a: "1" } }, { id: "vm__c1", podSandboxId: "vm__s1" }, { id: "vm__c2" }],
+      }),
     },
     {
       desc: "ImageFsInfo: both repeated fields concatenated",
       schema: api.ImageFsInfoResponseSchema,
-      a: c(api.ImageFsInfoResponseSchema, { imageFilesystems: [{ timestamp: 1n, fsId: { mountpoint: "/a" } }], containerFilesystems: [{ timestamp: 2n }] }),
+      a: c(api.ImageFsInfoResponseSchema, {
+        imageFilesystems: [{ timestamp: 1n, fsId: { mountpoint: "/a" } }],
+        containerFilesystems: [{ timestamp: 2n }],
+      }),
       b: c(api.ImageFsInfoResponseSchema, { imageFilesystems: [{ timestamp: 3n, fsId: { mountpoint: "/b" } }] }),
       expect: c(api.ImageFsInfoResponseSchema, {
-        imageFilesystems: [{ timestamp: 1n, fsId: { mountpoint: "/a" } }, { timestamp: 3n, fsId: { mountpoint: "/b" } }],
+        imageFilesystems: [
+          { timestamp: 1n, fsId: { mountpoint: "/a" } },
+          { timestamp: 3n, fsId: { mountpoint: "/b" } },
+        ],
         containerFilesystems: [{ timestamp: 2n }],
       }),
     },
@@ -71,7 +89,10 @@ describe("mergeStrategy: how each fan-out method's answers combine", () => {
 });
 
 describe("mergeStatus", () => {
-  const ready = [{ type: "RuntimeReady", status: true }, { type: "NetworkReady", status: true }];
+  const ready = [
+    { type: "RuntimeReady", status: true },
+    { type: "NetworkReady", status: true },
+  ];
   const primary = c(api.StatusResponseSchema, {
     status: { conditions: ready },
     runtimeHandlers: [{ name: "" }, { name: "runc" }, { name: "kata", features: { userNamespaces: true } }],
@@ -80,7 +101,11 @@ describe("mergeStatus", () => {
   });
   const vm = c(api.StatusResponseSchema, {
     status: { conditions: [{ type: "RuntimeReady", status: false, reason: "Starting" }] },
-    runtimeHandlers: [{ name: "kata-fc", features: { recursiveReadOnlyMounts: true } }, { name: "" }, { name: "unclaimed" }],
+    runtimeHandlers: [
+      { name: "kata-fc", features: { recursiveReadOnlyMounts: true } },
+      { name: "" },
+      { name: "unclaimed" },
+    ],
     info: { version: '{"v":1}', note: "plain" },
   });
   const merged = mergeStatus(primary, [{ backend: "vm", answer: vm }], table);
@@ -110,17 +135,51 @@ describe("mergeStatus", () => {
 
 describe("mergeStatus: runtime_handlers match the routing, with discovered handlers", () => {
   const features = (n: number) => ({ recursiveReadOnlyMounts: n % 2 === 1, userNamespaces: n > 1 });
-  const answer = (handlers: [string, number][]) => c(api.StatusResponseSchema, { runtimeHandlers: handlers.map(([name, n]) => ({ name, features: features(n) })) });
-  const primary = answer([["", 0], ["runc", 1]]);
-  const vm = answer([["", 2], ["kata-fc", 3], ["gvisor", 1], ["shared", 2], ["runc", 3]]);
-  const gpu = answer([["", 1], ["nvidia", 2], ["shared", 3]]);
-  const reports = new Map([["vm", vm.runtimeHandlers.map((h) => h.name)], ["gpu", gpu.runtimeHandlers.map((h) => h.name)]]);
+  const answer = (handlers: [string, number][]) =>
+    c(api.StatusResponseSchema, { runtimeHandlers: handlers.map(([name, n]) => ({ name, features: features(n) })) });
+  const primary = answer([
+    ["", 0],
+    ["runc", 1],
+  ]);
+  const vm = answer([
+    ["", 2],
+    ["kata-fc", 3],
+    ["gvisor", 1],
+    ["shared", 2],
+    ["runc", 3],
+  ]);
+  const gpu = answer([
+    ["", 1],
+    ["nvidia", 2],
+    ["shared", 3],
+  ]);
+  const reports = new Map([
+    ["vm", vm.runtimeHandlers.map((h) => h.name)],
+    ["gpu", gpu.runtimeHandlers.map((h) => h.name)],
+  ]);
   const t = routingTable(["vm", "gpu"], { kata: { backend: "vm", handler: "kata-fc" } }, reports, ["", "runc"]);
-  const merged = mergeStatus(primary, [{ backend: "vm", answer: vm }, { backend: "gpu", answer: gpu }], t);
+  const merged = mergeStatus(
+    primary,
+    [
+      { backend: "vm", answer: vm },
+      { backend: "gpu", answer: gpu },
+    ],
+    t,
+  );
   const byName = Object.fromEntries(merged.runtimeHandlers.map((h) => [h.name, h.features]));
 
   test("every handler kubelet can route, under every name that routes it back; none that routes elsewhere", () => {
-    expect(merged.runtimeHandlers.map((h) => h.name)).toEqual(["", "runc", "vm", "kata", "kata-fc", "gvisor", "shared", "gpu", "nvidia"]);
+    expect(merged.runtimeHandlers.map((h) => h.name)).toEqual([
+      "",
+      "runc",
+      "vm",
+      "kata",
+      "kata-fc",
+      "gvisor",
+      "shared",
+      "gpu",
+      "nvidia",
+    ]);
   });
 
   test.each([
@@ -147,8 +206,12 @@ describe("mergeStatus: runtime_handlers match the routing, with discovered handl
 
 describe("mergeMetricDescriptors", () => {
   test("union by name, primary first", () => {
-    const p = c(api.ListMetricDescriptorsResponseSchema, { descriptors: [{ name: "cpu", help: "primary" }, { name: "mem" }] });
-    const v = c(api.ListMetricDescriptorsResponseSchema, { descriptors: [{ name: "cpu", help: "vm" }, { name: "net" }] });
+    const p = c(api.ListMetricDescriptorsResponseSchema, {
+      descriptors: [{ name: "cpu", help: "primary" }, { name: "mem" }],
+    });
+    const v = c(api.ListMetricDescriptorsResponseSchema, {
+      descriptors: [{ name: "cpu", help: "vm" }, { name: "net" }],
+    });
     const merged = mergeMetricDescriptors([p, v]);
     expect(merged.descriptors.map((d) => `${d.name}:${d.help}`)).toEqual(["cpu:primary", "mem:", "net:"]);
   });

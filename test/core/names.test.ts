@@ -45,15 +45,29 @@ describe("images", () => {
     { desc: "named backend prefixes", backend: "vm", ref: "docker.io/x:1", expect: "vm/docker.io/x:1" },
     { desc: "primary unchanged", backend: "", ref: "docker.io/x:1", expect: "docker.io/x:1" },
     { desc: "digest never prefixed", backend: "vm", ref: DIGEST, expect: DIGEST },
-    { desc: "other algorithm digest", backend: "vm", ref: `sha512:${"0f".repeat(64)}`, expect: `sha512:${"0f".repeat(64)}` },
-    { desc: "repo digest is a name: prefixed", backend: "vm", ref: `docker.io/x@${DIGEST}`, expect: `vm/docker.io/x@${DIGEST}` },
+    {
+      desc: "other algorithm digest",
+      backend: "vm",
+      ref: `sha512:${"0f".repeat(64)}`,
+      expect: `sha512:${"0f".repeat(64)}`,
+    },
+    {
+      desc: "repo digest is a name: prefixed",
+      backend: "vm",
+      ref: `docker.io/x@${DIGEST}`,
+      expect: `vm/docker.io/x@${DIGEST}`,
+    },
     { desc: "name:tag is not a digest", backend: "vm", ref: "nginx:latest", expect: "vm/nginx:latest" },
     { desc: "empty stays empty", backend: "vm", ref: "", expect: "" },
   ])("prefixImage: $desc", ({ backend, ref, expect: want }) => expect(prefixImage(backend, ref)).toBe(want));
 
   test.each([
     { desc: "configured name", ref: "vm/docker.io/x:1", expect: { backend: "vm", ref: "docker.io/x:1" } },
-    { desc: "dotted name like a registry", ref: "virtlet.cloud/cirros", expect: { backend: "virtlet.cloud", ref: "cirros" } },
+    {
+      desc: "dotted name like a registry",
+      ref: "virtlet.cloud/cirros",
+      expect: { backend: "virtlet.cloud", ref: "cirros" },
+    },
     { desc: "registry host is not a backend", ref: "docker.io/x:1", expect: { backend: "", ref: "docker.io/x:1" } },
     { desc: "digest never split", ref: DIGEST, expect: { backend: "", ref: DIGEST } },
     { desc: "explicit digest of a backend", ref: `vm/${DIGEST}`, expect: { backend: "vm", ref: DIGEST } },

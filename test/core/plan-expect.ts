@@ -30,7 +30,12 @@ export function expectPlan(plan: Plan, want: Want): void {
     expect(plan.backend).toBe(want.backend);
     if (want.follow !== undefined) expect(plan.follow).toEqual(want.follow);
   }
-  if (want.kind === "lookup" && plan.kind === "lookup") expect({ backends: plan.backends, image: plan.image, presence: plan.presence }).toEqual({ backends: want.backends, image: want.image, presence: want.presence });
+  if (want.kind === "lookup" && plan.kind === "lookup")
+    expect({ backends: plan.backends, image: plan.image, presence: plan.presence }).toEqual({
+      backends: want.backends,
+      image: want.image,
+      presence: want.presence,
+    });
   if ("request" in plan || "request" in want) {
     expect((plan as { request?: Message }).request).toEqual((want as { request?: Message }).request);
   }
@@ -49,4 +54,5 @@ export interface Row {
 }
 
 /** Routes a row's request with its table (the shared one by default) and checks the plan. */
-export const runRow = ({ method, request, expect: want, table: t, pods }: Row) => expectPlan(route(row(method), request, t ?? table, pods), want);
+export const runRow = ({ method, request, expect: want, table: t, pods }: Row) =>
+  expectPlan(route(row(method), request, t ?? table, pods), want);

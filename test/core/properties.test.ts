@@ -41,10 +41,18 @@ describe("names round-trip", () => {
 
   test("a prefixed container id routes to its backend, which sees its own id", () => {
     fc.assert(
-      fc.property(backendName, anyId.filter((id) => id !== ""), (b, id) => {
-        const plan = route(row("StopContainer"), create(api.StopContainerRequestSchema, { containerId: prefixId(b, id) }), routingTable([b]));
-        expect(plan).toMatchObject({ kind: "one", backend: b, request: { containerId: id } });
-      }),
+      fc.property(
+        backendName,
+        anyId.filter((id) => id !== ""),
+        (b, id) => {
+          const plan = route(
+            row("StopContainer"),
+            create(api.StopContainerRequestSchema, { containerId: prefixId(b, id) }),
+            routingTable([b]),
+          );
+          expect(plan).toMatchObject({ kind: "one", backend: b, request: { containerId: id } });
+        },
+      ),
       { numRuns: 1000 },
     );
   });
@@ -68,7 +76,10 @@ describe("answers from a named backend", () => {
           schema,
           answer,
           (cls, value) => {
-            const ok = value === "" || cls === "handler" || (cls === "image" ? value.startsWith("vm/") || isDigest(value) : value.startsWith("vm__"));
+            const ok =
+              value === "" ||
+              cls === "handler" ||
+              (cls === "image" ? value.startsWith("vm/") || isDigest(value) : value.startsWith("vm__"));
             if (!ok) throw new Error(`${cls} "${value}" reached kubelet without the vm prefix`);
             return value;
           },

@@ -19,17 +19,45 @@ describe("toKubelet: every id and image from a named backend carries its name", 
       desc: "ListContainers: ids, sandbox id, image spec, image_ref, image_id",
       schema: api.ListContainersResponseSchema,
       answer: c(api.ListContainersResponseSchema, {
-        containers: [{ id: "c1", podSandboxId: "s1", image: { image: "cirros", userSpecifiedImage: "cirros" }, imageRef: DIGEST, imageId: "img1", labels: { id: "c1" } }],
+        containers: [
+          {
+            id: "c1",
+            podSandboxId: "s1",
+            image: { image: "cirros", userSpecifiedImage: "cirros" },
+            imageRef: DIGEST,
+            imageId: "img1",
+            labels: { id: "c1" },
+          },
+        ],
       }),
       expect: c(api.ListContainersResponseSchema, {
-        containers: [{ id: "vm__c1", podSandboxId: "vm__s1", image: { image: "vm/cirros", userSpecifiedImage: "vm/cirros" }, imageRef: DIGEST, imageId: "vm/img1", labels: { id: "c1" } }],
+        containers: [
+          {
+            id: "vm__c1",
+            podSandboxId: "vm__s1",
+            image: { image: "vm/cirros", userSpecifiedImage: "vm/cirros" },
+            imageRef: DIGEST,
+            imageId: "vm/img1",
+            labels: { id: "c1" },
+          },
+        ],
       }),
     },
     {
       desc: "ListPodSandbox: id and runtime handler named back",
       schema: api.ListPodSandboxResponseSchema,
-      answer: c(api.ListPodSandboxResponseSchema, { items: [{ id: "s1", runtimeHandler: "kata-fc" }, { id: "s2", runtimeHandler: "other" }] }),
-      expect: c(api.ListPodSandboxResponseSchema, { items: [{ id: "vm__s1", runtimeHandler: "kata" }, { id: "vm__s2", runtimeHandler: "other" }] }),
+      answer: c(api.ListPodSandboxResponseSchema, {
+        items: [
+          { id: "s1", runtimeHandler: "kata-fc" },
+          { id: "s2", runtimeHandler: "other" },
+        ],
+      }),
+      expect: c(api.ListPodSandboxResponseSchema, {
+        items: [
+          { id: "vm__s1", runtimeHandler: "kata" },
+          { id: "vm__s2", runtimeHandler: "other" },
+        ],
+      }),
     },
     {
       desc: "PodSandboxStatus: id, target container id, info untouched",
@@ -49,31 +77,57 @@ describe("toKubelet: every id and image from a named backend carries its name", 
       answer: c(api.ContainerEventResponseSchema, {
         containerId: "c1",
         podSandboxStatus: { id: "s1" },
-        containersStatuses: [{ id: "c1", imageRef: `docker.io/x@${DIGEST}`, imageId: DIGEST, image: { image: DIGEST } }],
+        containersStatuses: [
+          { id: "c1", imageRef: `docker.io/x@${DIGEST}`, imageId: DIGEST, image: { image: DIGEST } },
+        ],
       }),
       expect: c(api.ContainerEventResponseSchema, {
         containerId: "vm__c1",
         podSandboxStatus: { id: "vm__s1" },
-        containersStatuses: [{ id: "vm__c1", imageRef: `vm/docker.io/x@${DIGEST}`, imageId: DIGEST, image: { image: DIGEST } }],
+        containersStatuses: [
+          { id: "vm__c1", imageRef: `vm/docker.io/x@${DIGEST}`, imageId: DIGEST, image: { image: DIGEST } },
+        ],
       }),
     },
     {
       desc: "ListImages: repo tags and digests prefixed, digest id untouched",
       schema: api.ListImagesResponseSchema,
-      answer: c(api.ListImagesResponseSchema, { images: [{ id: DIGEST, repoTags: ["x:1", "y:2"], repoDigests: [`x@${DIGEST}`], username: "root" }] }),
-      expect: c(api.ListImagesResponseSchema, { images: [{ id: DIGEST, repoTags: ["vm/x:1", "vm/y:2"], repoDigests: [`vm/x@${DIGEST}`], username: "root" }] }),
+      answer: c(api.ListImagesResponseSchema, {
+        images: [{ id: DIGEST, repoTags: ["x:1", "y:2"], repoDigests: [`x@${DIGEST}`], username: "root" }],
+      }),
+      expect: c(api.ListImagesResponseSchema, {
+        images: [{ id: DIGEST, repoTags: ["vm/x:1", "vm/y:2"], repoDigests: [`vm/x@${DIGEST}`], username: "root" }],
+      }),
     },
     {
       desc: "ListPodSandboxStats: sandbox attributes and nested container attributes",
       schema: api.ListPodSandboxStatsResponseSchema,
-      answer: c(api.ListPodSandboxStatsResponseSchema, { stats: [{ attributes: { id: "s1" }, linux: { containers: [{ attributes: { id: "c1" } }] } }] }),
-      expect: c(api.ListPodSandboxStatsResponseSchema, { stats: [{ attributes: { id: "vm__s1" }, linux: { containers: [{ attributes: { id: "vm__c1" } }] } }] }),
+      answer: c(api.ListPodSandboxStatsResponseSchema, {
+        stats: [{ attributes: { id: "s1" }, linux: { containers: [{ attributes: { id: "c1" } }] } }],
+      }),
+      expect: c(api.ListPodSandboxStatsResponseSchema, {
+        stats: [{ attributes: { id: "vm__s1" }, linux: { containers: [{ attributes: { id: "vm__c1" } }] } }],
+      }),
     },
     {
       desc: "ListPodSandboxMetrics: sandbox and container ids, metric labels untouched",
       schema: api.ListPodSandboxMetricsResponseSchema,
-      answer: c(api.ListPodSandboxMetricsResponseSchema, { podMetrics: [{ podSandboxId: "s1", containerMetrics: [{ containerId: "c1", metrics: [{ name: "m", labelValues: ["c1"] }] }] }] }),
-      expect: c(api.ListPodSandboxMetricsResponseSchema, { podMetrics: [{ podSandboxId: "vm__s1", containerMetrics: [{ containerId: "vm__c1", metrics: [{ name: "m", labelValues: ["c1"] }] }] }] }),
+      answer: c(api.ListPodSandboxMetricsResponseSchema, {
+        podMetrics: [
+          {
+            podSandboxId: "s1",
+            containerMetrics: [{ containerId: "c1", metrics: [{ name: "m", labelValues: ["c1"] }] }],
+          },
+        ],
+      }),
+      expect: c(api.ListPodSandboxMetricsResponseSchema, {
+        podMetrics: [
+          {
+            podSandboxId: "vm__s1",
+            containerMetrics: [{ containerId: "vm__c1", metrics: [{ name: "m", labelValues: ["c1"] }] }],
+          },
+        ],
+      }),
     },
     {
       desc: "RunPodSandbox response",
@@ -129,11 +183,17 @@ describe("toBackend: a backend sees its own names", () => {
       schema: api.CreateContainerRequestSchema,
       answer: c(api.CreateContainerRequestSchema, {
         podSandboxId: "vm__s1",
-        config: { image: { image: "vm/cirros", userSpecifiedImage: "vm/cirros", runtimeHandler: "kata" }, linux: { securityContext: { namespaceOptions: { targetId: "vm__c0" } } } },
+        config: {
+          image: { image: "vm/cirros", userSpecifiedImage: "vm/cirros", runtimeHandler: "kata" },
+          linux: { securityContext: { namespaceOptions: { targetId: "vm__c0" } } },
+        },
       }),
       expect: c(api.CreateContainerRequestSchema, {
         podSandboxId: "s1",
-        config: { image: { image: "cirros", userSpecifiedImage: "cirros", runtimeHandler: "kata-fc" }, linux: { securityContext: { namespaceOptions: { targetId: "c0" } } } },
+        config: {
+          image: { image: "cirros", userSpecifiedImage: "cirros", runtimeHandler: "kata-fc" },
+          linux: { securityContext: { namespaceOptions: { targetId: "c0" } } },
+        },
       }),
     },
     {

@@ -1,5 +1,12 @@
 import { describe, expect, test } from "bun:test";
-import { describeConflict, handlerOwner, kubeletNamesOf, routingTable, withReports, type HandlerClaim } from "../../src/core/routing-table.ts";
+import {
+  describeConflict,
+  handlerOwner,
+  kubeletNamesOf,
+  routingTable,
+  withReports,
+  type HandlerClaim,
+} from "../../src/core/routing-table.ts";
 
 describe("routingTable", () => {
   test("names, set and handler claims in both directions", () => {
@@ -15,7 +22,12 @@ describe("routingTable", () => {
   test.each<{ desc: string; names: string[]; handlers: Record<string, HandlerClaim>; error: RegExp }>([
     { desc: "invalid name", names: ["VM"], handlers: {}, error: /invalid runtime name "VM"/ },
     { desc: "duplicate name", names: ["vm", "vm"], handlers: {}, error: /configured twice/ },
-    { desc: "claim for an unknown backend", names: ["vm"], handlers: { kata: { backend: "nosuch", handler: "" } }, error: /unknown runtime "nosuch"/ },
+    {
+      desc: "claim for an unknown backend",
+      names: ["vm"],
+      handlers: { kata: { backend: "nosuch", handler: "" } },
+      error: /unknown runtime "nosuch"/,
+    },
   ])("rejects $desc", ({ names, handlers, error }) => {
     expect(() => routingTable(names, handlers)).toThrow(error);
   });
@@ -39,16 +51,33 @@ const routeOf = (t: ReturnType<typeof routingTable>, h: string) => {
 
 describe("handlers found, not configured: configuration, then runtime names, then the primary, then --connect order", () => {
   test.each<TableRow>([
-    { desc: "a runtime's name goes to it, which sees its default handler", routes: { vm: "vm:", gpu: "gpu:", runc: "primary" } },
-    { desc: "a runtime reporting a handler of its own name sees that handler", reported: { vm: ["", "vm"] }, routes: { vm: "vm:vm" } },
-    { desc: "the configuration wins over a runtime's name", configured: { vm: { backend: "gpu", handler: "x" } }, routes: { vm: "gpu:x", gpu: "gpu:" } },
-    { desc: "a reported handler goes to its runtime, which sees it unchanged", reported: { vm: ["", "kata-qemu"] }, routes: { "kata-qemu": "vm:kata-qemu", "": "primary" } },
+    {
+      desc: "a runtime's name goes to it, which sees its default handler",
+      routes: { vm: "vm:", gpu: "gpu:", runc: "primary" },
+    },
+    {
+      desc: "a runtime reporting a handler of its own name sees that handler",
+      reported: { vm: ["", "vm"] },
+      routes: { vm: "vm:vm" },
+    },
+    {
+      desc: "the configuration wins over a runtime's name",
+      configured: { vm: { backend: "gpu", handler: "x" } },
+      routes: { vm: "gpu:x", gpu: "gpu:" },
+    },
+    {
+      desc: "a reported handler goes to its runtime, which sees it unchanged",
+      reported: { vm: ["", "kata-qemu"] },
+      routes: { "kata-qemu": "vm:kata-qemu", "": "primary" },
+    },
     {
       desc: "the configuration wins over a report; logged as a conflict",
       configured: { "kata-qemu": { backend: "gpu", handler: "" } },
       reported: { vm: ["kata-qemu"] },
       routes: { "kata-qemu": "gpu:" },
-      conflicts: ['runtime handler "kata-qemu" reported by runtime "vm" goes to runtime "gpu": the configuration (--runtime-handler) claims it'],
+      conflicts: [
+        'runtime handler "kata-qemu" reported by runtime "vm" goes to runtime "gpu": the configuration (--runtime-handler) claims it',
+      ],
     },
     {
       desc: "configured for the same runtime under another handler: no conflict",
@@ -61,13 +90,17 @@ describe("handlers found, not configured: configuration, then runtime names, the
       reported: { vm: ["runc", "gvisor"] },
       primary: ["", "runc"],
       routes: { runc: "primary", gvisor: "vm:gvisor" },
-      conflicts: ['runtime handler "runc" reported by runtime "vm" goes to the primary runtime: the primary runtime reports it too, and the primary comes first'],
+      conflicts: [
+        'runtime handler "runc" reported by runtime "vm" goes to the primary runtime: the primary runtime reports it too, and the primary comes first',
+      ],
     },
     {
       desc: "two runtimes reporting one handler: the first in --connect order",
       reported: { gpu: ["shared"], vm: ["shared"] },
       routes: { shared: "vm:shared" },
-      conflicts: ['runtime handler "shared" reported by runtime "gpu" goes to runtime "vm": that runtime reports it too and comes first in --connect order'],
+      conflicts: [
+        'runtime handler "shared" reported by runtime "gpu" goes to runtime "vm": that runtime reports it too and comes first in --connect order',
+      ],
     },
     {
       desc: "the primary reporting a configured or named handler loses it",
@@ -97,7 +130,12 @@ describe("handlers found, not configured: configuration, then runtime names, the
   });
 
   test("kubeletNamesOf: every name that reaches a backend handler, the configured one first", () => {
-    const t = routingTable(["vm"], { kata: { backend: "vm", handler: "kata-fc" }, vmdefault: { backend: "vm", handler: "" } }, new Map([["vm", ["", "kata-fc"]]]), ["", "runc"]);
+    const t = routingTable(
+      ["vm"],
+      { kata: { backend: "vm", handler: "kata-fc" }, vmdefault: { backend: "vm", handler: "" } },
+      new Map([["vm", ["", "kata-fc"]]]),
+      ["", "runc"],
+    );
     expect(kubeletNamesOf(t, "vm", "kata-fc")).toEqual(["kata", "kata-fc"]);
     expect(kubeletNamesOf(t, "vm", "")).toEqual(["vmdefault", "vm"]);
     expect(kubeletNamesOf(t, "vm", "unreported")).toEqual([]);

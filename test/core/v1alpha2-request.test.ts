@@ -16,7 +16,10 @@ const createRequest = (config: MessageInitShape<typeof v1.ContainerConfigSchema>
 
 /** The translated request as the v1alpha2 runtime decodes it, with what it would not know. */
 function asAlpha(bytes: Uint8Array) {
-  const msg = fromBinary(alpha.CreateContainerRequestSchema, toV1alpha2Request(v1.CreateContainerRequestSchema, bytes, "vm"));
+  const msg = fromBinary(
+    alpha.CreateContainerRequestSchema,
+    toV1alpha2Request(v1.CreateContainerRequestSchema, bytes, "vm"),
+  );
   return msg;
 }
 
@@ -24,7 +27,13 @@ describe("dropped: fields v1alpha2 does not know, where their loss changes nothi
   test("ImageSpec's v1-only names and the stop signal are dropped; everything else arrives", () => {
     const bytes = createRequest({
       metadata: { name: "c", attempt: 2 },
-      image: { image: "docker.io/x:1", userSpecifiedImage: "x", runtimeHandler: "kata", imageRef: "sha256:ab", annotations: { a: "b" } },
+      image: {
+        image: "docker.io/x:1",
+        userSpecifiedImage: "x",
+        runtimeHandler: "kata",
+        imageRef: "sha256:ab",
+        annotations: { a: "b" },
+      },
       envs: [{ key: "K", value: enc("v ü") }],
       mounts: [{ containerPath: "/data", hostPath: "/srv", readonly: true }],
       stopSignal: v1.Signal.SIGKILL,
@@ -38,18 +47,28 @@ describe("dropped: fields v1alpha2 does not know, where their loss changes nothi
     expect(got.config?.mounts[0]).toMatchObject({ containerPath: "/data", hostPath: "/srv", readonly: true });
     expect(got.config?.labels).toEqual({ app: "web" });
     // Nothing reached the runtime that it would have to skip as unknown.
-    const unknown = fromBinary(alpha.CreateContainerRequestSchema, toV1alpha2Request(v1.CreateContainerRequestSchema, bytes, "vm"), { readUnknownFields: true });
+    const unknown = fromBinary(
+      alpha.CreateContainerRequestSchema,
+      toV1alpha2Request(v1.CreateContainerRequestSchema, bytes, "vm"),
+      { readUnknownFields: true },
+    );
     expect(unknown.config?.$unknown ?? []).toEqual([]);
     expect(unknown.config?.image?.$unknown ?? []).toEqual([]);
     // The v1 view of what was sent: the dropped fields are gone.
-    const sent = fromBinary(v1.CreateContainerRequestSchema, toV1alpha2Request(v1.CreateContainerRequestSchema, bytes, "vm"));
+    const sent = fromBinary(
+      v1.CreateContainerRequestSchema,
+      toV1alpha2Request(v1.CreateContainerRequestSchema, bytes, "vm"),
+    );
     expect(sent.config?.image?.userSpecifiedImage).toBe("");
     expect(sent.config?.image?.runtimeHandler).toBe("");
     expect(sent.config?.stopSignal).toBe(v1.Signal.RUNTIME_DEFAULT);
   });
 
   test("a request type with no v1-only field passes as kubelet's own bytes", () => {
-    const bytes = toBinary(v1.StartContainerRequestSchema, create(v1.StartContainerRequestSchema, { containerId: "c1" }));
+    const bytes = toBinary(
+      v1.StartContainerRequestSchema,
+      create(v1.StartContainerRequestSchema, { containerId: "c1" }),
+    );
     expect(needsTranslation(v1.StartContainerRequestSchema)).toBe(false);
     expect(toV1alpha2Request(v1.StartContainerRequestSchema, bytes, "vm")).toBe(bytes);
   });
@@ -64,7 +83,15 @@ describe("dropped: fields v1alpha2 does not know, where their loss changes nothi
 
   test("any v1 request decodes as v1alpha2 with nothing unknown, or is refused (property)", () => {
     const translated = [...v1alpha2Methods.values()].filter((p) => needsTranslation(p.v1.input));
-    expect([...new Set(translated.map((p) => p.v1.name))].sort()).toEqual(["CreateContainer", "ImageStatus", "ListImages", "PullImage", "RemoveImage", "RunPodSandbox", "UpdateContainerResources"]);
+    expect([...new Set(translated.map((p) => p.v1.name))].sort()).toEqual([
+      "CreateContainer",
+      "ImageStatus",
+      "ListImages",
+      "PullImage",
+      "RemoveImage",
+      "RunPodSandbox",
+      "UpdateContainerResources",
+    ]);
     for (const p of translated) {
       fc.assert(
         fc.property(arbitraryMessage(p.v1.input), (msg) => {
@@ -77,7 +104,9 @@ describe("dropped: fields v1alpha2 does not know, where their loss changes nothi
             return;
           }
           const back = fromBinary(p.alpha.input, out, { readUnknownFields: true });
-          expect(JSON.stringify(back, (k, v) => (k === "$unknown" && v?.length ? v : k === "$unknown" ? undefined : v))).not.toContain("$unknown");
+          expect(
+            JSON.stringify(back, (k, v) => (k === "$unknown" && v?.length ? v : k === "$unknown" ? undefined : v)),
+          ).not.toContain("$unknown");
         }),
         { numRuns: 50 },
       );
@@ -87,12 +116,34 @@ describe("dropped: fields v1alpha2 does not know, where their loss changes nothi
 
 describe("refused: v1-only fields whose silent loss would weaken the container or lose a device", () => {
   const refusals: { desc: string; config: MessageInitShape<typeof v1.ContainerConfigSchema>; says: string }[] = [
-    { desc: "a recursively read-only mount", config: { mounts: [{ containerPath: "/d", hostPath: "/s", readonly: true, recursiveReadOnly: true }] }, says: "recursively read-only mounts (Mount.recursive_read_only is set)" },
-    { desc: "an image volume", config: { mounts: [{ containerPath: "/d", image: { image: "x" } }] }, says: "image volumes" },
-    { desc: "an id-mapped mount", config: { mounts: [{ containerPath: "/d", hostPath: "/s", uidMappings: [{ hostId: 1000, containerId: 0, length: 1 }] }] }, says: "id-mapped mounts" },
-    { desc: "supplementalGroupsPolicy Strict", config: { linux: { securityContext: { supplementalGroupsPolicy: v1.SupplementalGroupsPolicy.Strict } } }, says: "supplementalGroupsPolicy Strict" },
+    {
+      desc: "a recursively read-only mount",
+      config: { mounts: [{ containerPath: "/d", hostPath: "/s", readonly: true, recursiveReadOnly: true }] },
+      says: "recursively read-only mounts (Mount.recursive_read_only is set)",
+    },
+    {
+      desc: "an image volume",
+      config: { mounts: [{ containerPath: "/d", image: { image: "x" } }] },
+      says: "image volumes",
+    },
+    {
+      desc: "an id-mapped mount",
+      config: {
+        mounts: [{ containerPath: "/d", hostPath: "/s", uidMappings: [{ hostId: 1000, containerId: 0, length: 1 }] }],
+      },
+      says: "id-mapped mounts",
+    },
+    {
+      desc: "supplementalGroupsPolicy Strict",
+      config: { linux: { securityContext: { supplementalGroupsPolicy: v1.SupplementalGroupsPolicy.Strict } } },
+      says: "supplementalGroupsPolicy Strict",
+    },
     { desc: "CDI devices", config: { CDIDevices: [{ name: "nvidia.com/gpu=0" }] }, says: "CDI devices" },
-    { desc: "an env value that is not UTF-8", config: { envs: [{ key: "BIN", value: new Uint8Array([0xff, 0xfe]) }] }, says: 'the value of "BIN" is not valid UTF-8' },
+    {
+      desc: "an env value that is not UTF-8",
+      config: { envs: [{ key: "BIN", value: new Uint8Array([0xff, 0xfe]) }] },
+      says: 'the value of "BIN" is not valid UTF-8',
+    },
   ];
   test.each(refusals)("$desc: InvalidArgument naming the runtime and what it lacks", ({ config, says }) => {
     let err: unknown;
@@ -110,7 +161,9 @@ describe("refused: v1-only fields whose silent loss would weaken the container o
   test("the same fields at their defaults pass (Merge policy, no mapping, read-only but not recursive)", () => {
     const bytes = createRequest({
       mounts: [{ containerPath: "/d", hostPath: "/s", readonly: true, recursiveReadOnly: false }],
-      linux: { securityContext: { supplementalGroupsPolicy: v1.SupplementalGroupsPolicy.Merge, runAsUser: { value: 1000n } } },
+      linux: {
+        securityContext: { supplementalGroupsPolicy: v1.SupplementalGroupsPolicy.Merge, runAsUser: { value: 1000n } },
+      },
     });
     const got = asAlpha(bytes);
     expect(got.config?.mounts[0]?.readonly).toBe(true);
@@ -119,7 +172,12 @@ describe("refused: v1-only fields whose silent loss would weaken the container o
 
   test("the sandbox's supplementalGroupsPolicy Strict is refused too", () => {
     const schema: DescMessage = v1.RunPodSandboxRequestSchema;
-    const bytes = toBinary(v1.RunPodSandboxRequestSchema, create(v1.RunPodSandboxRequestSchema, { config: { linux: { securityContext: { supplementalGroupsPolicy: v1.SupplementalGroupsPolicy.Strict } } } }));
+    const bytes = toBinary(
+      v1.RunPodSandboxRequestSchema,
+      create(v1.RunPodSandboxRequestSchema, {
+        config: { linux: { securityContext: { supplementalGroupsPolicy: v1.SupplementalGroupsPolicy.Strict } } },
+      }),
+    );
     expect(() => toV1alpha2Request(schema, bytes, "vm")).toThrow("supplementalGroupsPolicy Strict");
   });
 });

@@ -8,7 +8,11 @@ test("above the soft limit a collection follows every GC_EVERY_BYTES (at most ev
   const budget = new ByteBudget(1e12);
   let collections = 0;
   let rss = RSS_SOFT_LIMIT + 1;
-  const stop = paceCollections(budget, () => void collections++, () => rss);
+  const stop = paceCollections(
+    budget,
+    () => void collections++,
+    () => rss,
+  );
   try {
     const ledger = budget.ledger();
     for (let i = 0; i < 4; i++) ledger.take(GC_EVERY_BYTES, "x"), await Bun.sleep(120);

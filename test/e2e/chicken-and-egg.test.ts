@@ -8,8 +8,6 @@ import { startProxy } from "../support/proxy-process.ts";
 import { tempSocket } from "../support/temp-socket.ts";
 import { codeOf, waitFor } from "../support/wait.ts";
 
-
-
 test("vm appears late, vanishes (its pods stay listed), returns; after the grace its pods go", async () => {
   const primary = await startFakeRuntime({ socket: tempSocket("ce-primary"), pods: 2 });
   const vmSocket = tempSocket("ce-vm");

@@ -8,7 +8,13 @@ import { join } from "node:path";
 import { startFakeRuntime, type FakeRuntime } from "../../src/fake/runtime.ts";
 import { criClient, type CriClient } from "../support/grpc-client.ts";
 import { importPauseImage } from "../support/pause-image.ts";
-import { hostNetworkPod, removePods, startPodContainerd, TEST_PAUSE_IMAGE, type PodContainerd } from "../support/pod-containerd.ts";
+import {
+  hostNetworkPod,
+  removePods,
+  startPodContainerd,
+  TEST_PAUSE_IMAGE,
+  type PodContainerd,
+} from "../support/pod-containerd.ts";
 import { startProxy, type ProxyProcess } from "../support/proxy-process.ts";
 import { missing } from "../support/requires.ts";
 import { tempSocket } from "../support/temp-socket.ts";
@@ -41,29 +47,39 @@ afterAll(async () => {
   if (logs) rmSync(logs, { recursive: true, force: true });
 }, 60_000);
 
-test.skipIf(skip)("annotated pod on the fake, plain pod on containerd, both in one merged ListPodSandbox", async () => {
-  if (!ctrd) throw new Error("containerd did not start");
-  const plain = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", { config: hostNetworkPod("plain", logs) });
-  pods.push(plain.podSandboxId);
-  const special = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", { config: hostNetworkPod("special", logs, { "kubernetes.io/target-runtime": "vm" }) });
-  pods.push(special.podSandboxId);
+test.skipIf(skip)(
+  "annotated pod on the fake, plain pod on containerd, both in one merged ListPodSandbox",
+  async () => {
+    if (!ctrd) throw new Error("containerd did not start");
+    const plain = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", {
+      config: hostNetworkPod("plain", logs),
+    });
+    pods.push(plain.podSandboxId);
+    const special = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", {
+      config: hostNetworkPod("special", logs, { "kubernetes.io/target-runtime": "vm" }),
+    });
+    pods.push(special.podSandboxId);
 
-  expect(plain.podSandboxId).not.toContain("__");
-  expect(special.podSandboxId).toStartWith("vm__");
-  expect(vm.state.sandboxes.has(special.podSandboxId.slice(4))).toBe(true);
+    expect(plain.podSandboxId).not.toContain("__");
+    expect(special.podSandboxId).toStartWith("vm__");
+    expect(vm.state.sandboxes.has(special.podSandboxId.slice(4))).toBe(true);
 
-  const direct = criClient(ctrd.socket);
-  try {
-    const onContainerd = await direct.call<{ items: { id: string }[] }>("ListPodSandbox");
-    expect(onContainerd.items.map((p) => p.id)).toEqual([plain.podSandboxId]);
-  } finally {
-    direct.close();
-  }
-  const merged = await kubelet.call<{ items: { id: string; metadata: { name: string } }[] }>("ListPodSandbox");
-  expect(merged.items.map((p) => [p.metadata.name, p.id])).toEqual([
-    ["plain", plain.podSandboxId],
-    ["special", special.podSandboxId],
-  ]);
-  const status = await kubelet.call<{ status: { state: number } }>("PodSandboxStatus", { podSandboxId: plain.podSandboxId });
-  expect(status.status.state).toBe(0); // SANDBOX_READY on containerd itself
-}, 60_000);
+    const direct = criClient(ctrd.socket);
+    try {
+      const onContainerd = await direct.call<{ items: { id: string }[] }>("ListPodSandbox");
+      expect(onContainerd.items.map((p) => p.id)).toEqual([plain.podSandboxId]);
+    } finally {
+      direct.close();
+    }
+    const merged = await kubelet.call<{ items: { id: string; metadata: { name: string } }[] }>("ListPodSandbox");
+    expect(merged.items.map((p) => [p.metadata.name, p.id])).toEqual([
+      ["plain", plain.podSandboxId],
+      ["special", special.podSandboxId],
+    ]);
+    const status = await kubelet.call<{ status: { state: number } }>("PodSandboxStatus", {
+      podSandboxId: plain.podSandboxId,
+    });
+    expect(status.status.state).toBe(0); // SANDBOX_READY on containerd itself
+  },
+  60_000,
+);

@@ -40,7 +40,10 @@ const freePort = () =>
 /** containerd's count of calls it handled, by service and method (its go-grpc-prometheus counters). */
 async function handled(service: string, method: string): Promise<number> {
   const text = await (await fetch(`http://${metrics}/v1/metrics`)).text();
-  const re = new RegExp(`^grpc_server_handled_total\\{grpc_code="OK",grpc_method="${method}",grpc_service="${service.replace(/\./g, "\\.")}",grpc_type="unary"\\} (\\d+)$`, "m");
+  const re = new RegExp(
+    `^grpc_server_handled_total\\{grpc_code="OK",grpc_method="${method}",grpc_service="${service.replace(/\./g, "\\.")}",grpc_type="unary"\\} (\\d+)$`,
+    "m",
+  );
   return Number(re.exec(text)?.[1] ?? 0);
 }
 
@@ -66,52 +69,76 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
-test.skipIf(skip)("a pod's whole life and an image pull on containerd spoken to in v1alpha2", async () => {
-  if (!ctrd || !registry) throw new Error("containerd did not start");
-  expect(proxy.log()).toMatch(/runtime ctrd \(unix:\/\/\S+\): connecting -> ready \(CRI v1alpha2, as configured\)/);
-  const image = `ctrd/${registry.ref}`;
-  const sandboxConfig = hostNetworkPod("a2-pod", join(dir, "logs"), { "kubernetes.io/target-runtime": "ctrd" });
+test.skipIf(skip)(
+  "a pod's whole life and an image pull on containerd spoken to in v1alpha2",
+  async () => {
+    if (!ctrd || !registry) throw new Error("containerd did not start");
+    expect(proxy.log()).toMatch(/runtime ctrd \(unix:\/\/\S+\): connecting -> ready \(CRI v1alpha2, as configured\)/);
+    const image = `ctrd/${registry.ref}`;
+    const sandboxConfig = hostNetworkPod("a2-pod", join(dir, "logs"), { "kubernetes.io/target-runtime": "ctrd" });
 
-  const pulled = await kubelet.call<{ imageRef: string }>("PullImage", { image: { image, userSpecifiedImage: image }, sandboxConfig });
-  expect(pulled.imageRef).toStartWith("sha256:"); // an image id is a digest: never prefixed
-  // Fetched whole from the registry: the pause image (the same bytes) is imported only after.
-  expect(registry.requests.filter((r) => r.startsWith("GET ")).length).toBeGreaterThanOrEqual(3); // manifest, config, layer
-  await importPauseImage(ctrd.ctr, TEST_PAUSE_IMAGE);
-  const status = await kubelet.call<{ image: { repoTags: string[] } }>("ImageStatus", { image: { image } });
-  expect(status.image.repoTags).toContain(image);
+    const pulled = await kubelet.call<{ imageRef: string }>("PullImage", {
+      image: { image, userSpecifiedImage: image },
+      sandboxConfig,
+    });
+    expect(pulled.imageRef).toStartWith("sha256:"); // an image id is a digest: never prefixed
+    // Fetched whole from the registry: the pause image (the same bytes) is imported only after.
+    expect(registry.requests.filter((r) => r.startsWith("GET ")).length).toBeGreaterThanOrEqual(3); // manifest, config, layer
+    await importPauseImage(ctrd.ctr, TEST_PAUSE_IMAGE);
+    const status = await kubelet.call<{ image: { repoTags: string[] } }>("ImageStatus", { image: { image } });
+    expect(status.image.repoTags).toContain(image);
 
-  const { podSandboxId } = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", { config: sandboxConfig });
-  expect(podSandboxId).toStartWith("ctrd__");
-  const { containerId } = await kubelet.call<{ containerId: string }>("CreateContainer", {
-    podSandboxId,
-    config: { metadata: { name: "app", attempt: 0 }, image: { image, userSpecifiedImage: image }, logPath: "app.log" },
-    sandboxConfig,
-  });
-  expect(containerId).toStartWith("ctrd__");
-  await kubelet.call("StartContainer", { containerId });
-  const running = await kubelet.call<{ status: { id: string; state: number; image: { image: string } } }>("ContainerStatus", { containerId });
-  expect(running.status.id).toBe(containerId);
-  expect(running.status.state).toBe(ContainerState.CONTAINER_RUNNING);
-  const listed = await kubelet.call<{ containers: { id: string; podSandboxId: string }[] }>("ListContainers", {});
-  expect(listed.containers).toContainEqual(expect.objectContaining({ id: containerId, podSandboxId }));
+    const { podSandboxId } = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", { config: sandboxConfig });
+    expect(podSandboxId).toStartWith("ctrd__");
+    const { containerId } = await kubelet.call<{ containerId: string }>("CreateContainer", {
+      podSandboxId,
+      config: {
+        metadata: { name: "app", attempt: 0 },
+        image: { image, userSpecifiedImage: image },
+        logPath: "app.log",
+      },
+      sandboxConfig,
+    });
+    expect(containerId).toStartWith("ctrd__");
+    await kubelet.call("StartContainer", { containerId });
+    const running = await kubelet.call<{ status: { id: string; state: number; image: { image: string } } }>(
+      "ContainerStatus",
+      { containerId },
+    );
+    expect(running.status.id).toBe(containerId);
+    expect(running.status.state).toBe(ContainerState.CONTAINER_RUNNING);
+    const listed = await kubelet.call<{ containers: { id: string; podSandboxId: string }[] }>("ListContainers", {});
+    expect(listed.containers).toContainEqual(expect.objectContaining({ id: containerId, podSandboxId }));
 
-  await kubelet.call("StopContainer", { containerId, timeout: 5n });
-  const stopped = await kubelet.call<{ status: { state: number } }>("ContainerStatus", { containerId });
-  expect(stopped.status.state).toBe(ContainerState.CONTAINER_EXITED);
-  await kubelet.call("RemoveContainer", { containerId });
-  await kubelet.call("StopPodSandbox", { podSandboxId });
-  await kubelet.call("RemovePodSandbox", { podSandboxId });
-  const after = await kubelet.call<{ items: { id: string }[] }>("ListPodSandbox", {});
-  expect(after.items.map((p) => p.id)).not.toContain(podSandboxId);
+    await kubelet.call("StopContainer", { containerId, timeout: 5n });
+    const stopped = await kubelet.call<{ status: { state: number } }>("ContainerStatus", { containerId });
+    expect(stopped.status.state).toBe(ContainerState.CONTAINER_EXITED);
+    await kubelet.call("RemoveContainer", { containerId });
+    await kubelet.call("StopPodSandbox", { podSandboxId });
+    await kubelet.call("RemovePodSandbox", { podSandboxId });
+    const after = await kubelet.call<{ items: { id: string }[] }>("ListPodSandbox", {});
+    expect(after.items.map((p) => p.id)).not.toContain(podSandboxId);
 
-  // containerd itself says every call arrived on v1alpha2 and none of them on v1.
-  const runtimeCalls = ["RunPodSandbox", "CreateContainer", "StartContainer", "ContainerStatus", "ListContainers", "StopContainer", "RemoveContainer", "StopPodSandbox", "RemovePodSandbox"];
-  for (const m of runtimeCalls) {
-    expect(await handled("runtime.v1alpha2.RuntimeService", m), m).toBeGreaterThanOrEqual(1);
-    expect(await handled("runtime.v1.RuntimeService", m), m).toBe(0);
-  }
-  for (const m of ["PullImage", "ImageStatus"]) {
-    expect(await handled("runtime.v1alpha2.ImageService", m), m).toBe(1);
-    expect(await handled("runtime.v1.ImageService", m), m).toBe(0);
-  }
-}, 90_000);
+    // containerd itself says every call arrived on v1alpha2 and none of them on v1.
+    const runtimeCalls = [
+      "RunPodSandbox",
+      "CreateContainer",
+      "StartContainer",
+      "ContainerStatus",
+      "ListContainers",
+      "StopContainer",
+      "RemoveContainer",
+      "StopPodSandbox",
+      "RemovePodSandbox",
+    ];
+    for (const m of runtimeCalls) {
+      expect(await handled("runtime.v1alpha2.RuntimeService", m), m).toBeGreaterThanOrEqual(1);
+      expect(await handled("runtime.v1.RuntimeService", m), m).toBe(0);
+    }
+    for (const m of ["PullImage", "ImageStatus"]) {
+      expect(await handled("runtime.v1alpha2.ImageService", m), m).toBe(1);
+      expect(await handled("runtime.v1.ImageService", m), m).toBe(0);
+    }
+  },
+  90_000,
+);

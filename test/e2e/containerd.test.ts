@@ -28,8 +28,13 @@ afterAll(async () => {
 }, 30_000);
 
 // ImageFsInfo carries the time it was measured.
-const timeless = (m: unknown): unknown => JSON.parse(JSON.stringify(m, (k, v) => (k === "timestamp" ? undefined : typeof v === "bigint" ? String(v) : v)));
-const outcome = (p: Promise<unknown>) => p.then((v) => ({ ok: timeless(v) }), (e: { code: number; details: string }) => ({ code: e.code, details: e.details }));
+const timeless = (m: unknown): unknown =>
+  JSON.parse(JSON.stringify(m, (k, v) => (k === "timestamp" ? undefined : typeof v === "bigint" ? String(v) : v)));
+const outcome = (p: Promise<unknown>) =>
+  p.then(
+    (v) => ({ ok: timeless(v) }),
+    (e: { code: number; details: string }) => ({ code: e.code, details: e.details }),
+  );
 
 describe.skipIf(skip)("containerd through criproxy answers as containerd directly", () => {
   test.each([

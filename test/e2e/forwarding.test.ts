@@ -29,10 +29,17 @@ afterAll(async () => {
   await fake?.stop();
 });
 
-
 // Stats carry the time they were taken; compare them without it.
 const timeless = (m: unknown): unknown =>
-  JSON.parse(JSON.stringify(m, (k, v) => (k === "timestamp" || k === "usageCoreNanoSeconds" || k === "usageNanoCores" ? undefined : typeof v === "bigint" ? String(v) : v)));
+  JSON.parse(
+    JSON.stringify(m, (k, v) =>
+      k === "timestamp" || k === "usageCoreNanoSeconds" || k === "usageNanoCores"
+        ? undefined
+        : typeof v === "bigint"
+          ? String(v)
+          : v,
+    ),
+  );
 
 describe("every read call answers through the proxy as it does directly", () => {
   test.each([
@@ -53,7 +60,10 @@ describe("every read call answers through the proxy as it does directly", () => 
 describe("errors come back with the runtime's code and message", () => {
   test("NotFound for an unknown container", async () => {
     const req = { containerId: "no-such-container" };
-    const [a, b] = await Promise.all([codeOf(direct.call("ContainerStatus", req)), codeOf(viaProxy.call("ContainerStatus", req))]);
+    const [a, b] = await Promise.all([
+      codeOf(direct.call("ContainerStatus", req)),
+      codeOf(viaProxy.call("ContainerStatus", req)),
+    ]);
     expect(b).toEqual(a);
     expect(b).toMatchObject({ code: grpcStatus.NOT_FOUND });
   });
@@ -91,7 +101,10 @@ test("state-changing calls reach the runtime and answer", async () => {
 test("a method this build does not know is forwarded as bytes to the primary", async () => {
   const path = "/runtime.v1.RuntimeService/SomethingFromKubelet2030";
   const before = fake.calls.length;
-  const [a, b] = await Promise.all([codeOf(direct.callRaw(path, new Uint8Array([8, 1]))), codeOf(viaProxy.callRaw(path, new Uint8Array([8, 1])))]);
+  const [a, b] = await Promise.all([
+    codeOf(direct.callRaw(path, new Uint8Array([8, 1]))),
+    codeOf(viaProxy.callRaw(path, new Uint8Array([8, 1]))),
+  ]);
   expect(a).toMatchObject({ code: grpcStatus.UNIMPLEMENTED });
   expect(b).toMatchObject({ code: grpcStatus.UNIMPLEMENTED });
   expect(fake.calls.length).toBe(before); // the fake's router refused it; nothing else was called
@@ -138,7 +151,9 @@ test("messages up to 16 MiB pass; a larger request is ResourceExhausted and the 
 });
 
 test("malformed protobuf or a bad gRPC prefix gets a clear error, and the next call works", async () => {
-  const truncated = await rawCall(proxy.socket, "/runtime.v1.RuntimeService/Version", new Uint8Array([1, 2]), { rawBody: true });
+  const truncated = await rawCall(proxy.socket, "/runtime.v1.RuntimeService/Version", new Uint8Array([1, 2]), {
+    rawBody: true,
+  });
   expect(Number(truncated.status)).toBe(grpcStatus.INVALID_ARGUMENT);
   expect(truncated.message).toContain("truncated");
   expect(await viaProxy.call("Version")).toMatchObject({ runtimeName: "fake" });

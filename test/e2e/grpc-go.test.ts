@@ -37,27 +37,43 @@ test.skipIf(skip).each([
   ["localhost"],
   ["%2Frun%2Fcriproxy.sock"],
   [""], // the raw socket path, as grpc-go derives it
-])("grpc-go with :authority %p sees the same answers and errors through the proxy as directly, on default flags", async (authority) => {
-  const calls: GoCall[] = [
-    { method: "/runtime.v1.RuntimeService/Version" },
-    { method: "/runtime.v1.RuntimeService/ListPodSandbox" },
-    { method: "/runtime.v1.RuntimeService/ListContainers", parallel: 16, repeat: 2 },
-    { method: "/runtime.v1.ImageService/ListImages" },
-    { method: "/runtime.v1.RuntimeService/ContainerStatus", request: b64(toBinary(ContainerStatusRequestSchema, create(ContainerStatusRequestSchema, { containerId: "nope" }))) },
-    { method: "/runtime.v1.RuntimeService/StreamContainers", stream: true },
-    { method: "/runtime.v1.RuntimeService/NotInThisCriVersion" },
-  ];
-  const [direct, proxied] = [await client(fake.socket, calls, "localhost"), await client(proxy.socket, calls, authority)];
-  // The fake's router answers an unknown method with bare HTTP 404 (grpc-go: Unimplemented);
-  // the proxy turns that into grpc-status 12 with its own text. Codes must agree; texts may not.
-  // Headers and trailers (a date among them) are checked in test/e2e/metadata.test.ts.
-  const strip = (r: GoResult[]) => r.map(({ message, headers: _h, trailers: _t, ...rest }) => ({ ...rest, message: rest.method.endsWith("NotInThisCriVersion") ? "" : message }));
-  expect(strip(proxied)).toEqual(strip(direct));
-  const byMethod = Object.fromEntries(proxied.map((r) => [r.method.split("/").pop(), r]));
-  expect(byMethod.ListContainers).toMatchObject({ calls: 32, failed: 0 });
-  expect(byMethod.ListContainers.answers).toHaveLength(1); // every one of the 32 answers identical
-  expect(Buffer.from(byMethod.ListContainers.answers![0], "base64").length).toBeGreaterThan(800_000);
-  expect(byMethod.ContainerStatus).toMatchObject({ code: 5, failed: 1 });
-  expect(byMethod.NotInThisCriVersion).toMatchObject({ code: 12 });
-  expect(byMethod.StreamContainers.answers!.length).toBeGreaterThan(1);
-}, 60_000);
+])(
+  "grpc-go with :authority %p sees the same answers and errors through the proxy as directly, on default flags",
+  async (authority) => {
+    const calls: GoCall[] = [
+      { method: "/runtime.v1.RuntimeService/Version" },
+      { method: "/runtime.v1.RuntimeService/ListPodSandbox" },
+      { method: "/runtime.v1.RuntimeService/ListContainers", parallel: 16, repeat: 2 },
+      { method: "/runtime.v1.ImageService/ListImages" },
+      {
+        method: "/runtime.v1.RuntimeService/ContainerStatus",
+        request: b64(
+          toBinary(ContainerStatusRequestSchema, create(ContainerStatusRequestSchema, { containerId: "nope" })),
+        ),
+      },
+      { method: "/runtime.v1.RuntimeService/StreamContainers", stream: true },
+      { method: "/runtime.v1.RuntimeService/NotInThisCriVersion" },
+    ];
+    const [direct, proxied] = [
+      await client(fake.socket, calls, "localhost"),
+      await client(proxy.socket, calls, authority),
+    ];
+    // The fake's router answers an unknown method with bare HTTP 404 (grpc-go: Unimplemented);
+    // the proxy turns that into grpc-status 12 with its own text. Codes must agree; texts may not.
+    // Headers and trailers (a date among them) are checked in test/e2e/metadata.test.ts.
+    const strip = (r: GoResult[]) =>
+      r.map(({ message, headers: _h, trailers: _t, ...rest }) => ({
+        ...rest,
+        message: rest.method.endsWith("NotInThisCriVersion") ? "" : message,
+      }));
+    expect(strip(proxied)).toEqual(strip(direct));
+    const byMethod = Object.fromEntries(proxied.map((r) => [r.method.split("/").pop(), r]));
+    expect(byMethod.ListContainers).toMatchObject({ calls: 32, failed: 0 });
+    expect(byMethod.ListContainers.answers).toHaveLength(1); // every one of the 32 answers identical
+    expect(Buffer.from(byMethod.ListContainers.answers![0], "base64").length).toBeGreaterThan(800_000);
+    expect(byMethod.ContainerStatus).toMatchObject({ code: 5, failed: 1 });
+    expect(byMethod.NotInThisCriVersion).toMatchObject({ code: 12 });
+    expect(byMethod.StreamContainers.answers!.length).toBeGreaterThan(1);
+  },
+  60_000,
+);

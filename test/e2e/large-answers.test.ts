@@ -14,7 +14,11 @@ test("64 concurrent ListContainers of 960 containers (~0.85 MB each) all answer 
   const grpcJs = criClient(proxy.socket);
   const bun = connectClients(proxy.socket);
   try {
-    const count = (p: Promise<{ containers: unknown[] }>) => p.then((a) => a.containers.length, (e: Error) => `failed: ${e.message}`);
+    const count = (p: Promise<{ containers: unknown[] }>) =>
+      p.then(
+        (a) => a.containers.length,
+        (e: Error) => `failed: ${e.message}`,
+      );
     for (let round = 0; round < 2; round++) {
       const viaGrpcJs = await Promise.all(Array.from({ length: 64 }, () => count(grpcJs.call("ListContainers"))));
       const viaBun = await Promise.all(Array.from({ length: 64 }, () => count(bun.runtime.listContainers({}))));

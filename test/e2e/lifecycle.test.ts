@@ -11,7 +11,6 @@ import { cliEntry, startProxy, tempDir } from "../support/proxy-process.ts";
 import { tempSocket } from "../support/temp-socket.ts";
 import { codeOf, waitFor } from "../support/wait.ts";
 
-
 // Each case starts criproxy (and python3 or a runtime): seconds apiece on a loaded 2-core machine, so 20 s each.
 describe("the listening socket", () => {
   test("its directory is created, and the socket is 0660 from the start", async () => {
@@ -31,7 +30,10 @@ describe("the listening socket", () => {
     const tmp = tempDir();
     const socket = join(tmp.dir, "criproxy.sock");
     // A bound socket whose process is gone: exactly what a crash leaves.
-    execFileSync("python3", ["-c", `import socket; s=socket.socket(socket.AF_UNIX); s.bind(${JSON.stringify(socket)})`]);
+    execFileSync("python3", [
+      "-c",
+      `import socket; s=socket.socket(socket.AF_UNIX); s.bind(${JSON.stringify(socket)})`,
+    ]);
     expect(statSync(socket).isSocket()).toBe(true);
     const fake = await startFakeRuntime({ socket: tempSocket("stale-rt") });
     const proxy = await startProxy(["--connect", fake.socket], { socket });
@@ -51,7 +53,9 @@ describe("the listening socket", () => {
     const path = join(tmp.dir, "precious.txt");
     writeFileSync(path, "do not delete");
     try {
-      const run = Bun.spawn([process.execPath, cliEntry, "--connect", tempSocket("x"), "--listen", path], { stderr: "pipe" });
+      const run = Bun.spawn([process.execPath, cliEntry, "--connect", tempSocket("x"), "--listen", path], {
+        stderr: "pipe",
+      });
       expect(await run.exited).toBe(1);
       expect(await new Response(run.stderr).text()).toContain("is not a socket; refusing to remove it");
       expect(readFileSync(path, "utf8")).toBe("do not delete");
@@ -101,7 +105,11 @@ test("a runtime that dies makes calls fail Unavailable within --connect-timeout,
 
     fake = await startFakeRuntime({ socket, pods: 2 });
     let answer: { items: unknown[] } | undefined;
-    await waitFor(async () => (answer = await client.call<{ items: unknown[] }>("ListPodSandbox")) !== undefined, 5000, "the runtime answers again");
+    await waitFor(
+      async () => (answer = await client.call<{ items: unknown[] }>("ListPodSandbox")) !== undefined,
+      5000,
+      "the runtime answers again",
+    );
     expect(answer?.items.length).toBe(2);
   } finally {
     client.close();
@@ -129,7 +137,11 @@ test("garbage on the socket closes that connection only", async () => {
   const proxy = await startProxy(["--connect", fake.socket]);
   const client = criClient(proxy.socket);
   try {
-    for (const junk of ["GET / HTTP/1.1\r\nHost: x\r\n\r\n", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x04garbage", "\x16\x03\x01\x02\x00\x01"]) {
+    for (const junk of [
+      "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+      "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x04garbage",
+      "\x16\x03\x01\x02\x00\x01",
+    ]) {
       await new Promise<void>((resolve) => {
         const s = connect(proxy.socket, () => s.end(junk));
         s.on("close", () => resolve());
@@ -145,5 +157,3 @@ test("garbage on the socket closes that connection only", async () => {
     await fake.stop();
   }
 }, 20_000);
-
-

@@ -47,7 +47,12 @@ test("--listen equal to a runtime endpoint is refused before anything is touched
   const vm = await startFakeRuntime({ socket: tempSocket("same-vm") });
   try {
     const ino = statSync(vm.socket).ino;
-    const { code, stderr } = await run(["--connect", `${tempSocket("absent")},vm:unix://${vm.socket}`, "--listen", vm.socket]);
+    const { code, stderr } = await run([
+      "--connect",
+      `${tempSocket("absent")},vm:unix://${vm.socket}`,
+      "--listen",
+      vm.socket,
+    ]);
     expect(code).not.toBe(0);
     expect(stderr).toContain(`is the socket of runtime vm (--connect)`);
     await expectKept(vm.socket, ino);
@@ -66,7 +71,9 @@ test("--listen in a directory another user owns is refused; one root or criproxy
     const { code, stderr } = await run(["--connect", tempSocket("absent"), "--listen", join(theirs, "criproxy.sock")]);
     expect(code).not.toBe(0);
     expect(stderr).toContain(`its directory ${theirs} belongs to uid 65534, not root`);
-    const proxy = await startProxy(["--connect", tempSocket("absent")], { socket: join(tmp.dir, "mine", "criproxy.sock") });
+    const proxy = await startProxy(["--connect", tempSocket("absent")], {
+      socket: join(tmp.dir, "mine", "criproxy.sock"),
+    });
     await proxy.stop();
   } finally {
     tmp.remove();

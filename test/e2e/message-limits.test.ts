@@ -20,8 +20,18 @@ const SIZES = { "4 MiB": 4 * MiB + 4096, "8 MiB": 8 * MiB, "15.9 MiB": Math.roun
 const started: { stop(): Promise<unknown> }[] = [];
 let client: Awaited<ReturnType<typeof grpcGoClient>>;
 
-async function runtime(name: string, bytes: number, extra: { echoUnknown?: boolean; containers?: number } = {}): Promise<GrpcGoRuntime> {
-  const rt = await startGrpcGoRuntime({ socket: tempSocket(`lim-${name}`), name, containers: extra.containers ?? 200, listContainersBytes: bytes, echoUnknown: extra.echoUnknown });
+async function runtime(
+  name: string,
+  bytes: number,
+  extra: { echoUnknown?: boolean; containers?: number } = {},
+): Promise<GrpcGoRuntime> {
+  const rt = await startGrpcGoRuntime({
+    socket: tempSocket(`lim-${name}`),
+    name,
+    containers: extra.containers ?? 200,
+    listContainersBytes: bytes,
+    echoUnknown: extra.echoUnknown,
+  });
   started.push(rt);
   return rt;
 }
@@ -44,34 +54,42 @@ afterAll(async () => {
 });
 
 describe.skipIf(skip)("answers up to 16 MiB pass intact", () => {
-  test.each(Object.entries(SIZES))("%s from one runtime, once and 16 at a time", async (_, bytes) => {
-    const rt = await runtime("one", bytes);
-    const px = await proxy(rt.socket);
-    const [once] = await client(px.socket, [{ method: LIST }]);
-    expect(once).toMatchObject({ code: 0, failed: 0 });
-    expect(answerOf(once).equals(Buffer.from(rt.answers.get(LIST)!))).toBe(true);
-    const [many] = await client(px.socket, [{ method: LIST, parallel: 16, repeat: 1 }]);
-    expect(many).toMatchObject({ code: 0, calls: 16, failed: 0 });
-    expect(many.answers).toHaveLength(1); // all 16 the same bytes
-    expect(answerOf(many).length).toBe(bytes);
-  }, 60_000);
+  test.each(Object.entries(SIZES))(
+    "%s from one runtime, once and 16 at a time",
+    async (_, bytes) => {
+      const rt = await runtime("one", bytes);
+      const px = await proxy(rt.socket);
+      const [once] = await client(px.socket, [{ method: LIST }]);
+      expect(once).toMatchObject({ code: 0, failed: 0 });
+      expect(answerOf(once).equals(Buffer.from(rt.answers.get(LIST)!))).toBe(true);
+      const [many] = await client(px.socket, [{ method: LIST, parallel: 16, repeat: 1 }]);
+      expect(many).toMatchObject({ code: 0, calls: 16, failed: 0 });
+      expect(many.answers).toHaveLength(1); // all 16 the same bytes
+      expect(answerOf(many).length).toBe(bytes);
+    },
+    60_000,
+  );
 
-  test.each(Object.entries(SIZES))("%s merged from two runtimes, once and 16 at a time: every container, the named runtime's prefixed", async (_, bytes) => {
-    // Half from each; the named half a little smaller, for the "vm__" its ids gain on the way.
-    const primary = await runtime("mp", Math.round(bytes / 2));
-    const vm = await runtime("mv", Math.round(bytes / 2) - 64 * 1024);
-    const px = await proxy(`${primary.socket},vm:${vm.socket}`);
-    for (const parallel of [1, 16]) {
-      const [r] = await client(px.socket, [{ method: LIST, parallel, repeat: 1 }]);
-      expect(r).toMatchObject({ code: 0, calls: parallel, failed: 0 });
-      expect(r.answers).toHaveLength(1); // every answer the same bytes
-      const merged = fromBinary(ListContainersResponseSchema, answerOf(r));
-      expect(merged.containers.length).toBe(400);
-      expect(merged.containers.filter((c) => c.id.startsWith("vm__")).length).toBe(200);
-      expect(answerOf(r).length).toBeGreaterThan(bytes - 128 * 1024);
-      expect(answerOf(r).length).toBeLessThanOrEqual(16 * MiB);
-    }
-  }, 60_000);
+  test.each(Object.entries(SIZES))(
+    "%s merged from two runtimes, once and 16 at a time: every container, the named runtime's prefixed",
+    async (_, bytes) => {
+      // Half from each; the named half a little smaller, for the "vm__" its ids gain on the way.
+      const primary = await runtime("mp", Math.round(bytes / 2));
+      const vm = await runtime("mv", Math.round(bytes / 2) - 64 * 1024);
+      const px = await proxy(`${primary.socket},vm:${vm.socket}`);
+      for (const parallel of [1, 16]) {
+        const [r] = await client(px.socket, [{ method: LIST, parallel, repeat: 1 }]);
+        expect(r).toMatchObject({ code: 0, calls: parallel, failed: 0 });
+        expect(r.answers).toHaveLength(1); // every answer the same bytes
+        const merged = fromBinary(ListContainersResponseSchema, answerOf(r));
+        expect(merged.containers.length).toBe(400);
+        expect(merged.containers.filter((c) => c.id.startsWith("vm__")).length).toBe(200);
+        expect(answerOf(r).length).toBeGreaterThan(bytes - 128 * 1024);
+        expect(answerOf(r).length).toBeLessThanOrEqual(16 * MiB);
+      }
+    },
+    60_000,
+  );
 });
 
 describe.skipIf(skip)("the built-in fake runtime past the old 4 MiB stall", () => {
@@ -94,10 +112,19 @@ describe.skipIf(skip)("the built-in fake runtime past the old 4 MiB stall", () =
 
 describe.skipIf(skip)("over 16 MiB: ResourceExhausted at the first hop that sees it, promptly", () => {
   test("a runtime's answer over 16 MiB: refused by the proxy, naming the runtime", async () => {
-    const rt = await startGrpcGoRuntime({ socket: tempSocket("lim-over"), name: "over", containers: 200, listContainersBytes: 16 * MiB + 1, maxMessageBytes: 32 * MiB });
+    const rt = await startGrpcGoRuntime({
+      socket: tempSocket("lim-over"),
+      name: "over",
+      containers: 200,
+      listContainersBytes: 16 * MiB + 1,
+      maxMessageBytes: 32 * MiB,
+    });
     started.push(rt);
     const px = await proxy(rt.socket);
-    const { value: [r], ms } = await timed(client(px.socket, [{ method: LIST }]));
+    const {
+      value: [r],
+      ms,
+    } = await timed(client(px.socket, [{ method: LIST }]));
     expect(r).toMatchObject({ code: 8, failed: 1 });
     expect(r.message).toContain("runtime primary");
     expect(r.message).toContain("16777216 byte limit");

@@ -14,9 +14,25 @@ let proxy: ProxyProcess;
 let kubelet: CriClient;
 
 beforeAll(async () => {
-  primary = await startFakeRuntime({ socket: tempSocket("rt-primary"), runtimeName: "primary-fake", pods: 2, images: 1 });
-  vm = await startFakeRuntime({ socket: tempSocket("rt-vm"), runtimeName: "vm-fake", pods: 1, images: 1, handlers: ["", "kata-qemu"] });
-  proxy = await startProxy(["--connect", `${primary.socket},vm:unix://${vm.socket}`, "--runtime-handler", "kata=vm:kata-qemu"]);
+  primary = await startFakeRuntime({
+    socket: tempSocket("rt-primary"),
+    runtimeName: "primary-fake",
+    pods: 2,
+    images: 1,
+  });
+  vm = await startFakeRuntime({
+    socket: tempSocket("rt-vm"),
+    runtimeName: "vm-fake",
+    pods: 1,
+    images: 1,
+    handlers: ["", "kata-qemu"],
+  });
+  proxy = await startProxy([
+    "--connect",
+    `${primary.socket},vm:unix://${vm.socket}`,
+    "--runtime-handler",
+    "kata=vm:kata-qemu",
+  ]);
   kubelet = criClient(proxy.socket);
   await waitFor(async () => (await kubelet.call<{ items: unknown[] }>("ListPodSandbox")).items.length === 3);
 });
@@ -28,13 +44,18 @@ afterAll(async () => {
   await vm?.stop();
 });
 
-
-const lastCall = (rt: FakeRuntime, method: string) => [...rt.calls].reverse().find((c) => c.method === method)?.request as Record<string, any>;
-const podConfig = (name: string, annotations: Record<string, string> = {}) => ({ metadata: { name, namespace: "default", uid: `uid-${name}`, attempt: 0 }, annotations });
+const lastCall = (rt: FakeRuntime, method: string) =>
+  [...rt.calls].reverse().find((c) => c.method === method)?.request as Record<string, any>;
+const podConfig = (name: string, annotations: Record<string, string> = {}) => ({
+  metadata: { name, namespace: "default", uid: `uid-${name}`, attempt: 0 },
+  annotations,
+});
 
 describe("RunPodSandbox", () => {
   test("the target-runtime annotation sends the pod to vm; its id comes back prefixed", async () => {
-    const { podSandboxId } = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", { config: podConfig("vm-pod", { "kubernetes.io/target-runtime": "vm" }) });
+    const { podSandboxId } = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", {
+      config: podConfig("vm-pod", { "kubernetes.io/target-runtime": "vm" }),
+    });
     expect(podSandboxId).toStartWith("vm__");
     expect(vm.state.sandboxes.has(podSandboxId.slice(4))).toBe(true);
     const status = await kubelet.call<{ status: { id: string } }>("PodSandboxStatus", { podSandboxId });
@@ -43,18 +64,25 @@ describe("RunPodSandbox", () => {
   });
 
   test("a plain pod goes to the primary, unprefixed", async () => {
-    const { podSandboxId } = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", { config: podConfig("plain-pod") });
+    const { podSandboxId } = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", {
+      config: podConfig("plain-pod"),
+    });
     expect(primary.state.sandboxes.has(podSandboxId)).toBe(true);
   });
 
   test("a claimed RuntimeClass handler goes to vm, which sees its own handler name", async () => {
-    const { podSandboxId } = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", { config: podConfig("kata-pod"), runtimeHandler: "kata" });
+    const { podSandboxId } = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", {
+      config: podConfig("kata-pod"),
+      runtimeHandler: "kata",
+    });
     expect(podSandboxId).toStartWith("vm__");
     expect(lastCall(vm, "RunPodSandbox").runtimeHandler).toBe("kata-qemu");
   });
 
   test("an unknown runtime name is InvalidArgument naming it", async () => {
-    const r = await codeOf(kubelet.call("RunPodSandbox", { config: podConfig("lost", { "kubernetes.io/target-runtime": "nosuch" }) }));
+    const r = await codeOf(
+      kubelet.call("RunPodSandbox", { config: podConfig("lost", { "kubernetes.io/target-runtime": "nosuch" }) }),
+    );
     expect(r.code).toBe(grpcStatus.INVALID_ARGUMENT);
     expect(r.details).toContain("unknown runtime");
     expect(r.details).toContain("nosuch");
@@ -63,8 +91,12 @@ describe("RunPodSandbox", () => {
 
 describe("containers and images of a named runtime", () => {
   test("pull, create, start, status, stop, remove: vm sees unprefixed ids and images, kubelet prefixed ones", async () => {
-    const { podSandboxId } = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", { config: podConfig("vm-app", { "kubernetes.io/target-runtime": "vm" }) });
-    const pulled = await kubelet.call<{ imageRef: string }>("PullImage", { image: { image: "vm/docker.io/library/busybox:1.36" } });
+    const { podSandboxId } = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", {
+      config: podConfig("vm-app", { "kubernetes.io/target-runtime": "vm" }),
+    });
+    const pulled = await kubelet.call<{ imageRef: string }>("PullImage", {
+      image: { image: "vm/docker.io/library/busybox:1.36" },
+    });
     expect(lastCall(vm, "PullImage").image.image).toBe("docker.io/library/busybox:1.36");
     expect(pulled.imageRef).toStartWith("sha256:"); // digests are never prefixed
     const { containerId } = await kubelet.call<{ containerId: string }>("CreateContainer", {
@@ -76,7 +108,9 @@ describe("containers and images of a named runtime", () => {
     expect(lastCall(vm, "CreateContainer").podSandboxId).toBe(podSandboxId.slice(4));
     expect(lastCall(vm, "CreateContainer").config.image.image).toBe("docker.io/library/busybox:1.36");
     await kubelet.call("StartContainer", { containerId });
-    const status = await kubelet.call<{ status: { id: string; image: { image: string } } }>("ContainerStatus", { containerId });
+    const status = await kubelet.call<{ status: { id: string; image: { image: string } } }>("ContainerStatus", {
+      containerId,
+    });
     expect(status.status.id).toBe(containerId);
     expect(status.status.image.image).toBe("vm/docker.io/library/busybox:1.36");
     await kubelet.call("StopContainer", { containerId, timeout: 0n });
@@ -87,8 +121,16 @@ describe("containers and images of a named runtime", () => {
   });
 
   test("CreateContainer with an image of another runtime is refused, naming the image and both runtimes", async () => {
-    const { podSandboxId } = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", { config: podConfig("mixed") });
-    const r = await codeOf(kubelet.call("CreateContainer", { podSandboxId, config: { metadata: { name: "c" }, image: { image: "vm/busybox" } }, sandboxConfig: podConfig("mixed") }));
+    const { podSandboxId } = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", {
+      config: podConfig("mixed"),
+    });
+    const r = await codeOf(
+      kubelet.call("CreateContainer", {
+        podSandboxId,
+        config: { metadata: { name: "c" }, image: { image: "vm/busybox" } },
+        sandboxConfig: podConfig("mixed"),
+      }),
+    );
     expect(r.code).toBe(grpcStatus.INVALID_ARGUMENT);
     expect(r.details).toContain("vm/busybox");
     expect(r.details).toContain("vm");
@@ -112,7 +154,9 @@ describe("merged lists and filters", () => {
   test("a filter naming a vm sandbox asks vm alone, unprefixed", async () => {
     const vmPod = [...vm.state.sandboxes.keys()][0];
     const before = primary.calls.length;
-    const answer = await kubelet.call<{ containers: { podSandboxId: string }[] }>("ListContainers", { filter: { podSandboxId: `vm__${vmPod}` } });
+    const answer = await kubelet.call<{ containers: { podSandboxId: string }[] }>("ListContainers", {
+      filter: { podSandboxId: `vm__${vmPod}` },
+    });
     expect(answer.containers.every((c) => c.podSandboxId === `vm__${vmPod}`)).toBe(true);
     expect(lastCall(vm, "ListContainers").filter.podSandboxId).toBe(vmPod);
     expect(primary.calls.length).toBe(before);
@@ -120,13 +164,18 @@ describe("merged lists and filters", () => {
 
   test("id and sandbox filters naming different runtimes give an empty answer without calling anyone", async () => {
     const before = [primary.calls.length, vm.calls.length];
-    const answer = await kubelet.call<{ containers: unknown[] }>("ListContainers", { filter: { id: "vm__abc", podSandboxId: "plainid" } });
+    const answer = await kubelet.call<{ containers: unknown[] }>("ListContainers", {
+      filter: { id: "vm__abc", podSandboxId: "plainid" },
+    });
     expect(answer.containers).toEqual([]);
     expect([primary.calls.length, vm.calls.length]).toEqual(before);
   });
 
   test("Status: the primary decides readiness; handlers are the union under kubelet's names", async () => {
-    const s = await kubelet.call<{ status: { conditions: { type: string; status: boolean }[] }; runtimeHandlers: { name: string }[] }>("Status");
+    const s = await kubelet.call<{
+      status: { conditions: { type: string; status: boolean }[] };
+      runtimeHandlers: { name: string }[];
+    }>("Status");
     expect(s.status.conditions.find((c) => c.type === "RuntimeReady")?.status).toBe(true);
     // vm's default as "vm" (its name); its kata-qemu as "kata" (configured) and as itself (reported).
     expect(s.runtimeHandlers.map((h) => h.name).sort()).toEqual(["", "kata", "kata-qemu", "vm"]);
@@ -157,9 +206,13 @@ test("GetContainerEvents merges both runtimes' events, vm's prefixed", async () 
 });
 
 test("an image named by digest (kubelet's image GC) reaches the runtime that holds it", async () => {
-  const { imageRef } = await kubelet.call<{ imageRef: string }>("PullImage", { image: { image: "vm/docker.io/library/only-on-vm:1" } });
+  const { imageRef } = await kubelet.call<{ imageRef: string }>("PullImage", {
+    image: { image: "vm/docker.io/library/only-on-vm:1" },
+  });
   expect(primary.state.images.has(imageRef)).toBe(false);
-  const status = await kubelet.call<{ image?: { id: string; repoTags: string[] } }>("ImageStatus", { image: { image: imageRef } });
+  const status = await kubelet.call<{ image?: { id: string; repoTags: string[] } }>("ImageStatus", {
+    image: { image: imageRef },
+  });
   expect(status.image?.id).toBe(imageRef);
   expect(status.image?.repoTags).toEqual(["vm/docker.io/library/only-on-vm:1"]);
   await kubelet.call("RemoveImage", { image: { image: imageRef } });

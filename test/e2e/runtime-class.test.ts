@@ -17,7 +17,8 @@ let proxy: ProxyProcess;
 let kubelet: CriClient;
 const gpuSocket = tempSocket("rc-gpu");
 
-const handlerNames = async () => (await kubelet.call<{ runtimeHandlers: { name: string }[] }>("Status")).runtimeHandlers.map((h) => h.name).sort();
+const handlerNames = async () =>
+  (await kubelet.call<{ runtimeHandlers: { name: string }[] }>("Status")).runtimeHandlers.map((h) => h.name).sort();
 
 beforeAll(async () => {
   primary = await startFakeRuntime({ socket: tempSocket("rc-primary"), handlers: ["", "runc"] });
@@ -38,8 +39,12 @@ afterAll(async () => {
   for (const rt of [primary, vm, gpu]) await rt?.stop();
 });
 
-const lastCall = (rt: FakeRuntime, method: string) => [...rt.calls].reverse().find((c) => c.method === method)?.request as Record<string, any>;
-const podConfig = (name: string, annotations: Record<string, string> = {}) => ({ metadata: { name, namespace: "default", uid: `uid-${name}`, attempt: 0 }, annotations });
+const lastCall = (rt: FakeRuntime, method: string) =>
+  [...rt.calls].reverse().find((c) => c.method === method)?.request as Record<string, any>;
+const podConfig = (name: string, annotations: Record<string, string> = {}) => ({
+  metadata: { name, namespace: "default", uid: `uid-${name}`, attempt: 0 },
+  annotations,
+});
 let pods = 0;
 
 describe("RunPodSandbox by RuntimeClass handler", () => {
@@ -51,7 +56,10 @@ describe("RunPodSandbox by RuntimeClass handler", () => {
     { handler: "gvisor", runtime: "vm", sees: "gvisor", why: "reported by vm and gpu: vm comes first in --connect" },
     { handler: "runc", runtime: "", sees: "runc", why: "reported by the primary and vm: the primary's" },
   ])("$handler goes to $runtime, which sees '$sees' ($why)", async ({ handler, runtime, sees }) => {
-    const { podSandboxId } = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", { config: podConfig(`rc-${pods++}`), runtimeHandler: handler });
+    const { podSandboxId } = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", {
+      config: podConfig(`rc-${pods++}`),
+      runtimeHandler: handler,
+    });
     const rt = { "": primary, vm, gpu }[runtime]!;
     expect(podSandboxId.startsWith(runtime === "" ? "" : `${runtime}__`)).toBe(true);
     expect(rt.state.sandboxes.has(runtime === "" ? podSandboxId : podSandboxId.slice(runtime.length + 2))).toBe(true);
@@ -59,7 +67,17 @@ describe("RunPodSandbox by RuntimeClass handler", () => {
   });
 
   test("Status lists every handler kubelet can route, under the names that route back", async () => {
-    expect(await handlerNames()).toEqual(["", "gpu", "gvisor", "kata", "kata-qemu", "nvidia", "runc", "vm", "vmdefault"]);
+    expect(await handlerNames()).toEqual([
+      "",
+      "gpu",
+      "gvisor",
+      "kata",
+      "kata-qemu",
+      "nvidia",
+      "runc",
+      "vm",
+      "vmdefault",
+    ]);
   });
 
   test("each conflict is logged once, however often kubelet asks Status", async () => {
@@ -77,51 +95,73 @@ describe("images follow their pod", () => {
   test.each([
     { gate: "on", handler: "kata", vmSees: "kata-qemu", image: "docker.io/library/busybox:1.36" },
     { gate: "off", handler: "", vmSees: "", image: "docker.io/library/busybox:1.37" },
-  ])("a pod for vm (annotation + RuntimeClass kata), bare image names, RuntimeClassInImageCriAPI $gate: its whole life on vm", async ({ handler, vmSees, image }) => {
-    const config = podConfig(`life-${handler || "nogate"}`, target);
-    const { podSandboxId } = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", { config, runtimeHandler: "kata" });
-    expect(podSandboxId).toStartWith("vm__");
-    const spec = { image, annotations: config.annotations, runtimeHandler: handler };
-    const before = await kubelet.call<{ image?: object }>("ImageStatus", { image: spec });
-    expect(before.image).toBeUndefined();
-    expect(lastCall(vm, "ImageStatus").image).toMatchObject({ image, runtimeHandler: vmSees });
+  ])(
+    "a pod for vm (annotation + RuntimeClass kata), bare image names, RuntimeClassInImageCriAPI $gate: its whole life on vm",
+    async ({ handler, vmSees, image }) => {
+      const config = podConfig(`life-${handler || "nogate"}`, target);
+      const { podSandboxId } = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", {
+        config,
+        runtimeHandler: "kata",
+      });
+      expect(podSandboxId).toStartWith("vm__");
+      const spec = { image, annotations: config.annotations, runtimeHandler: handler };
+      const before = await kubelet.call<{ image?: object }>("ImageStatus", { image: spec });
+      expect(before.image).toBeUndefined();
+      expect(lastCall(vm, "ImageStatus").image).toMatchObject({ image, runtimeHandler: vmSees });
 
-    const { imageRef } = await kubelet.call<{ imageRef: string }>("PullImage", { image: spec, sandboxConfig: config });
-    expect(lastCall(vm, "PullImage").sandboxConfig.metadata.name).toBe(config.metadata.name);
-    expect(vm.state.images.has(imageRef)).toBe(true);
-    expect(primary.state.images.has(imageRef)).toBe(false);
-    const after = await kubelet.call<{ image: { id: string; repoTags: string[] } }>("ImageStatus", { image: spec });
-    expect(after.image.id).toBe(imageRef);
-    expect(after.image.repoTags).toEqual([`vm/${image}`]);
+      const { imageRef } = await kubelet.call<{ imageRef: string }>("PullImage", {
+        image: spec,
+        sandboxConfig: config,
+      });
+      expect(lastCall(vm, "PullImage").sandboxConfig.metadata.name).toBe(config.metadata.name);
+      expect(vm.state.images.has(imageRef)).toBe(true);
+      expect(primary.state.images.has(imageRef)).toBe(false);
+      const after = await kubelet.call<{ image: { id: string; repoTags: string[] } }>("ImageStatus", { image: spec });
+      expect(after.image.id).toBe(imageRef);
+      expect(after.image.repoTags).toEqual([`vm/${image}`]);
 
-    // kubelet's getImageUser asks by the bare name without annotations: the pod's runtime answers
-    // (its pull a moment ago resolved the name there), so the image user is vm's.
-    const user = await kubelet.call<{ image?: { id: string; repoTags: string[] } }>("ImageStatus", { image: { image } });
-    expect(user.image?.id).toBe(imageRef);
-    expect(user.image?.repoTags).toEqual([`vm/${image}`]);
+      // kubelet's getImageUser asks by the bare name without annotations: the pod's runtime answers
+      // (its pull a moment ago resolved the name there), so the image user is vm's.
+      const user = await kubelet.call<{ image?: { id: string; repoTags: string[] } }>("ImageStatus", {
+        image: { image },
+      });
+      expect(user.image?.id).toBe(imageRef);
+      expect(user.image?.repoTags).toEqual([`vm/${image}`]);
 
-    const { containerId } = await kubelet.call<{ containerId: string }>("CreateContainer", {
-      podSandboxId,
-      config: { metadata: { name: "app" }, image: { image: imageRef, userSpecifiedImage: image } },
-      sandboxConfig: config,
-    });
-    expect(containerId).toStartWith("vm__");
-    expect(lastCall(vm, "CreateContainer")).toMatchObject({ podSandboxId: podSandboxId.slice(4), config: { image: { image: imageRef, userSpecifiedImage: image } } });
-    await kubelet.call("StartContainer", { containerId });
-    const status = await kubelet.call<{ status: { id: string; state: number; image: { userSpecifiedImage: string } } }>("ContainerStatus", { containerId });
-    expect(status.status).toMatchObject({ id: containerId, state: ContainerState.CONTAINER_RUNNING, image: { userSpecifiedImage: `vm/${image}` } });
+      const { containerId } = await kubelet.call<{ containerId: string }>("CreateContainer", {
+        podSandboxId,
+        config: { metadata: { name: "app" }, image: { image: imageRef, userSpecifiedImage: image } },
+        sandboxConfig: config,
+      });
+      expect(containerId).toStartWith("vm__");
+      expect(lastCall(vm, "CreateContainer")).toMatchObject({
+        podSandboxId: podSandboxId.slice(4),
+        config: { image: { image: imageRef, userSpecifiedImage: image } },
+      });
+      await kubelet.call("StartContainer", { containerId });
+      const status = await kubelet.call<{
+        status: { id: string; state: number; image: { userSpecifiedImage: string } };
+      }>("ContainerStatus", { containerId });
+      expect(status.status).toMatchObject({
+        id: containerId,
+        state: ContainerState.CONTAINER_RUNNING,
+        image: { userSpecifiedImage: `vm/${image}` },
+      });
 
-    const tags = (await kubelet.call<{ images: { repoTags: string[] }[] }>("ListImages")).images.flatMap((i) => i.repoTags);
-    expect(tags).toContain(`vm/${image}`);
-    expect(tags).not.toContain(image);
+      const tags = (await kubelet.call<{ images: { repoTags: string[] }[] }>("ListImages")).images.flatMap(
+        (i) => i.repoTags,
+      );
+      expect(tags).toContain(`vm/${image}`);
+      expect(tags).not.toContain(image);
 
-    await kubelet.call("StopContainer", { containerId, timeout: 0n });
-    await kubelet.call("RemoveContainer", { containerId });
-    await kubelet.call("StopPodSandbox", { podSandboxId });
-    await kubelet.call("RemovePodSandbox", { podSandboxId });
-    expect(vm.state.containers.has(containerId.slice(4))).toBe(false);
-    expect(vm.state.sandboxes.has(podSandboxId.slice(4))).toBe(false);
-  });
+      await kubelet.call("StopContainer", { containerId, timeout: 0n });
+      await kubelet.call("RemoveContainer", { containerId });
+      await kubelet.call("StopPodSandbox", { podSandboxId });
+      await kubelet.call("RemovePodSandbox", { podSandboxId });
+      expect(vm.state.containers.has(containerId.slice(4))).toBe(false);
+      expect(vm.state.sandboxes.has(podSandboxId.slice(4))).toBe(false);
+    },
+  );
 
   // kubelet's calls for one container of a pod with no target-runtime annotation: the presence
   // check and the image-user lookup name no pod; the pull's sandbox config and CreateContainer's
@@ -129,53 +169,89 @@ describe("images follow their pod", () => {
   test.each([
     { gate: "on", handler: "kata", image: "docker.io/library/alpine:3.20" },
     { gate: "off", handler: "", image: "docker.io/library/alpine:3.21" },
-  ])("a pod for vm by RuntimeClass alone, gate $gate: its image checked, pulled and run on vm, its user vm's", async ({ handler, image }) => {
-    const config = podConfig(`alone-${handler || "nogate"}`, { "example.com/team": "b" });
-    const { podSandboxId } = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", { config, runtimeHandler: "kata" });
-    expect(podSandboxId).toStartWith("vm__");
-    const spec = { image, annotations: config.annotations, runtimeHandler: handler };
-    expect((await kubelet.call<{ image?: object }>("ImageStatus", { image: spec })).image).toBeUndefined();
-    const { imageRef } = await kubelet.call<{ imageRef: string }>("PullImage", { image: spec, sandboxConfig: config });
-    expect(vm.state.images.has(imageRef)).toBe(true);
-    expect(primary.state.images.has(imageRef)).toBe(false);
-    const user = await kubelet.call<{ image?: { id: string; repoTags: string[] } }>("ImageStatus", { image: { image } });
-    expect(user.image?.repoTags).toEqual([`vm/${image}`]);
-    const { containerId } = await kubelet.call<{ containerId: string }>("CreateContainer", {
-      podSandboxId,
-      config: { metadata: { name: "app" }, image: { image: imageRef, userSpecifiedImage: image } },
-      sandboxConfig: config,
-    });
-    expect(containerId).toStartWith("vm__");
-    expect(lastCall(vm, "CreateContainer").config.image.image).toBe(imageRef);
-    await kubelet.call("RemovePodSandbox", { podSandboxId });
-  });
+  ])(
+    "a pod for vm by RuntimeClass alone, gate $gate: its image checked, pulled and run on vm, its user vm's",
+    async ({ handler, image }) => {
+      const config = podConfig(`alone-${handler || "nogate"}`, { "example.com/team": "b" });
+      const { podSandboxId } = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", {
+        config,
+        runtimeHandler: "kata",
+      });
+      expect(podSandboxId).toStartWith("vm__");
+      const spec = { image, annotations: config.annotations, runtimeHandler: handler };
+      expect((await kubelet.call<{ image?: object }>("ImageStatus", { image: spec })).image).toBeUndefined();
+      const { imageRef } = await kubelet.call<{ imageRef: string }>("PullImage", {
+        image: spec,
+        sandboxConfig: config,
+      });
+      expect(vm.state.images.has(imageRef)).toBe(true);
+      expect(primary.state.images.has(imageRef)).toBe(false);
+      const user = await kubelet.call<{ image?: { id: string; repoTags: string[] } }>("ImageStatus", {
+        image: { image },
+      });
+      expect(user.image?.repoTags).toEqual([`vm/${image}`]);
+      const { containerId } = await kubelet.call<{ containerId: string }>("CreateContainer", {
+        podSandboxId,
+        config: { metadata: { name: "app" }, image: { image: imageRef, userSpecifiedImage: image } },
+        sandboxConfig: config,
+      });
+      expect(containerId).toStartWith("vm__");
+      expect(lastCall(vm, "CreateContainer").config.image.image).toBe(imageRef);
+      await kubelet.call("RemovePodSandbox", { podSandboxId });
+    },
+  );
 
   test("while a RuntimeClass pod runs on vm, a primary pod whose image vm lacks: told to pull, and the pull is answered from the primary's image, no registry", async () => {
     const rc = podConfig("rc-holder", {});
-    const { podSandboxId: rcSandbox } = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", { config: rc, runtimeHandler: "kata" });
+    const { podSandboxId: rcSandbox } = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", {
+      config: rc,
+      runtimeHandler: "kata",
+    });
     const image = "docker.io/library/redis:7.9";
     const held = imageFor(image);
     primary.state.images.set(held.id, held);
     const config = podConfig("plain", { "example.com/team": "c" });
     const { podSandboxId } = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", { config });
-    expect((await kubelet.call<{ image?: object }>("ImageStatus", { image: { image, annotations: config.annotations } })).image).toBeUndefined();
+    expect(
+      (await kubelet.call<{ image?: object }>("ImageStatus", { image: { image, annotations: config.annotations } }))
+        .image,
+    ).toBeUndefined();
     const pulls = primary.calls.filter((c) => c.method === "PullImage").length;
-    const { imageRef } = await kubelet.call<{ imageRef: string }>("PullImage", { image: { image, annotations: config.annotations }, sandboxConfig: config });
+    const { imageRef } = await kubelet.call<{ imageRef: string }>("PullImage", {
+      image: { image, annotations: config.annotations },
+      sandboxConfig: config,
+    });
     expect(imageRef).toBe(held.id);
     expect(primary.calls.filter((c) => c.method === "PullImage").length).toBe(pulls); // answered from what it holds
     expect(vm.state.images.has(held.id)).toBe(false);
-    expect((await kubelet.call<{ image?: { id: string } }>("ImageStatus", { image: { image } })).image?.id).toBe(held.id);
-    const { containerId } = await kubelet.call<{ containerId: string }>("CreateContainer", { podSandboxId, config: { metadata: { name: "app" }, image: { image: imageRef, userSpecifiedImage: image } }, sandboxConfig: config });
+    expect((await kubelet.call<{ image?: { id: string } }>("ImageStatus", { image: { image } })).image?.id).toBe(
+      held.id,
+    );
+    const { containerId } = await kubelet.call<{ containerId: string }>("CreateContainer", {
+      podSandboxId,
+      config: { metadata: { name: "app" }, image: { image: imageRef, userSpecifiedImage: image } },
+      sandboxConfig: config,
+    });
     expect(containerId.startsWith("vm__")).toBe(false);
     for (const id of [rcSandbox, podSandboxId]) await kubelet.call("RemovePodSandbox", { podSandboxId: id });
   });
 
   test("a pod for vm by RuntimeClass alone with NAME/ image names runs", async () => {
     const config = podConfig("prefixed", {});
-    const { podSandboxId } = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", { config, runtimeHandler: "kata" });
+    const { podSandboxId } = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", {
+      config,
+      runtimeHandler: "kata",
+    });
     const named = "vm/docker.io/library/nginx:1.27";
-    const { imageRef } = await kubelet.call<{ imageRef: string }>("PullImage", { image: { image: named }, sandboxConfig: config });
-    const { containerId } = await kubelet.call<{ containerId: string }>("CreateContainer", { podSandboxId, config: { metadata: { name: "web" }, image: { image: imageRef, userSpecifiedImage: named } }, sandboxConfig: config });
+    const { imageRef } = await kubelet.call<{ imageRef: string }>("PullImage", {
+      image: { image: named },
+      sandboxConfig: config,
+    });
+    const { containerId } = await kubelet.call<{ containerId: string }>("CreateContainer", {
+      podSandboxId,
+      config: { metadata: { name: "web" }, image: { image: imageRef, userSpecifiedImage: named } },
+      sandboxConfig: config,
+    });
     expect(containerId).toStartWith("vm__");
     expect(lastCall(vm, "CreateContainer").config.image.userSpecifiedImage).toBe("docker.io/library/nginx:1.27");
   });
@@ -186,7 +262,10 @@ test("a runtime that comes back with other handlers: the new ones route, the gon
   await gpu.stop();
   gpu = await startFakeRuntime({ socket: gpuSocket, handlers: ["", "tpu"] });
   await waitFor(async () => (await handlerNames()).includes("tpu"), 15_000, "gpu's new handlers learned");
-  const { podSandboxId } = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", { config: podConfig("tpu-pod"), runtimeHandler: "tpu" });
+  const { podSandboxId } = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", {
+    config: podConfig("tpu-pod"),
+    runtimeHandler: "tpu",
+  });
   expect(podSandboxId).toStartWith("gpu__");
   expect(lastCall(gpu, "RunPodSandbox").runtimeHandler).toBe("tpu");
   const names = await handlerNames();

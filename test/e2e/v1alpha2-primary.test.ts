@@ -17,9 +17,22 @@ let proxy: ProxyProcess;
 let kubelet: CriClient;
 
 beforeAll(async () => {
-  primary = await startFakeRuntime({ socket: tempSocket("a2p-primary"), runtimeName: "both-apis", pods: 1, containersPerPod: 1, api: "both" });
+  primary = await startFakeRuntime({
+    socket: tempSocket("a2p-primary"),
+    runtimeName: "both-apis",
+    pods: 1,
+    containersPerPod: 1,
+    api: "both",
+  });
   gpu = await startFakeRuntime({ socket: tempSocket("a2p-gpu"), runtimeName: "v1-only", pods: 1, containersPerPod: 1 });
-  proxy = await startProxy(["--connect", `unix://${primary.socket}?api=v1alpha2,gpu:${gpu.socket}`, "--metrics-addr", "127.0.0.1:0", "-v", "1"]);
+  proxy = await startProxy([
+    "--connect",
+    `unix://${primary.socket}?api=v1alpha2,gpu:${gpu.socket}`,
+    "--metrics-addr",
+    "127.0.0.1:0",
+    "-v",
+    "1",
+  ]);
   kubelet = criClient(proxy.socket);
   await waitFor(async () => (await kubelet.call<{ items: unknown[] }>("ListPodSandbox")).items.length === 2);
 });
@@ -37,7 +50,9 @@ describe("a primary forced to v1alpha2", () => {
     await kubelet.call("ListContainers");
     expect(primary.calls.length).toBeGreaterThan(0);
     expect(primary.calls.filter((c) => c.service.startsWith("runtime.v1."))).toEqual([]);
-    expect(proxy.log()).toMatch(/runtime primary \(unix:\/\/\S+\): connecting -> ready \(CRI v1alpha2, as configured\)/);
+    expect(proxy.log()).toMatch(
+      /runtime primary \(unix:\/\/\S+\): connecting -> ready \(CRI v1alpha2, as configured\)/,
+    );
   });
 
   test.each([
@@ -45,14 +60,20 @@ describe("a primary forced to v1alpha2", () => {
     { method: "ListMetricDescriptors", streaming: false },
     { method: "RuntimeConfig", streaming: false },
     { method: "StreamPodSandboxMetrics", streaming: true },
-  ])("$method, which v1alpha2 lacks, is Unimplemented for the call, naming the primary", async ({ method, streaming }) => {
-    const call = streaming
-      ? (async () => {
-          for await (const _ of kubelet.stream(method, {})) void _;
-        })()
-      : kubelet.call(method, {});
-    expect(await codeOf(call)).toEqual({ code: 12, details: `runtime primary speaks CRI v1alpha2, which has no ${method}` });
-  });
+  ])(
+    "$method, which v1alpha2 lacks, is Unimplemented for the call, naming the primary",
+    async ({ method, streaming }) => {
+      const call = streaming
+        ? (async () => {
+            for await (const _ of kubelet.stream(method, {})) void _;
+          })()
+        : kubelet.call(method, {});
+      expect(await codeOf(call)).toEqual({
+        code: 12,
+        details: `runtime primary speaks CRI v1alpha2, which has no ${method}`,
+      });
+    },
+  );
 
   test("a named v1 runtime still joins the merged lists", async () => {
     const { containers } = await kubelet.call<{ containers: { id: string }[] }>("ListContainers");
@@ -62,10 +83,14 @@ describe("a primary forced to v1alpha2", () => {
 
   test("a streaming list merges the primary's unary list (one message) with gpu's stream", async () => {
     const ids: string[] = [];
-    for await (const m of kubelet.stream<{ containers: { id: string }[] }>("StreamContainers", {})) ids.push(...m.containers.map((c) => c.id));
+    for await (const m of kubelet.stream<{ containers: { id: string }[] }>("StreamContainers", {}))
+      ids.push(...m.containers.map((c) => c.id));
     expect(ids.filter((id) => id.startsWith("gpu__"))).toHaveLength(1);
     expect(ids.filter((id) => !id.includes("__"))).toHaveLength(1);
-    expect(primary.calls.at(-1)).toMatchObject({ service: "runtime.v1alpha2.RuntimeService", method: "ListContainers" });
+    expect(primary.calls.at(-1)).toMatchObject({
+      service: "runtime.v1alpha2.RuntimeService",
+      method: "ListContainers",
+    });
   });
 
   test("criproxy_backend_ready carries each runtime's API", async () => {

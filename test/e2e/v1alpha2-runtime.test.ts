@@ -7,7 +7,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { methodTable } from "../../src/core/methods.ts";
 import { startFakeRuntime, type FakeRuntime } from "../../src/fake/runtime.ts";
-import { ContainerEventType as E, ContainerState } from "../../src/gen/runtime/v1/api_pb.ts";
 import { criClient, type CriClient } from "../support/grpc-client.ts";
 import { startProxy, type ProxyProcess } from "../support/proxy-process.ts";
 import { tempSocket } from "../support/temp-socket.ts";
@@ -20,8 +19,21 @@ let kubelet: CriClient;
 const ids = { pod: "", container: "", image: "", newPod: "", newContainer: "" };
 
 beforeAll(async () => {
-  primary = await startFakeRuntime({ socket: tempSocket("a2-primary"), runtimeName: "primary-fake", pods: 1, containersPerPod: 1, images: 1 });
-  vm = await startFakeRuntime({ socket: tempSocket("a2-vm"), runtimeName: "vm-v1alpha2", pods: 1, containersPerPod: 1, images: 1, api: "v1alpha2" });
+  primary = await startFakeRuntime({
+    socket: tempSocket("a2-primary"),
+    runtimeName: "primary-fake",
+    pods: 1,
+    containersPerPod: 1,
+    images: 1,
+  });
+  vm = await startFakeRuntime({
+    socket: tempSocket("a2-vm"),
+    runtimeName: "vm-v1alpha2",
+    pods: 1,
+    containersPerPod: 1,
+    images: 1,
+    api: "v1alpha2",
+  });
   proxy = await startProxy(["--connect", `${primary.socket},vm:unix://${vm.socket}`, "-v", "1"]);
   kubelet = criClient(proxy.socket);
   await waitFor(async () => (await kubelet.call<{ items: unknown[] }>("ListPodSandbox")).items.length === 2);
@@ -49,29 +61,63 @@ interface Row {
   after?: (answer: any) => void;
 }
 
-const podConfig = (name: string) => ({ metadata: { name, namespace: "default", uid: `uid-${name}`, attempt: 0 }, annotations: { "kubernetes.io/target-runtime": "vm" } });
+const podConfig = (name: string) => ({
+  metadata: { name, namespace: "default", uid: `uid-${name}`, attempt: 0 },
+  annotations: { "kubernetes.io/target-runtime": "vm" },
+});
 const pod = () => ({ podSandboxId: ids.pod });
 const ctr = () => ({ containerId: ids.container });
 
 // In table order where it matters: the pod and container created here are stopped and removed last.
 const rows: Row[] = [
   { method: "Version", request: () => ({}), expect: "primary" },
-  { method: "RunPodSandbox", request: () => ({ config: podConfig("a2-pod") }), expect: "forwarded", after: (a) => (ids.newPod = a.podSandboxId), carries: () => "vm__" },
+  {
+    method: "RunPodSandbox",
+    request: () => ({ config: podConfig("a2-pod") }),
+    expect: "forwarded",
+    after: (a) => (ids.newPod = a.podSandboxId),
+    carries: () => "vm__",
+  },
   { method: "PodSandboxStatus", request: pod, expect: "forwarded", carries: () => ids.pod },
   { method: "ListPodSandbox", request: () => ({}), expect: "merged", carries: () => ids.pod },
-  { method: "StreamPodSandboxes", request: () => ({}), expect: "merged", via: "ListPodSandbox", carries: () => ids.pod },
+  {
+    method: "StreamPodSandboxes",
+    request: () => ({}),
+    expect: "merged",
+    via: "ListPodSandbox",
+    carries: () => ids.pod,
+  },
   {
     method: "CreateContainer",
-    request: () => ({ podSandboxId: ids.newPod, config: { metadata: { name: "app" }, image: { image: ids.image, userSpecifiedImage: ids.image } }, sandboxConfig: podConfig("a2-pod") }),
+    request: () => ({
+      podSandboxId: ids.newPod,
+      config: { metadata: { name: "app" }, image: { image: ids.image, userSpecifiedImage: ids.image } },
+      sandboxConfig: podConfig("a2-pod"),
+    }),
     expect: "forwarded",
     after: (a) => (ids.newContainer = a.containerId),
     carries: () => "vm__",
   },
   { method: "StartContainer", request: () => ({ containerId: ids.newContainer }), expect: "forwarded" },
-  { method: "ContainerStatus", request: () => ({ containerId: ids.newContainer }), expect: "forwarded", carries: () => ids.newContainer },
+  {
+    method: "ContainerStatus",
+    request: () => ({ containerId: ids.newContainer }),
+    expect: "forwarded",
+    carries: () => ids.newContainer,
+  },
   { method: "ListContainers", request: () => ({}), expect: "merged", carries: () => ids.container },
-  { method: "StreamContainers", request: () => ({}), expect: "merged", via: "ListContainers", carries: () => ids.container },
-  { method: "UpdateContainerResources", request: () => ({ ...ctr(), linux: { cpuShares: 512n } }), expect: "forwarded" },
+  {
+    method: "StreamContainers",
+    request: () => ({}),
+    expect: "merged",
+    via: "ListContainers",
+    carries: () => ids.container,
+  },
+  {
+    method: "UpdateContainerResources",
+    request: () => ({ ...ctr(), linux: { cpuShares: 512n } }),
+    expect: "forwarded",
+  },
   { method: "ReopenContainerLog", request: ctr, expect: "forwarded" },
   { method: "ExecSync", request: () => ({ ...ctr(), cmd: ["true"] }), expect: "forwarded" },
   { method: "Exec", request: () => ({ ...ctr(), cmd: ["sh"], stdout: true }), expect: "forwarded" },
@@ -79,11 +125,27 @@ const rows: Row[] = [
   { method: "PortForward", request: () => ({ ...pod(), port: [80] }), expect: "forwarded" },
   { method: "ContainerStats", request: ctr, expect: "forwarded", carries: () => ids.container },
   { method: "ListContainerStats", request: () => ({}), expect: "merged", carries: () => ids.container },
-  { method: "StreamContainerStats", request: () => ({}), expect: "merged", via: "ListContainerStats", carries: () => ids.container },
+  {
+    method: "StreamContainerStats",
+    request: () => ({}),
+    expect: "merged",
+    via: "ListContainerStats",
+    carries: () => ids.container,
+  },
   { method: "PodSandboxStats", request: pod, expect: "forwarded", carries: () => ids.pod },
   { method: "ListPodSandboxStats", request: () => ({}), expect: "merged", carries: () => ids.pod },
-  { method: "StreamPodSandboxStats", request: () => ({}), expect: "merged", via: "ListPodSandboxStats", carries: () => ids.pod },
-  { method: "UpdateRuntimeConfig", request: () => ({ runtimeConfig: { networkConfig: { podCidr: "10.1.0.0/16" } } }), expect: "merged" },
+  {
+    method: "StreamPodSandboxStats",
+    request: () => ({}),
+    expect: "merged",
+    via: "ListPodSandboxStats",
+    carries: () => ids.pod,
+  },
+  {
+    method: "UpdateRuntimeConfig",
+    request: () => ({ runtimeConfig: { networkConfig: { podCidr: "10.1.0.0/16" } } }),
+    expect: "merged",
+  },
   { method: "Status", request: () => ({}), expect: "merged" },
   { method: "CheckpointContainer", request: ctr, expect: "unimplemented" },
   { method: "GetContainerEvents", request: () => ({}), expect: "polled" },
@@ -94,12 +156,25 @@ const rows: Row[] = [
   { method: "UpdatePodSandboxResources", request: () => ({ ...pod(), resources: {} }), expect: "unimplemented" },
   { method: "ListImages", request: () => ({}), expect: "merged", carries: () => ids.image },
   { method: "StreamImages", request: () => ({}), expect: "merged", via: "ListImages", carries: () => ids.image },
-  { method: "ImageStatus", request: () => ({ image: { image: ids.image } }), expect: "forwarded", carries: () => ids.image },
-  { method: "PullImage", request: () => ({ image: { image: "vm/docker.io/library/busybox:1.36" } }), expect: "forwarded" },
+  {
+    method: "ImageStatus",
+    request: () => ({ image: { image: ids.image } }),
+    expect: "forwarded",
+    carries: () => ids.image,
+  },
+  {
+    method: "PullImage",
+    request: () => ({ image: { image: "vm/docker.io/library/busybox:1.36" } }),
+    expect: "forwarded",
+  },
   { method: "ImageFsInfo", request: () => ({}), expect: "merged" },
   { method: "StopContainer", request: () => ({ containerId: ids.newContainer, timeout: 0n }), expect: "forwarded" },
   { method: "RemoveContainer", request: () => ({ containerId: ids.newContainer }), expect: "forwarded" },
-  { method: "RemoveImage", request: () => ({ image: { image: "vm/docker.io/library/busybox:1.36" } }), expect: "forwarded" },
+  {
+    method: "RemoveImage",
+    request: () => ({ image: { image: "vm/docker.io/library/busybox:1.36" } }),
+    expect: "forwarded",
+  },
   { method: "StopPodSandbox", request: () => ({ podSandboxId: ids.newPod }), expect: "forwarded" },
   { method: "RemovePodSandbox", request: () => ({ podSandboxId: ids.newPod }), expect: "forwarded" },
 ];
@@ -127,7 +202,9 @@ describe("every v1 method, from kubelet to a v1alpha2 runtime", () => {
 
   test.each(rows)("$method: $expect", async (row) => {
     const before = vm.calls.length;
-    const outcome = await codeOf(callOf(row.method, row.request()).then((a) => ((row as { answer?: unknown }).answer = a)));
+    const outcome = await codeOf(
+      callOf(row.method, row.request()).then((a) => ((row as { answer?: unknown }).answer = a)),
+    );
     const vmCalls = vm.calls.slice(before);
     const answer = (row as { answer?: any }).answer;
     if (row.expect === "unimplemented") {
@@ -138,22 +215,30 @@ describe("every v1 method, from kubelet to a v1alpha2 runtime", () => {
     expect(outcome).toEqual({ code: 0, details: "" });
     if (row.expect === "forwarded" || row.expect === "merged") {
       // vm got kubelet's method on its v1alpha2 service, nothing on v1.
-      expect(vmCalls.map((c) => `${c.service}/${c.method}`)).toContain(`runtime.v1alpha2.${row.method.includes("Image") ? "ImageService" : "RuntimeService"}/${row.via ?? row.method}`);
+      expect(vmCalls.map((c) => `${c.service}/${c.method}`)).toContain(
+        `runtime.v1alpha2.${row.method.includes("Image") ? "ImageService" : "RuntimeService"}/${row.via ?? row.method}`,
+      );
       expect(vmCalls.filter((c) => c.service.startsWith("runtime.v1."))).toEqual([]);
     } else if (row.expect === "polled") {
       // No events in v1alpha2: vm is listed for them instead (see "events" below).
-      expect(vmCalls.map((c) => `${c.service}/${c.method}`).sort()).toEqual(["runtime.v1alpha2.RuntimeService/ListContainers", "runtime.v1alpha2.RuntimeService/ListPodSandbox"]);
+      expect(vmCalls.map((c) => `${c.service}/${c.method}`).sort()).toEqual([
+        "runtime.v1alpha2.RuntimeService/ListContainers",
+        "runtime.v1alpha2.RuntimeService/ListPodSandbox",
+      ]);
     } else {
       expect(vmCalls).toEqual([]);
     }
-    if (row.carries) expect(JSON.stringify(answer, (_, v) => (typeof v === "bigint" ? String(v) : v))).toContain(row.carries());
+    if (row.carries)
+      expect(JSON.stringify(answer, (_, v) => (typeof v === "bigint" ? String(v) : v))).toContain(row.carries());
     row.after?.(answer);
   });
 });
 
 describe("a filter naming the v1alpha2 runtime, and what it cannot do", () => {
   test("a streaming list filtered to vm is answered by vm's unary list, the filter unprefixed", async () => {
-    const got = (await callOf("StreamContainers", { filter: { id: ids.container } })) as { containers: { id: string }[] }[];
+    const got = (await callOf("StreamContainers", { filter: { id: ids.container } })) as {
+      containers: { id: string }[];
+    }[];
     expect(got.flatMap((m) => m.containers.map((c) => c.id))).toEqual([ids.container]);
     const call = vm.calls.at(-1)!;
     expect([call.service, call.method]).toEqual(["runtime.v1alpha2.RuntimeService", "ListContainers"]);
@@ -165,7 +250,11 @@ describe("a filter naming the v1alpha2 runtime, and what it cannot do", () => {
     const r = await codeOf(
       kubelet.call("CreateContainer", {
         podSandboxId: ids.pod,
-        config: { metadata: { name: "rro" }, image: { image: ids.image }, mounts: [{ containerPath: "/d", hostPath: "/s", readonly: true, recursiveReadOnly: true }] },
+        config: {
+          metadata: { name: "rro" },
+          image: { image: ids.image },
+          mounts: [{ containerPath: "/d", hostPath: "/s", readonly: true, recursiveReadOnly: true }],
+        },
       }),
     );
     expect(r.code).toBe(3);
@@ -177,38 +266,4 @@ describe("a filter naming the v1alpha2 runtime, and what it cannot do", () => {
     expect(proxy.log()).toMatch(/runtime vm \(unix:\/\/\S+\): connecting -> ready \(CRI v1alpha2\)/);
     expect(proxy.log()).toMatch(/runtime primary \(unix:\/\/\S+\): connecting -> ready \(CRI v1\)/);
   });
-});
-
-describe("events: GetContainerEvents (Evented PLEG) and a runtime without them", () => {
-  test("vm's container changes reach kubelet as events, with prefixed ids and the pod's whole status", async () => {
-    const events = kubelet.stream<any>("GetContainerEvents", {});
-    const got: any[] = [];
-    const reading = (async () => {
-      try {
-        for await (const e of events) got.push(e);
-      } catch {}
-    })();
-    // The first listing after the stream opened is the baseline events are diffed from.
-    const listed = vm.calls.filter((c) => c.method === "ListContainers").length;
-    await waitFor(() => vm.calls.filter((c) => c.method === "ListContainers").length > listed, 5000, "vm listed for events");
-    const { podSandboxId } = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", { config: podConfig("evented") });
-    const { containerId } = await kubelet.call<{ containerId: string }>("CreateContainer", { podSandboxId, config: { metadata: { name: "app" }, image: { image: ids.image } } });
-    await kubelet.call("StartContainer", { containerId });
-    await waitFor(() => got.some((e) => e.containerId === containerId && e.containerEventType === E.CONTAINER_STARTED_EVENT), 5000, "vm's STARTED event");
-    await kubelet.call("StopContainer", { containerId, timeout: 0n });
-    await waitFor(() => got.some((e) => e.containerId === containerId && e.containerEventType === E.CONTAINER_STOPPED_EVENT), 5000, "vm's STOPPED event");
-    events.cancel();
-    await reading;
-    const started = got.find((e) => e.containerId === containerId && e.containerEventType === E.CONTAINER_STARTED_EVENT);
-    // What kubelet's Evented PLEG caches as the pod's state: the sandbox's status and its containers'.
-    expect(started.podSandboxStatus.id).toBe(podSandboxId);
-    expect(started.podSandboxStatus.metadata.uid).toBe("uid-evented");
-    expect(started.containersStatuses.map((s: any) => s.id)).toEqual([containerId]);
-    expect(started.containersStatuses[0].state).toBe(ContainerState.CONTAINER_RUNNING);
-    const stopped = got.find((e) => e.containerId === containerId && e.containerEventType === E.CONTAINER_STOPPED_EVENT);
-    expect(stopped.containersStatuses[0].state).toBe(ContainerState.CONTAINER_EXITED);
-    // The sandbox's own events, as containerd sends them.
-    expect(got.filter((e) => e.containerId === podSandboxId).map((e) => e.containerEventType)).toEqual([E.CONTAINER_CREATED_EVENT, E.CONTAINER_STARTED_EVENT]);
-    expect(vm.calls.some((c) => c.method === "GetContainerEvents")).toBe(false);
-  }, 15_000);
 });

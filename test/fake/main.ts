@@ -16,7 +16,9 @@ const { values } = parseArgs({
   strict: true,
 });
 if (!values.socket) {
-  console.error("usage: bun test/fake/main.ts --socket PATH [--pods N] [--containers-per-pod N] [--name NAME] [--images N] [--handlers a,b]");
+  console.error(
+    "usage: bun test/fake/main.ts --socket PATH [--pods N] [--containers-per-pod N] [--name NAME] [--images N] [--handlers a,b]",
+  );
   process.exit(2);
 }
 

@@ -19,7 +19,13 @@ describe("fake runtime, pre-filled with 250 pods x 4 containers", () => {
   let fake: FakeRuntime;
   let cri: CriConnectClients;
   beforeAll(async () => {
-    fake = await startFakeRuntime({ socket: tempSocket("fake"), runtimeName: "vm", pods: 250, images: 12, handlers: ["", "kata"] });
+    fake = await startFakeRuntime({
+      socket: tempSocket("fake"),
+      runtimeName: "vm",
+      pods: 250,
+      images: 12,
+      handlers: ["", "kata"],
+    });
     cri = connectClients(fake.socket);
   });
   afterAll(async () => {
@@ -30,7 +36,10 @@ describe("fake runtime, pre-filled with 250 pods x 4 containers", () => {
   test("Version and Status name the runtime and its handlers", async () => {
     expect(await cri.runtime.version({})).toMatchObject({ runtimeName: "vm", runtimeApiVersion: "v1" });
     const status = await cri.runtime.status({});
-    expect(status.status?.conditions.map((c) => [c.type, c.status])).toEqual([["RuntimeReady", true], ["NetworkReady", true]]);
+    expect(status.status?.conditions.map((c) => [c.type, c.status])).toEqual([
+      ["RuntimeReady", true],
+      ["NetworkReady", true],
+    ]);
     expect(status.runtimeHandlers.map((h) => h.name)).toEqual(["", "kata"]);
   });
 
@@ -51,11 +60,15 @@ describe("fake runtime, pre-filled with 250 pods x 4 containers", () => {
     const pod = items[7];
     const byPod = await cri.runtime.listContainers({ filter: { podSandboxId: pod.id } });
     expect(byPod.containers).toHaveLength(4);
-    const byLabel = await cri.runtime.listContainers({ filter: { labelSelector: { "io.kubernetes.pod.uid": pod.metadata!.uid } } });
+    const byLabel = await cri.runtime.listContainers({
+      filter: { labelSelector: { "io.kubernetes.pod.uid": pod.metadata!.uid } },
+    });
     expect(byLabel.containers.map((c) => c.id).sort()).toEqual(byPod.containers.map((c) => c.id).sort());
     const byId = await cri.runtime.listContainers({ filter: { id: byPod.containers[0].id.slice(0, 20) } });
     expect(byId.containers.map((c) => c.id)).toEqual([byPod.containers[0].id]);
-    expect((await cri.runtime.listContainers({ filter: { state: { state: ContainerState.CONTAINER_EXITED } } })).containers).toEqual([]);
+    expect(
+      (await cri.runtime.listContainers({ filter: { state: { state: ContainerState.CONTAINER_EXITED } } })).containers,
+    ).toEqual([]);
     expect((await cri.runtime.listPodSandbox({ filter: { id: "unknown" } })).items).toEqual([]);
   });
 
@@ -74,7 +87,9 @@ describe("fake runtime, pre-filled with 250 pods x 4 containers", () => {
     expect((await cri.image.listImages({})).images).toHaveLength(12);
     const fs = await cri.image.imageFsInfo({});
     expect(fs.imageFilesystems[0].usedBytes?.value).toBeGreaterThan(0n);
-    expect((await cri.image.imageStatus({ image: { image: "nginx:1.25.3" } })).image?.repoTags).toEqual(["docker.io/library/nginx:1.25.3"]);
+    expect((await cri.image.imageStatus({ image: { image: "nginx:1.25.3" } })).image?.repoTags).toEqual([
+      "docker.io/library/nginx:1.25.3",
+    ]);
     expect((await cri.image.imageStatus({ image: { image: "missing:1" } })).image).toBeUndefined();
     const stats = await cri.runtime.listContainerStats({});
     expect(stats.stats).toHaveLength(1000);
@@ -132,7 +147,9 @@ describe("fake runtime, lifecycle and controls", () => {
     abort.abort();
     await reading;
     await waitFor(() => fake.eventSubscribers === 0, 5000, "the server saw the cancel");
-    expect(events.map((e) => [e.containerId === podSandboxId ? "pod" : "ctr", ContainerEventType[e.containerEventType]])).toEqual([
+    expect(
+      events.map((e) => [e.containerId === podSandboxId ? "pod" : "ctr", ContainerEventType[e.containerEventType]]),
+    ).toEqual([
       ["pod", "CONTAINER_CREATED_EVENT"],
       ["pod", "CONTAINER_STARTED_EVENT"],
       ["ctr", "CONTAINER_CREATED_EVENT"],
@@ -150,7 +167,12 @@ describe("fake runtime, lifecycle and controls", () => {
     const stream = cri.runtime.getContainerEvents({})[Symbol.asyncIterator]();
     const first = stream.next();
     await waitFor(() => fake.eventSubscribers !== before, 5000, "the subscribers changed");
-    fake.emit(create(ContainerEventResponseSchema, { containerId: "c1", containerEventType: ContainerEventType.CONTAINER_STARTED_EVENT }));
+    fake.emit(
+      create(ContainerEventResponseSchema, {
+        containerId: "c1",
+        containerEventType: ContainerEventType.CONTAINER_STARTED_EVENT,
+      }),
+    );
     expect((await first).value?.containerId).toBe("c1");
     await stream.return?.();
   });
@@ -165,7 +187,13 @@ describe("fake runtime, lifecycle and controls", () => {
     fake.failNext("Version", new ConnectError("boom 1", Code.Unavailable));
     fake.failNext("Version", new ConnectError("boom 2", Code.Internal));
     const codes = [];
-    for (let i = 0; i < 3; i++) codes.push(await cri.runtime.version({}).then(() => "ok", (e) => Code[ConnectError.from(e).code]));
+    for (let i = 0; i < 3; i++)
+      codes.push(
+        await cri.runtime.version({}).then(
+          () => "ok",
+          (e) => Code[ConnectError.from(e).code],
+        ),
+      );
     expect(codes).toEqual(["Unavailable", "Internal", "ok"]);
     fake.setUnimplemented("RuntimeConfig");
     expect(await cri.runtime.runtimeConfig({}).catch((e) => ConnectError.from(e).code)).toBe(Code.Unimplemented);
@@ -186,7 +214,9 @@ describe("fake runtime, lifecycle and controls", () => {
 
   test("a grpc-timeout past setTimeout's range (99999999S, a fuzz input) is no deadline, not an instant one", async () => {
     fake.setDelay("ListImages", 30);
-    const answer = await rawCall(fake.socket, "/runtime.v1.ImageService/ListImages", new Uint8Array(0), { headers: { "grpc-timeout": "99999999S" } });
+    const answer = await rawCall(fake.socket, "/runtime.v1.ImageService/ListImages", new Uint8Array(0), {
+      headers: { "grpc-timeout": "99999999S" },
+    });
     fake.setDelay("ListImages", 0);
     expect([answer.status, answer.message]).toEqual(["0", ""]);
   });

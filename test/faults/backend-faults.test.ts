@@ -20,14 +20,28 @@ type Pods = { items: { id: string }[] };
 const killedCodes: { vm?: number; primary?: number } = {};
 
 test("a runtime killed mid-call: the call fails at once (no hang), and the next calls work", async () => {
-  const primary = runtimeProcess({ socket: tempSocket("kill-primary"), seed: "kp", pods: 2, delays: { ListContainers: 10_000 } });
-  const vm = runtimeProcess({ socket: tempSocket("kill-vm"), seed: "kv", pods: 1, delays: { PodSandboxStatus: 10_000 } });
+  const primary = runtimeProcess({
+    socket: tempSocket("kill-primary"),
+    seed: "kp",
+    pods: 2,
+    delays: { ListContainers: 10_000 },
+  });
+  const vm = runtimeProcess({
+    socket: tempSocket("kill-vm"),
+    seed: "kv",
+    pods: 1,
+    delays: { PodSandboxStatus: 10_000 },
+  });
   await Promise.all([primary.start(), vm.start()]);
   const proxy = await startProxy(["--connect", `${primary.socket},vm:${vm.socket}`, "--connect-timeout", "1s"]);
   const kubelet = criClient(proxy.socket, { deadlineMs: 30_000 });
   try {
     let pods: string[] = [];
-    await waitFor(async () => (pods = (await kubelet.call<Pods>("ListPodSandbox")).items.map((p) => p.id)).length === 3, 8000, "both runtimes listed");
+    await waitFor(
+      async () => (pods = (await kubelet.call<Pods>("ListPodSandbox")).items.map((p) => p.id)).length === 3,
+      8000,
+      "both runtimes listed",
+    );
     const vmPod = pods.find((id) => id.startsWith("vm__"))!;
 
     // vm dies while answering PodSandboxStatus.
@@ -77,12 +91,19 @@ test(`a slow named runtime is cut off after ${FANOUT_TIMEOUT_MS}ms: the merged l
   try {
     const base = await metricsUrl(proxy);
     let before: string[] = [];
-    await waitFor(async () => (before = (await kubelet.call<Pods>("ListPodSandbox")).items.map((p) => p.id)).length === 4, 8000, "vm listed");
+    await waitFor(
+      async () => (before = (await kubelet.call<Pods>("ListPodSandbox")).items.map((p) => p.id)).length === 4,
+      8000,
+      "vm listed",
+    );
     expect((await kubelet.call<{ containers: unknown[] }>("ListContainers")).containers.length).toBe(16);
     vm.setDelay("ListPodSandbox", 30_000);
     vm.setDelay("ListContainers", 30_000);
     let started = Date.now();
-    const [pods, containers] = await Promise.all([kubelet.call<Pods>("ListPodSandbox"), kubelet.call<{ containers: unknown[] }>("ListContainers")]);
+    const [pods, containers] = await Promise.all([
+      kubelet.call<Pods>("ListPodSandbox"),
+      kubelet.call<{ containers: unknown[] }>("ListContainers"),
+    ]);
     const took = Date.now() - started;
     expect(took).toBeGreaterThanOrEqual(FANOUT_TIMEOUT_MS - 100);
     expect(took).toBeLessThan(FANOUT_TIMEOUT_MS + 1500);
@@ -90,14 +111,30 @@ test(`a slow named runtime is cut off after ${FANOUT_TIMEOUT_MS}ms: the merged l
     expect(containers.containers.length).toBe(16);
     // Its breaker is open now: a call to its own objects fails fast, naming it and since when (test/faults/breaker.test.ts).
     started = Date.now();
-    const refused = await codeOf(kubelet.call("PodSandboxStatus", { podSandboxId: before.find((id) => id.startsWith("vm__"))! }));
+    const refused = await codeOf(
+      kubelet.call("PodSandboxStatus", { podSandboxId: before.find((id) => id.startsWith("vm__"))! }),
+    );
     expect(refused.code).toBe(grpcStatus.UNAVAILABLE);
     expect(refused.details).toMatch(/runtime vm has not answered in time since /);
     expect(Date.now() - started).toBeLessThan(1000);
     const m = await scrape(base);
     expect(valueOf(m, "criproxy_stale_list_answers_total")).toBe(2);
-    expect(valueOf(m, "criproxy_call_duration_seconds", { method: "ListPodSandbox", backend: "vm", le: "2.5" }, "criproxy_call_duration_seconds_bucket")).toBe(1);
-    expect(valueOf(m, "criproxy_call_duration_seconds", { method: "ListPodSandbox", backend: "vm", le: "10" }, "criproxy_call_duration_seconds_bucket")).toBe(2);
+    expect(
+      valueOf(
+        m,
+        "criproxy_call_duration_seconds",
+        { method: "ListPodSandbox", backend: "vm", le: "2.5" },
+        "criproxy_call_duration_seconds_bucket",
+      ),
+    ).toBe(1);
+    expect(
+      valueOf(
+        m,
+        "criproxy_call_duration_seconds",
+        { method: "ListPodSandbox", backend: "vm", le: "10" },
+        "criproxy_call_duration_seconds_bucket",
+      ),
+    ).toBe(2);
   } finally {
     kubelet.close();
     await proxy.stop();
@@ -110,12 +147,23 @@ test("a runtime restarting again and again under a kubelet-like load: lists alwa
   const primary = await startFakeRuntime({ socket: tempSocket("flap-primary"), pods: 4 });
   const vm = runtimeProcess({ socket: tempSocket("flap-vm"), seed: "flap", pods: 3 });
   await vm.start();
-  const proxy = await startProxy(["--connect", `${primary.socket},vm:${vm.socket}`, "--metrics-addr", "127.0.0.1:0", "--connect-timeout", "1s"]);
+  const proxy = await startProxy([
+    "--connect",
+    `${primary.socket},vm:${vm.socket}`,
+    "--metrics-addr",
+    "127.0.0.1:0",
+    "--connect-timeout",
+    "1s",
+  ]);
   const kubelet = criClient(proxy.socket, { deadlineMs: 10_000 });
   try {
     const base = await metricsUrl(proxy);
     let all: string[] = [];
-    await waitFor(async () => (all = (await kubelet.call<Pods>("ListPodSandbox")).items.map((p) => p.id)).length === 7, 8000, "vm listed");
+    await waitFor(
+      async () => (all = (await kubelet.call<Pods>("ListPodSandbox")).items.map((p) => p.id)).length === 7,
+      8000,
+      "vm listed",
+    );
     let stop = false;
     const failures: string[] = [];
     let relists = 0;
@@ -129,24 +177,37 @@ test("a runtime restarting again and again under a kubelet-like load: lists alwa
         const results = await Promise.allSettled(calls);
         slowest = Math.max(slowest, Date.now() - started);
         relists++;
-        for (const [i, r] of results.entries()) if (r.status === "rejected") failures.push(`call ${i}: ${(r.reason as Error).message}`);
+        for (const [i, r] of results.entries())
+          if (r.status === "rejected") failures.push(`call ${i}: ${(r.reason as Error).message}`);
         const pods = results[0].status === "fulfilled" ? (results[0].value as Pods).items.map((p) => p.id) : [];
         const missing = all.filter((id) => !pods.includes(id));
-        if (results[0].status === "fulfilled" && missing.length) failures.push(`tick ${tick}: ${missing.length} pods missing`);
+        if (results[0].status === "fulfilled" && missing.length)
+          failures.push(`tick ${tick}: ${missing.length} pods missing`);
         await Bun.sleep(200);
       }
     })();
     const restarts = 4;
     const vmReady = async () => valueOf(await scrape(base), "criproxy_backend_ready", { backend: "vm" });
-    const reconnects = async () => valueOf(await scrape(base), "criproxy_backend_reconnects_total", { backend: "vm" }) ?? 0;
+    const reconnects = async () =>
+      valueOf(await scrape(base), "criproxy_backend_reconnects_total", { backend: "vm" }) ?? 0;
     for (let i = 0; i < restarts; i++) {
       // Each restart is one the proxy sees: vm served, killed while the load runs, noticed gone, back.
-      await waitFor(async () => (await reconnects()) >= i && (await vmReady()) === 1 && relists > 2 * i, 8000, `vm ready (restart ${i})`);
+      await waitFor(
+        async () => (await reconnects()) >= i && (await vmReady()) === 1 && relists > 2 * i,
+        8000,
+        `vm ready (restart ${i})`,
+      );
       await vm.kill();
       await waitFor(async () => (await vmReady()) === 0, 8000, `vm noticed gone (restart ${i})`);
       await vm.start();
     }
-    await waitFor(async () => (await scrape(base)).get("criproxy_backend_reconnects_total")?.samples.some((s) => s.value >= restarts) ?? false, 8000, "vm reconnected");
+    await waitFor(
+      async () =>
+        (await scrape(base)).get("criproxy_backend_reconnects_total")?.samples.some((s) => s.value >= restarts) ??
+        false,
+      8000,
+      "vm reconnected",
+    );
     stop = true;
     await load;
     expect(failures).toEqual([]);

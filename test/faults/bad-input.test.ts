@@ -25,7 +25,11 @@ beforeAll(async () => {
   proxy = await startProxy(["--connect", `${primary.socket},vm:${vm.socket}`, "--metrics-addr", "127.0.0.1:0"]);
   kubelet = criClient(proxy.socket);
   metrics = await metricsUrl(proxy);
-  await waitFor(async () => (await kubelet.call<{ items: unknown[] }>("ListPodSandbox")).items.length === 2, 8000, "vm listed");
+  await waitFor(
+    async () => (await kubelet.call<{ items: unknown[] }>("ListPodSandbox")).items.length === 2,
+    8000,
+    "vm listed",
+  );
 }, 15_000);
 
 afterAll(async () => {
@@ -42,7 +46,8 @@ async function nextCallWorks(): Promise<void> {
 }
 
 const calls = (f: FakeRuntime, method: string) => f.calls.filter((c) => c.method === method).length;
-const envelope = (length: number, body: Uint8Array) => Buffer.concat([Buffer.from([0, length >>> 24, (length >>> 16) & 255, (length >>> 8) & 255, length & 255]), body]);
+const envelope = (length: number, body: Uint8Array) =>
+  Buffer.concat([Buffer.from([0, length >>> 24, (length >>> 16) & 255, (length >>> 8) & 255, length & 255]), body]);
 
 describe("a client that hangs up mid-message", () => {
   test.each([
@@ -53,7 +58,12 @@ describe("a client that hangs up mid-message", () => {
     await new Promise<void>((resolve) => {
       const session = h2connect("http://localhost", { createConnection: () => connect(proxy.socket) });
       session.on("error", () => {});
-      const stream = session.request({ ":method": "POST", ":path": "/runtime.v1.RuntimeService/ListContainers", "content-type": "application/grpc", te: "trailers" });
+      const stream = session.request({
+        ":method": "POST",
+        ":path": "/runtime.v1.RuntimeService/ListContainers",
+        "content-type": "application/grpc",
+        te: "trailers",
+      });
       stream.on("error", () => {});
       stream.write(envelope(100, new Uint8Array(10))); // promises 100 bytes, sends 10
       setTimeout(() => {
@@ -69,7 +79,12 @@ describe("a client that hangs up mid-message", () => {
   });
 
   test("ends its stream after part of a message: InvalidArgument naming the length mismatch", async () => {
-    const answer = await rawCall(proxy.socket, "/runtime.v1.RuntimeService/ListContainers", envelope(100, new Uint8Array(10)), { rawBody: true });
+    const answer = await rawCall(
+      proxy.socket,
+      "/runtime.v1.RuntimeService/ListContainers",
+      envelope(100, new Uint8Array(10)),
+      { rawBody: true },
+    );
     expect(Number(answer.status)).toBe(grpcStatus.INVALID_ARGUMENT);
     expect(answer.message).toContain("gRPC message length 100 does not match the 10 bytes sent");
     await nextCallWorks();
@@ -82,7 +97,12 @@ describe("a client that hangs up mid-message", () => {
       await new Promise<void>((resolve) => {
         const session = h2connect("http://localhost", { createConnection: () => connect(proxy.socket) });
         session.on("error", () => {});
-        const stream = session.request({ ":method": "POST", ":path": "/runtime.v1.RuntimeService/ContainerStatus", "content-type": "application/grpc", te: "trailers" });
+        const stream = session.request({
+          ":method": "POST",
+          ":path": "/runtime.v1.RuntimeService/ContainerStatus",
+          "content-type": "application/grpc",
+          te: "trailers",
+        });
         stream.on("error", () => {});
         stream.end(envelope(3, Buffer.from([0x0a, 0x01, 0x78]))); // container_id "x"
         setTimeout(() => {
@@ -90,9 +110,19 @@ describe("a client that hangs up mid-message", () => {
           resolve();
         }, 200);
       });
-      await waitFor(async () => valueOf(await scrape(metrics), "criproxy_calls_in_flight") === 0, 2000, "no call in flight");
+      await waitFor(
+        async () => valueOf(await scrape(metrics), "criproxy_calls_in_flight") === 0,
+        2000,
+        "no call in flight",
+      );
       expect(Date.now() - started).toBeLessThan(2500);
-      expect(valueOf(await scrape(metrics), "criproxy_calls_total", { method: "ContainerStatus", backend: "primary", code: "Canceled" })).toBe(1);
+      expect(
+        valueOf(await scrape(metrics), "criproxy_calls_total", {
+          method: "ContainerStatus",
+          backend: "primary",
+          code: "Canceled",
+        }),
+      ).toBe(1);
     } finally {
       primary.setDelay("ContainerStatus", 0);
     }
@@ -104,9 +134,17 @@ describe("malformed protobuf to a routed method: InvalidArgument, nothing forwar
   test.each([
     { desc: "a length past the end", path: "/runtime.v1.RuntimeService/ListContainers", body: [0x0a, 0xff, 0x01] },
     { desc: "an invalid wire type", path: "/runtime.v1.RuntimeService/ListContainers", body: [0x0f] },
-    { desc: "a varint where the filter message should be", path: "/runtime.v1.RuntimeService/ListPodSandbox", body: [0x0a, 0x05, 0x08] },
+    {
+      desc: "a varint where the filter message should be",
+      path: "/runtime.v1.RuntimeService/ListPodSandbox",
+      body: [0x0a, 0x05, 0x08],
+    },
     { desc: "a bad sandbox id field", path: "/runtime.v1.RuntimeService/PodSandboxStatus", body: [0x0a, 0x80] },
-    { desc: "a broken RunPodSandbox config", path: "/runtime.v1.RuntimeService/RunPodSandbox", body: [0x0a, 0x03, 0x0a, 0x07, 0x00] },
+    {
+      desc: "a broken RunPodSandbox config",
+      path: "/runtime.v1.RuntimeService/RunPodSandbox",
+      body: [0x0a, 0x03, 0x0a, 0x07, 0x00],
+    },
     { desc: "a broken image spec", path: "/runtime.v1.ImageService/PullImage", body: [0x0a, 0x02, 0x0a] },
   ])("$desc", async ({ path, body }) => {
     const method = path.split("/").at(-1)!;
@@ -143,7 +181,11 @@ describe("empty ids and names: a clear error naming the field, no runtime called
     { method: "StopPodSandbox", request: { podSandboxId: "" }, error: "pod_sandbox_id is empty" },
     { method: "ContainerStatus", request: { containerId: "" }, error: "container_id is empty" },
     { method: "StartContainer", request: { containerId: "" }, error: "container_id is empty" },
-    { method: "CreateContainer", request: { podSandboxId: "", config: { metadata: { name: "x" }, image: { image: "" } } }, error: "pod_sandbox_id is empty" },
+    {
+      method: "CreateContainer",
+      request: { podSandboxId: "", config: { metadata: { name: "x" }, image: { image: "" } } },
+      error: "pod_sandbox_id is empty",
+    },
     { method: "PodSandboxStatus", request: { podSandboxId: "vm__" }, error: 'names runtime "vm" but no object' },
   ])("$method: $error", async ({ method, request, error }) => {
     const before = primary.calls.length + vm.calls.length;
@@ -159,9 +201,21 @@ describe("empty and odd image names", () => {
   test.each([
     { desc: "an empty image to pull", image: "", code: grpcStatus.INVALID_ARGUMENT, seenBy: "primary", as: "" },
     { desc: "a prefix with nothing after it", image: "vm/", code: grpcStatus.INVALID_ARGUMENT, seenBy: "vm", as: "" },
-    { desc: "a prefix naming no runtime (a Docker Hub user)", image: "nosuch/busybox:1", code: grpcStatus.OK, seenBy: "primary", as: "nosuch/busybox:1" },
+    {
+      desc: "a prefix naming no runtime (a Docker Hub user)",
+      image: "nosuch/busybox:1",
+      code: grpcStatus.OK,
+      seenBy: "primary",
+      as: "nosuch/busybox:1",
+    },
     { desc: "an upper-case prefix", image: "VM/busybox:1", code: grpcStatus.OK, seenBy: "primary", as: "VM/busybox:1" },
-    { desc: "a registry with a port", image: "localhost:5000/x:1", code: grpcStatus.OK, seenBy: "primary", as: "localhost:5000/x:1" },
+    {
+      desc: "a registry with a port",
+      image: "localhost:5000/x:1",
+      code: grpcStatus.OK,
+      seenBy: "primary",
+      as: "localhost:5000/x:1",
+    },
     { desc: "a leading slash", image: "/busybox:1", code: grpcStatus.OK, seenBy: "primary", as: "/busybox:1" },
     { desc: "an id-style prefix", image: "vm__x/y:1", code: grpcStatus.OK, seenBy: "primary", as: "vm__x/y:1" },
   ])("PullImage $desc ($image)", async ({ image, code, seenBy, as }) => {
@@ -175,7 +229,9 @@ describe("empty and odd image names", () => {
 
   test("ImageStatus of an empty or unknown name answers empty, as containerd does", async () => {
     for (const image of ["", "vm/", "vm/nope:1", "nope:1"]) {
-      expect(await kubelet.call<{ image?: unknown }>("ImageStatus", { image: { image } })).not.toHaveProperty("image.id");
+      expect(await kubelet.call<{ image?: unknown }>("ImageStatus", { image: { image } })).not.toHaveProperty(
+        "image.id",
+      );
     }
     await nextCallWorks();
   });

@@ -19,10 +19,25 @@ export interface RuntimeProcess {
 }
 
 /** A fake runtime process on `socket` whose pods keep their ids across restarts. */
-export function runtimeProcess(opts: { socket: string; seed: string; pods?: number; containersPerPod?: number; delays?: Record<string, number> }): RuntimeProcess {
+export function runtimeProcess(opts: {
+  socket: string;
+  seed: string;
+  pods?: number;
+  containersPerPod?: number;
+  delays?: Record<string, number>;
+}): RuntimeProcess {
   let proc: Subprocess<"ignore", "pipe", "inherit"> | undefined;
   let received: string[] = [];
-  const args = ["--socket", opts.socket, "--seed", opts.seed, "--pods", String(opts.pods ?? 0), "--containers-per-pod", String(opts.containersPerPod ?? 2)];
+  const args = [
+    "--socket",
+    opts.socket,
+    "--seed",
+    opts.seed,
+    "--pods",
+    String(opts.pods ?? 0),
+    "--containers-per-pod",
+    String(opts.containersPerPod ?? 2),
+  ];
   for (const [method, ms] of Object.entries(opts.delays ?? {})) args.push("--delay", `${method}=${ms}`);
   return {
     socket: opts.socket,
@@ -58,9 +73,12 @@ export function runtimeProcess(opts: { socket: string; seed: string; pods?: numb
       const readyNow = new Promise<void>((resolve) => (onReady = resolve));
       const ended = read();
       try {
-        await Promise.race([readyNow, ended.then(async () => {
-          if (!ready) throw new Error(`fake runtime ${opts.socket} exited before ready (code ${await p.exited})`);
-        })]);
+        await Promise.race([
+          readyNow,
+          ended.then(async () => {
+            if (!ready) throw new Error(`fake runtime ${opts.socket} exited before ready (code ${await p.exited})`);
+          }),
+        ]);
       } finally {
         clearTimeout(timer);
       }

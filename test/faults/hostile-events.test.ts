@@ -8,7 +8,13 @@ import { create } from "@bufbuild/protobuf";
 import { ContainerEventResponseSchema, ContainerEventType } from "../../src/gen/runtime/v1/api_pb.ts";
 import { hostileCases, type Outcome } from "../support/hostile-runtime/behaviour.ts";
 import { pathOf } from "../support/hostile-runtime/cri-answers.ts";
-import { describeOutcome, expectContained, expectOutcome, provoke, record } from "../support/hostile-runtime/provoke.ts";
+import {
+  describeOutcome,
+  expectContained,
+  expectOutcome,
+  provoke,
+  record,
+} from "../support/hostile-runtime/provoke.ts";
 import { NAMED, startTopology, type Position, type Topology } from "../support/hostile-runtime/topology.ts";
 import { waitFor } from "../support/wait.ts";
 
@@ -42,12 +48,22 @@ async function eventsSurvive(topo: Topology): Promise<string[]> {
   try {
     const before = await topo.hostile.count(EVENTS);
     const opened = (async () => {
-      await waitFor(async () => (await topo.hostile.count(EVENTS)) > before && topo.fake.eventSubscribers > 0, 5000, "both runtimes asked for events");
+      await waitFor(
+        async () => (await topo.hostile.count(EVENTS)) > before && topo.fake.eventSubscribers > 0,
+        5000,
+        "both runtimes asked for events",
+      );
       await Bun.sleep(FAULT_MS);
       await waitFor(async () => (await topo.hostile.stats()).open === 0, ENDED_MS).catch(() => {});
       if (ended) return;
       const id = `fake-event-${++serial}`;
-      topo.fake.emit(create(ContainerEventResponseSchema, { containerId: id, containerEventType: ContainerEventType.CONTAINER_STARTED_EVENT, createdAt: 1n }));
+      topo.fake.emit(
+        create(ContainerEventResponseSchema, {
+          containerId: id,
+          containerEventType: ContainerEventType.CONTAINER_STARTED_EVENT,
+          createdAt: 1n,
+        }),
+      );
       const asSeen = topo.position === "primary" ? `${NAMED}__${id}` : id;
       await waitFor(() => ended !== undefined || seen.includes(asSeen), DELIVERY_MS, `event ${asSeen} reached kubelet`);
     })();
@@ -82,7 +98,10 @@ for (const position of ["named", "primary"] as Position[]) {
 
     for (const c of hostileCases()) {
       const outcome = eventsOutcome(position, c.alone);
-      const expected = outcome.codes.includes(0 as never) && outcome.codes.length === 1 ? "stream goes on" : `ends ${describeOutcome(outcome.codes)}`;
+      const expected =
+        outcome.codes.includes(0 as never) && outcome.codes.length === 1
+          ? "stream goes on"
+          : `ends ${describeOutcome(outcome.codes)}`;
       test(`${c.name} -> ${expected}`, async () => {
         try {
           const seen = await provoke(topo, EVENTS, c.behaviour, () => eventsSurvive(topo));

@@ -6,14 +6,37 @@ import { missing } from "../support/requires.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { hostileCase, hostileCases, type HostileCase } from "../support/hostile-runtime/behaviour.ts";
 import { pathOf } from "../support/hostile-runtime/cri-answers.ts";
-import { BUDGET_BOUND_MS, describeOutcome, expectContained, expectOutcome, PROMPT_MS, provoke, record, STALL_DEADLINE_MS } from "../support/hostile-runtime/provoke.ts";
+import {
+  BUDGET_BOUND_MS,
+  describeOutcome,
+  expectContained,
+  expectOutcome,
+  PROMPT_MS,
+  provoke,
+  record,
+  STALL_DEADLINE_MS,
+} from "../support/hostile-runtime/provoke.ts";
 import { waitFor } from "../support/wait.ts";
-import { listedContainers, listedPods, startTopology, type Position, type Topology } from "../support/hostile-runtime/topology.ts";
+import {
+  listedContainers,
+  listedPods,
+  startTopology,
+  type Position,
+  type Topology,
+} from "../support/hostile-runtime/topology.ts";
 
 type ListMethod = "ListPodSandbox" | "ListContainers";
 
 /** ListContainers runs a sample of the faults: its path through the proxy is ListPodSandbox's. */
-const SAMPLE = ["reset INTERNAL_ERROR after-data", "stall after-data", "garbage message", "oversize message", "trailers-only Unknown", "GOAWAY after-data", "connection closed after-data"];
+const SAMPLE = [
+  "reset INTERNAL_ERROR after-data",
+  "stall after-data",
+  "garbage message",
+  "oversize message",
+  "trailers-only Unknown",
+  "GOAWAY after-data",
+  "connection closed after-data",
+];
 const lists: [ListMethod, HostileCase[]][] = [
   ["ListPodSandbox", hostileCases()],
   ["ListContainers", SAMPLE.map(hostileCase)],
@@ -38,7 +61,10 @@ for (const position of ["named", "primary"] as Position[]) {
             const list = method === "ListPodSandbox" ? listedPods : listedContainers;
             const seen = await provoke(topo, pathOf(method), c.behaviour, () => list(kubelet));
             record({ kind: method, position, name: c.name, seen, expected });
-            const all = method === "ListPodSandbox" ? [...topo.fakePods, ...topo.hostilePods] : [...topo.fakeContainers, ...topo.hostileContainers];
+            const all =
+              method === "ListPodSandbox"
+                ? [...topo.fakePods, ...topo.hostilePods]
+                : [...topo.fakeContainers, ...topo.hostileContainers];
             if (position === "named") {
               expect(seen.code, `gRPC code (message: ${seen.details})`).toBe(0);
               // It answered a moment ago (within --stale-grace): its objects are still listed.
@@ -65,13 +91,26 @@ describe.skipIf(missing("node"))("hostile named runtime with no last-known list"
   for (const name of faults) {
     const c = hostileCase(name);
     test(`never answered ListPodSandbox, ${name} -> OK with the primary's pods only`, async () => {
-      const topo = await startTopology("named", { warm: false, before: (h) => h.behave(pathOf("ListPodSandbox"), c.behaviour) });
+      const topo = await startTopology("named", {
+        warm: false,
+        before: (h) => h.behave(pathOf("ListPodSandbox"), c.behaviour),
+      });
       const kubelet = topo.kubelet(10_000);
       try {
         // Asked of the named runtime once the proxy has it ready, not skipped while it connects.
-        await waitFor(async () => (await kubelet.call("PodSandboxStatus", { podSandboxId: topo.hostilePods[0] }), true), 10_000, "vm routed to");
+        await waitFor(
+          async () => (await kubelet.call("PodSandboxStatus", { podSandboxId: topo.hostilePods[0] }), true),
+          10_000,
+          "vm routed to",
+        );
         const seen = await provoke(topo, pathOf("ListPodSandbox"), c.behaviour, () => listedPods(kubelet));
-        record({ kind: "ListPodSandbox (never answered)", position: "named", name, seen, expected: "OK, primary's only" });
+        record({
+          kind: "ListPodSandbox (never answered)",
+          position: "named",
+          name,
+          seen,
+          expected: "OK, primary's only",
+        });
         expect(seen.code, `gRPC code (message: ${seen.details})`).toBe(0);
         expect([...seen.result!].sort()).toEqual([...topo.fakePods].sort());
         expect(seen.ms).toBeLessThan(c.alone.stall ? BUDGET_BOUND_MS : PROMPT_MS);
@@ -88,8 +127,19 @@ describe.skipIf(missing("node"))("hostile named runtime with no last-known list"
     const kubelet = topo.kubelet(10_000);
     try {
       await Bun.sleep(1500);
-      const seen = await provoke(topo, pathOf("ListPodSandbox"), hostileCase("reset INTERNAL_ERROR after-data").behaviour, () => listedPods(kubelet));
-      record({ kind: "ListPodSandbox (stale-grace over)", position: "named", name: "reset INTERNAL_ERROR after-data", seen, expected: "OK, primary's only" });
+      const seen = await provoke(
+        topo,
+        pathOf("ListPodSandbox"),
+        hostileCase("reset INTERNAL_ERROR after-data").behaviour,
+        () => listedPods(kubelet),
+      );
+      record({
+        kind: "ListPodSandbox (stale-grace over)",
+        position: "named",
+        name: "reset INTERNAL_ERROR after-data",
+        seen,
+        expected: "OK, primary's only",
+      });
       expect(seen.code, `gRPC code (message: ${seen.details})`).toBe(0);
       expect([...seen.result!].sort()).toEqual([...topo.fakePods].sort());
       expect(seen.ms).toBeLessThan(PROMPT_MS);

@@ -8,14 +8,24 @@ import { missing } from "../support/requires.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { hostileCases } from "../support/hostile-runtime/behaviour.ts";
 import { pathOf } from "../support/hostile-runtime/cri-answers.ts";
-import { BUDGET_BOUND_MS, describeOutcome, expectContained, expectOutcome, PROMPT_MS, provoke, record, STALL_DEADLINE_MS } from "../support/hostile-runtime/provoke.ts";
+import {
+  BUDGET_BOUND_MS,
+  describeOutcome,
+  expectContained,
+  expectOutcome,
+  PROMPT_MS,
+  provoke,
+  record,
+  STALL_DEADLINE_MS,
+} from "../support/hostile-runtime/provoke.ts";
 import { sameIds, startTopology, type Position, type Topology } from "../support/hostile-runtime/topology.ts";
 import type { CriClient } from "../support/grpc-client.ts";
 
 /** Every pod id of a StreamPodSandboxes call, in arrival order. */
 async function streamedPods(kubelet: CriClient): Promise<string[]> {
   const ids: string[] = [];
-  for await (const m of kubelet.stream<{ podSandboxes: { id: string }[] }>("StreamPodSandboxes")) ids.push(...m.podSandboxes.map((p) => p.id));
+  for await (const m of kubelet.stream<{ podSandboxes: { id: string }[] }>("StreamPodSandboxes"))
+    ids.push(...m.podSandboxes.map((p) => p.id));
   return ids;
 }
 
@@ -47,12 +57,18 @@ for (const position of ["named", "primary"] as Position[]) {
             const pods = seen.result!;
             expect(pods.filter((id) => !topo.hostilePods.includes(id)).sort()).toEqual([...topo.fakePods].sort());
             const hostile = pods.filter((id) => topo.hostilePods.includes(id));
-            const part = hostile.length === 0 ? "none" : sameIds(hostile, topo.hostilePods) ? "all" : `${hostile.length} of ${topo.hostilePods.length}`;
+            const part =
+              hostile.length === 0
+                ? "none"
+                : sameIds(hostile, topo.hostilePods)
+                  ? "all"
+                  : `${hostile.length} of ${topo.hostilePods.length}`;
             expect(part, "the named runtime's pods kubelet got").toBeOneOf(["none", "all"]);
             expect(seen.ms).toBeLessThan(c.alone.stall ? BUDGET_BOUND_MS : PROMPT_MS);
           } else {
             expectOutcome(seen, c.alone, topo.label, deadline);
-            if (seen.code === 0) expect([...seen.result!].sort()).toEqual([...topo.fakePods, ...topo.hostilePods].sort());
+            if (seen.code === 0)
+              expect([...seen.result!].sort()).toEqual([...topo.fakePods, ...topo.hostilePods].sort());
           }
           expectContained(seen);
         } finally {

@@ -5,7 +5,14 @@ import { missing } from "../support/requires.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { hostileCases } from "../support/hostile-runtime/behaviour.ts";
 import { pathOf } from "../support/hostile-runtime/cri-answers.ts";
-import { describeOutcome, expectContained, expectOutcome, provoke, record, STALL_DEADLINE_MS } from "../support/hostile-runtime/provoke.ts";
+import {
+  describeOutcome,
+  expectContained,
+  expectOutcome,
+  provoke,
+  record,
+  STALL_DEADLINE_MS,
+} from "../support/hostile-runtime/provoke.ts";
 import { startTopology, type Position, type Topology } from "../support/hostile-runtime/topology.ts";
 
 const calls: { position: Position; method: "PodSandboxStatus" | "Version" }[] = [
@@ -28,7 +35,9 @@ for (const { position, method } of calls) {
         const kubelet = topo.kubelet(deadline);
         try {
           const request = method === "Version" ? {} : { podSandboxId: topo.hostilePods[0] };
-          const seen = await provoke(topo, pathOf(method), c.behaviour, () => kubelet.call<Record<string, any>>(method, request));
+          const seen = await provoke(topo, pathOf(method), c.behaviour, () =>
+            kubelet.call<Record<string, any>>(method, request),
+          );
           record({ kind: method, position, name: c.name, seen, expected: describeOutcome(c.alone.codes) });
           expectOutcome(seen, c.alone, topo.label, deadline);
           if (seen.code === 0) {

@@ -11,7 +11,12 @@
 import { expect, test } from "bun:test";
 import { buildFlood } from "../support/floods.ts";
 import { missing } from "../support/requires.ts";
-import { buildHostileRuntime, RUNTIME_ATTACKS, runtimeFlood, type RuntimeFloodResult } from "../support/runtime-floods.ts";
+import {
+  buildHostileRuntime,
+  RUNTIME_ATTACKS,
+  runtimeFlood,
+  type RuntimeFloodResult,
+} from "../support/runtime-floods.ts";
 
 const skip = missing("grpc-go");
 const SECONDS = 2;
@@ -24,9 +29,13 @@ function expectPrimaryServed(r: RuntimeFloodResult) {
   expect(r.rssPeakMB - r.rssBeforeMB).toBeLessThanOrEqual(32);
 }
 
-test.skipIf(skip)("the flood tools build", async () => {
-  await Promise.all([buildFlood(), buildHostileRuntime()]);
-}, 120_000);
+test.skipIf(skip)(
+  "the flood tools build",
+  async () => {
+    await Promise.all([buildFlood(), buildHostileRuntime()]);
+  },
+  120_000,
+);
 
 test.skipIf(skip).each(RUNTIME_ATTACKS.filter((a) => a !== "stop-reading").map((a) => [a]))(
   "runtime vm floods with %s: its connection is closed within 1 s and said so, memory stays bounded, the primary's calls are served",

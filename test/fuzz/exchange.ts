@@ -83,7 +83,12 @@ export function exchange(socket: string, input: FuzzInput, bounds: ExchangeBound
         if (reads && f.type === FrameType.DATA && f.payload.length > 0) {
           const inc = Buffer.alloc(4);
           inc.writeUInt32BE(f.payload.length);
-          send(Buffer.concat([encodeFrame(FrameType.WINDOW_UPDATE, 0, 0, inc), encodeFrame(FrameType.WINDOW_UPDATE, 0, f.stream, inc)]));
+          send(
+            Buffer.concat([
+              encodeFrame(FrameType.WINDOW_UPDATE, 0, 0, inc),
+              encodeFrame(FrameType.WINDOW_UPDATE, 0, f.stream, inc),
+            ]),
+          );
         }
       }
       if (owed.size > 0 && settled()) finish();

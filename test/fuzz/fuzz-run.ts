@@ -11,7 +11,17 @@ import { exchange } from "./exchange.ts";
 import type { FuzzInput } from "./grpc-inputs.ts";
 import { makeInput } from "./make-input.ts";
 import { createRng, inputSeed } from "./prng.ts";
-import { alive, answersVersion, checkHealth, checkSettled, mib, reading, unexpectedFailures, type Reading, type Target } from "./target-watch.ts";
+import {
+  alive,
+  answersVersion,
+  checkHealth,
+  checkSettled,
+  mib,
+  reading,
+  unexpectedFailures,
+  type Reading,
+  type Target,
+} from "./target-watch.ts";
 
 export interface FuzzOptions {
   readonly seconds: number;
@@ -97,9 +107,18 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     const result = await exchange(target.proxy.socket, input, { answerMs: ANSWER_MS, lingerMs: LINGER_MS });
     dropped += result.dropped.length;
     statuses += result.statuses;
-    if (result.hanging.length) violate(`${target.name}: stream(s) ${result.hanging.join(",")} got no status, reset or GOAWAY within ${ANSWER_MS}ms`, [index]);
-    if (result.noStatus.length) violate(`${target.name}: gRPC stream(s) ${result.noStatus.join(",")} ended without a grpc-status`, [index]);
-    if (!alive(target)) violate(`${target.name} exited (${target.proxy.proc.exitCode ?? target.proxy.proc.signalCode}):\n${target.proxy.log().slice(-1500)}`, target.recent);
+    if (result.hanging.length)
+      violate(
+        `${target.name}: stream(s) ${result.hanging.join(",")} got no status, reset or GOAWAY within ${ANSWER_MS}ms`,
+        [index],
+      );
+    if (result.noStatus.length)
+      violate(`${target.name}: gRPC stream(s) ${result.noStatus.join(",")} ended without a grpc-status`, [index]);
+    if (!alive(target))
+      violate(
+        `${target.name} exited (${target.proxy.proc.exitCode ?? target.proxy.proc.signalCode}):\n${target.proxy.log().slice(-1500)}`,
+        target.recent,
+      );
   };
   const stopped = () => targets.some((t) => !alive(t)) || violations.length >= MAX_VIOLATIONS;
   const runFor = async (ms: number) => {
@@ -118,10 +137,24 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   };
 
   try {
-    for (const name of ["a", "b", "vm"]) fakes.push(await spawnFakeProcess({ socket: tempSocket(`fuzz-${name}`), pods: 3, containersPerPod: 2, images: 3 }));
-    targets.push({ name: "one runtime", proxy: await startProxy(["--connect", fakes[0].socket]), peakRss: 0, recent: [] });
-    targets.push({ name: "primary + vm", proxy: await startProxy(["--connect", `${fakes[1].socket},vm:${fakes[2].socket}`]), peakRss: 0, recent: [] });
-    for (const t of targets) await waitFor(async () => (await answersVersion(t), true), 10_000, `${t.name} answers Version`);
+    for (const name of ["a", "b", "vm"])
+      fakes.push(
+        await spawnFakeProcess({ socket: tempSocket(`fuzz-${name}`), pods: 3, containersPerPod: 2, images: 3 }),
+      );
+    targets.push({
+      name: "one runtime",
+      proxy: await startProxy(["--connect", fakes[0].socket]),
+      peakRss: 0,
+      recent: [],
+    });
+    targets.push({
+      name: "primary + vm",
+      proxy: await startProxy(["--connect", `${fakes[1].socket},vm:${fakes[2].socket}`]),
+      peakRss: 0,
+      recent: [],
+    });
+    for (const t of targets)
+      await waitFor(async () => (await answersVersion(t), true), 10_000, `${t.name} answers Version`);
 
     let baseline: Reading[];
     if (opts.only !== undefined) {
@@ -134,7 +167,9 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
       await runFor(warmUp);
       await Bun.sleep(500);
       baseline = targets.map(reading);
-      log(`baseline after warm-up (${next} inputs): ${targets.map((t, i) => `${t.name} ${baseline[i].fds} fds, ${mib(baseline[i].rss)} MiB`).join("; ")}`);
+      log(
+        `baseline after warm-up (${next} inputs): ${targets.map((t, i) => `${t.name} ${baseline[i].fds} fds, ${mib(baseline[i].rss)} MiB`).join("; ")}`,
+      );
       await runFor(opts.seconds * 1000 - warmUp);
       log(`${next} inputs sent; settling`);
       if (!stopped()) await checkSettled(targets, baseline, violate);

@@ -19,10 +19,19 @@ test("the fuzzer's own frames make a call the proxy answers with a status", asyn
     const bytes = Buffer.concat([
       PREFACE,
       settingsFrame(),
-      encodeFrame(FrameType.HEADERS, Flag.END_HEADERS, 1, headerBlock(grpcRequestHeaders("/runtime.v1.RuntimeService/Version"))),
+      encodeFrame(
+        FrameType.HEADERS,
+        Flag.END_HEADERS,
+        1,
+        headerBlock(grpcRequestHeaders("/runtime.v1.RuntimeService/Version")),
+      ),
       encodeFrame(FrameType.DATA, Flag.END_STREAM, 1, Buffer.alloc(5)),
     ]);
-    const result = await exchange(proxy.socket, { kind: "grpc-calls", summary: "Version", bytes, owed: [1], grpc: [1] }, { answerMs: 5000, lingerMs: 0 });
+    const result = await exchange(
+      proxy.socket,
+      { kind: "grpc-calls", summary: "Version", bytes, owed: [1], grpc: [1] },
+      { answerMs: 5000, lingerMs: 0 },
+    );
     expect(result).toMatchObject({ statuses: 1, hanging: [], noStatus: [], goaway: false });
   } finally {
     await proxy.stop();
@@ -40,10 +49,22 @@ test("a server that never answers a stream is caught as a hang; one that resets 
   await new Promise<void>((resolve) => server.listen(socket, resolve));
   try {
     const call = (path: string) =>
-      Buffer.concat([PREFACE, settingsFrame(), encodeFrame(FrameType.HEADERS, Flag.END_HEADERS | Flag.END_STREAM, 1, headerBlock(grpcRequestHeaders(path)))]);
-    const mute = await exchange(socket, { kind: "grpc-calls", summary: "", bytes: call("/mute"), owed: [1], grpc: [1] }, { answerMs: 300, lingerMs: 0 });
+      Buffer.concat([
+        PREFACE,
+        settingsFrame(),
+        encodeFrame(FrameType.HEADERS, Flag.END_HEADERS | Flag.END_STREAM, 1, headerBlock(grpcRequestHeaders(path))),
+      ]);
+    const mute = await exchange(
+      socket,
+      { kind: "grpc-calls", summary: "", bytes: call("/mute"), owed: [1], grpc: [1] },
+      { answerMs: 300, lingerMs: 0 },
+    );
     expect(mute.hanging).toEqual([1]);
-    const reset = await exchange(socket, { kind: "grpc-calls", summary: "", bytes: call("/reset"), owed: [1], grpc: [1] }, { answerMs: 300, lingerMs: 0 });
+    const reset = await exchange(
+      socket,
+      { kind: "grpc-calls", summary: "", bytes: call("/reset"), owed: [1], grpc: [1] },
+      { answerMs: 300, lingerMs: 0 },
+    );
     expect(reset.hanging).toEqual([]);
   } finally {
     server.close();
@@ -60,7 +81,16 @@ test("8 s of fuzzing: no crash, no fd or memory growth, every stream answered or
   const report = await runFuzz({ seconds: 8, seed, concurrency: 4 });
   expect(report.violations, `seed ${seed}`).toEqual([]);
   expect(report.inputs).toBeGreaterThan(200);
-  expect(Object.keys(report.byKind).sort()).toEqual(["flood", "grpc-calls", "mutated-bytes", "mutated-frame", "never-reads", "random-bytes", "random-frames", "stuck-reader"]);
+  expect(Object.keys(report.byKind).sort()).toEqual([
+    "flood",
+    "grpc-calls",
+    "mutated-bytes",
+    "mutated-frame",
+    "never-reads",
+    "random-bytes",
+    "random-frames",
+    "stuck-reader",
+  ]);
   // Most well-formed calls reach a handler and get a status: our framing is right. (Today the
   // rest are resets for odd :authority values, issue 9 item 1, and HTTP answers to non-gRPC requests.)
   expect(report.statuses).toBeGreaterThan(report.streamsOwed * 0.6);

@@ -5,7 +5,16 @@ import { toBinary, type DescMessage } from "@bufbuild/protobuf";
 import fc from "fast-check";
 import { methodTable } from "../../src/core/methods.ts";
 import { arbitraryMessage } from "../core/arbitrary-message.ts";
-import { encodeFrame, Flag, FrameType, grpcRequestHeaders, headerBlock, MAX_FRAME, PREFACE, settingsFrame } from "./h2-frames.ts";
+import {
+  encodeFrame,
+  Flag,
+  FrameType,
+  grpcRequestHeaders,
+  headerBlock,
+  MAX_FRAME,
+  PREFACE,
+  settingsFrame,
+} from "./h2-frames.ts";
 import { mutateBytes, type Rng } from "./prng.ts";
 
 /** One connection's worth of bytes, and what the server owes for it. */
@@ -23,7 +32,14 @@ export interface FuzzInput {
 
 /** Every known :path, and paths no method has: those go to the primary as bytes. */
 export const KNOWN_PATHS: readonly string[] = [...methodTable.keys()];
-const UNKNOWN_PATHS = ["/runtime.v1.RuntimeService/NoSuchMethod", "/runtime.v1alpha2.RuntimeService/Version", "/grpc.health.v1.Health/Check", "/", "/x/y/z", `/runtime.v1.ImageService/${"A".repeat(300)}`];
+const UNKNOWN_PATHS = [
+  "/runtime.v1.RuntimeService/NoSuchMethod",
+  "/runtime.v1alpha2.RuntimeService/Version",
+  "/grpc.health.v1.Health/Check",
+  "/",
+  "/x/y/z",
+  `/runtime.v1.ImageService/${"A".repeat(300)}`,
+];
 /** Open-ended event streams are left out of what must be answered: they end when the client goes. */
 const OPEN_ENDED = new Set(["/runtime.v1.RuntimeService/GetContainerEvents"]);
 
@@ -76,21 +92,64 @@ function requestHeaders(rng: Rng, path: string): { headers: [string, string][]; 
   };
   switch (rng.int(12)) {
     case 0:
-      return { headers: [...base, ["grpc-timeout", rng.pick(["1S", "100m", "5000u", "1n", "0m", "99999999S", "abc", "-1S", "1X", "123456789H"])]], grpc: true, what: "grpc-timeout" };
+      return {
+        headers: [
+          ...base,
+          [
+            "grpc-timeout",
+            rng.pick(["1S", "100m", "5000u", "1n", "0m", "99999999S", "abc", "-1S", "1X", "123456789H"]),
+          ],
+        ],
+        grpc: true,
+        what: "grpc-timeout",
+      };
     case 1:
-      return { headers: [...base, ["grpc-encoding", rng.pick(["gzip", "identity", "br", ""])]], grpc: true, what: "grpc-encoding" };
+      return {
+        headers: [...base, ["grpc-encoding", rng.pick(["gzip", "identity", "br", ""])]],
+        grpc: true,
+        what: "grpc-encoding",
+      };
     case 2:
-      return { headers: replace("content-type", rng.pick(["application/grpc+proto", "application/grpc;charset=x"])), grpc: true, what: "content-type variant" };
+      return {
+        headers: replace("content-type", rng.pick(["application/grpc+proto", "application/grpc;charset=x"])),
+        grpc: true,
+        what: "content-type variant",
+      };
     case 3:
-      return { headers: replace("content-type", rng.pick([undefined, "application/json", "text/plain", ""])), grpc: false, what: "not gRPC content-type" };
+      return {
+        headers: replace("content-type", rng.pick([undefined, "application/json", "text/plain", ""])),
+        grpc: false,
+        what: "not gRPC content-type",
+      };
     case 4:
-      return { headers: base.map(([n, v]) => (n === ":method" ? [n, rng.pick(["GET", "PUT", "HEAD"])] : [n, v])), grpc: false, what: "not POST" };
+      return {
+        headers: base.map(([n, v]) => (n === ":method" ? [n, rng.pick(["GET", "PUT", "HEAD"])] : [n, v])),
+        grpc: false,
+        what: "not POST",
+      };
     case 5:
       return { headers: replace("te", undefined), grpc: true, what: "no te" };
     case 6:
-      return { headers: replace(":authority", rng.pick(["/run/criproxy.sock", "%2Frun%2Fcriproxy.sock", "", "a".repeat(2000)])), grpc: true, what: "authority" };
+      return {
+        headers: replace(
+          ":authority",
+          rng.pick(["/run/criproxy.sock", "%2Frun%2Fcriproxy.sock", "", "a".repeat(2000)]),
+        ),
+        grpc: true,
+        what: "authority",
+      };
     case 7:
-      return { headers: [...base, ...Array.from({ length: 1 + rng.int(20) }, (_, i) => [`x-fuzz-${i}`, "v".repeat(rng.int(400))] as [string, string])], grpc: true, what: "metadata" };
+      return {
+        headers: [
+          ...base,
+          ...Array.from(
+            { length: 1 + rng.int(20) },
+            (_, i) => [`x-fuzz-${i}`, "v".repeat(rng.int(400))] as [string, string],
+          ),
+        ],
+        grpc: true,
+        what: "metadata",
+      };
     default:
       return { headers: base, grpc: true, what: "grpc" };
   }
@@ -102,10 +161,16 @@ function dataFrames(rng: Rng, stream: number, body: Buffer): Buffer[] {
   const frames: Buffer[] = [];
   let at = 0;
   while (at < body.length) {
-    const size = Math.min(body.length - at, MAX_FRAME, rng.chance(0.5) ? body.length : 1 + rng.int(Math.max(1, body.length)));
+    const size = Math.min(
+      body.length - at,
+      MAX_FRAME,
+      rng.chance(0.5) ? body.length : 1 + rng.int(Math.max(1, body.length)),
+    );
     if (rng.chance(0.1)) frames.push(encodeFrame(FrameType.DATA, 0, stream));
     at += size;
-    frames.push(encodeFrame(FrameType.DATA, at >= body.length ? Flag.END_STREAM : 0, stream, body.subarray(at - size, at)));
+    frames.push(
+      encodeFrame(FrameType.DATA, at >= body.length ? Flag.END_STREAM : 0, stream, body.subarray(at - size, at)),
+    );
   }
   return frames;
 }
@@ -113,9 +178,13 @@ function dataFrames(rng: Rng, stream: number, body: Buffer): Buffer[] {
 /** A HEADERS frame, or HEADERS plus CONTINUATION frames for the same block. */
 function headersFrames(rng: Rng, stream: number, block: Buffer, endStream: boolean): Buffer[] {
   const flags = endStream ? Flag.END_STREAM : 0;
-  if (block.length < 2 || rng.chance(0.8)) return [encodeFrame(FrameType.HEADERS, flags | Flag.END_HEADERS, stream, block)];
+  if (block.length < 2 || rng.chance(0.8))
+    return [encodeFrame(FrameType.HEADERS, flags | Flag.END_HEADERS, stream, block)];
   const cut = 1 + rng.int(block.length - 1);
-  return [encodeFrame(FrameType.HEADERS, flags, stream, block.subarray(0, cut)), encodeFrame(FrameType.CONTINUATION, Flag.END_HEADERS, stream, block.subarray(cut))];
+  return [
+    encodeFrame(FrameType.HEADERS, flags, stream, block.subarray(0, cut)),
+    encodeFrame(FrameType.CONTINUATION, Flag.END_HEADERS, stream, block.subarray(cut)),
+  ];
 }
 
 /** One connection with 1-4 well-formed gRPC calls (any method, any body), their frames interleaved. */
@@ -135,7 +204,9 @@ export function grpcCalls(rng: Rng): FuzzInput {
     perStream.push([...headersFrames(rng, stream, headerBlock(headers), data.length === 0), ...data]);
     if (!OPEN_ENDED.has(path)) owed.push(stream);
     if (isGrpc && !OPEN_ENDED.has(path)) grpc.push(stream);
-    summary.push(`${stream}:${path} ${headerWhat}, ${message.what} message (${message.bytes.length} B), envelope ${what}`);
+    summary.push(
+      `${stream}:${path} ${headerWhat}, ${message.what} message (${message.bytes.length} B), envelope ${what}`,
+    );
   }
   // Interleave: HEADERS come in stream order (ids must rise), DATA frames mix.
   const frames: Buffer[] = perStream.flatMap((f) => f.filter((x) => x[3] !== FrameType.DATA));
@@ -144,5 +215,11 @@ export function grpcCalls(rng: Rng): FuzzInput {
     const open = data.filter((d) => d.length > 0);
     frames.push(rng.pick(open).shift()!);
   }
-  return { kind: "grpc-calls", summary: summary.join("; "), bytes: Buffer.concat([PREFACE, settingsFrame(), ...frames]), owed, grpc };
+  return {
+    kind: "grpc-calls",
+    summary: summary.join("; "),
+    bytes: Buffer.concat([PREFACE, settingsFrame(), ...frames]),
+    owed,
+    grpc,
+  };
 }

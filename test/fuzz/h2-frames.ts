@@ -4,7 +4,18 @@
 /** The client connection preface (RFC 9113 §3.4). */
 export const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 
-export const FrameType = { DATA: 0, HEADERS: 1, PRIORITY: 2, RST_STREAM: 3, SETTINGS: 4, PUSH_PROMISE: 5, PING: 6, GOAWAY: 7, WINDOW_UPDATE: 8, CONTINUATION: 9 } as const;
+export const FrameType = {
+  DATA: 0,
+  HEADERS: 1,
+  PRIORITY: 2,
+  RST_STREAM: 3,
+  SETTINGS: 4,
+  PUSH_PROMISE: 5,
+  PING: 6,
+  GOAWAY: 7,
+  WINDOW_UPDATE: 8,
+  CONTINUATION: 9,
+} as const;
 export const Flag = { END_STREAM: 0x1, ACK: 0x1, END_HEADERS: 0x4, PADDED: 0x8, PRIORITY: 0x20 } as const;
 /** The default SETTINGS_MAX_FRAME_SIZE: a well-formed input never sends a larger frame. */
 export const MAX_FRAME = 16_384;
@@ -17,7 +28,12 @@ export interface Frame {
 }
 
 /** One frame on the wire: 9-byte header, then the payload. */
-export function encodeFrame(type: number, flags: number, stream: number, payload: Uint8Array = new Uint8Array(0)): Buffer {
+export function encodeFrame(
+  type: number,
+  flags: number,
+  stream: number,
+  payload: Uint8Array = new Uint8Array(0),
+): Buffer {
   const head = Buffer.alloc(9);
   head.writeUIntBE(payload.length & 0xffffff, 0, 3);
   head[3] = type & 0xff;
@@ -58,7 +74,11 @@ function hpackString(s: Uint8Array): number[] {
 export function headerBlock(headers: readonly [string, string | Uint8Array][]): Buffer {
   const out: number[] = [];
   for (const [name, value] of headers) {
-    out.push(0x00, ...hpackString(Buffer.from(name)), ...hpackString(typeof value === "string" ? Buffer.from(value) : value));
+    out.push(
+      0x00,
+      ...hpackString(Buffer.from(name)),
+      ...hpackString(typeof value === "string" ? Buffer.from(value) : value),
+    );
   }
   return Buffer.from(out);
 }
@@ -88,7 +108,12 @@ export class FrameReader {
     while (this.buffer.length >= 9) {
       const length = this.buffer.readUIntBE(0, 3);
       if (this.buffer.length < 9 + length) break;
-      frames.push({ type: this.buffer[3], flags: this.buffer[4], stream: this.buffer.readUInt32BE(5) & 0x7fffffff, payload: this.buffer.subarray(9, 9 + length) });
+      frames.push({
+        type: this.buffer[3],
+        flags: this.buffer[4],
+        stream: this.buffer.readUInt32BE(5) & 0x7fffffff,
+        payload: this.buffer.subarray(9, 9 + length),
+      });
       this.buffer = this.buffer.subarray(9 + length);
     }
     return frames;

@@ -36,19 +36,35 @@ const number = (flag: string, v: string | undefined, min: number): number => {
 const seed = values.seed === undefined ? Math.floor(Math.random() * 0x1_0000_0000) : number("seed", values.seed, 0);
 const seconds = number("seconds", values.seconds, 1);
 const only = values.only === undefined ? undefined : number("only", values.only, 0);
-console.log(`fuzz: seed ${seed}, ${only === undefined ? `${seconds}s` : `input ${only} only`}, concurrency ${values.concurrency}`);
+console.log(
+  `fuzz: seed ${seed}, ${only === undefined ? `${seconds}s` : `input ${only} only`}, concurrency ${values.concurrency}`,
+);
 
 const started = Date.now();
-const report = await runFuzz({ seconds, seed, only, concurrency: number("concurrency", values.concurrency, 1), log: (l) => console.log(`fuzz: ${l}`) });
-const kinds = Object.entries(report.byKind).map(([k, n]) => `${k} ${n}`).join(", ");
-console.log(`fuzz: ${report.inputs} inputs in ${((Date.now() - started) / 1000).toFixed(1)}s (${kinds}); ${report.streamsOwed} streams owed an answer, ${report.statuses} answered with a status, ${report.dropped} dropped with their connection`);
+const report = await runFuzz({
+  seconds,
+  seed,
+  only,
+  concurrency: number("concurrency", values.concurrency, 1),
+  log: (l) => console.log(`fuzz: ${l}`),
+});
+const kinds = Object.entries(report.byKind)
+  .map(([k, n]) => `${k} ${n}`)
+  .join(", ");
+console.log(
+  `fuzz: ${report.inputs} inputs in ${((Date.now() - started) / 1000).toFixed(1)}s (${kinds}); ${report.streamsOwed} streams owed an answer, ${report.statuses} answered with a status, ${report.dropped} dropped with their connection`,
+);
 for (const t of report.targets) {
-  console.log(`fuzz: ${t.name}: fds ${t.fds[0]} -> ${t.fds[1]}, RSS ${t.rssMiB[0]} -> ${t.rssMiB[1]} MiB (peak ${t.peakRssMiB}), "unexpected failure" log lines: ${t.unexpectedFailures}`);
+  console.log(
+    `fuzz: ${t.name}: fds ${t.fds[0]} -> ${t.fds[1]}, RSS ${t.rssMiB[0]} -> ${t.rssMiB[1]} MiB (peak ${t.peakRssMiB}), "unexpected failure" log lines: ${t.unexpectedFailures}`,
+  );
   for (const line of t.unexpectedSamples) console.log(`fuzz:   ${line.slice(0, 300)}`);
 }
 for (const v of report.violations) {
   console.log(`fuzz: VIOLATION: ${v.what}`);
   for (const i of v.inputs) console.log(`fuzz:   ${i}`);
 }
-console.log(`fuzz: seed ${seed}: ${report.violations.length === 0 ? "no violations" : `${report.violations.length} violation(s)`}`);
+console.log(
+  `fuzz: seed ${seed}: ${report.violations.length === 0 ? "no violations" : `${report.violations.length} violation(s)`}`,
+);
 process.exit(report.violations.length === 0 ? 0 : 1);

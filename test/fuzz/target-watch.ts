@@ -56,7 +56,11 @@ export async function checkHealth(targets: readonly Target[], violate: Violate):
 }
 
 /** With nothing in flight: fds back to the baseline (within slack), RSS within its slack, Version answered. */
-export async function checkSettled(targets: readonly Target[], baseline: readonly Reading[], violate: Violate): Promise<void> {
+export async function checkSettled(
+  targets: readonly Target[],
+  baseline: readonly Reading[],
+  violate: Violate,
+): Promise<void> {
   await Bun.sleep(2000); // closed connections and freed buffers settle
   for (const [i, t] of targets.entries()) {
     if (!alive(t)) continue;
@@ -64,10 +68,15 @@ export async function checkSettled(targets: readonly Target[], baseline: readonl
       () => true,
       () => false,
     );
-    if (!fdsBack) violate(`${t.name}: open fds grew from ${baseline[i].fds} to ${reading(t).fds} (allowed +${FD_SLACK})`, t.recent);
+    if (!fdsBack)
+      violate(`${t.name}: open fds grew from ${baseline[i].fds} to ${reading(t).fds} (allowed +${FD_SLACK})`, t.recent);
     const rss = reading(t).rss;
     t.peakRss = Math.max(t.peakRss, rss);
-    if (rss > baseline[i].rss + RSS_SLACK_MIB * MiB) violate(`${t.name}: RSS grew from ${mib(baseline[i].rss)} to ${mib(rss)} MiB (allowed +${RSS_SLACK_MIB})`, t.recent);
+    if (rss > baseline[i].rss + RSS_SLACK_MIB * MiB)
+      violate(
+        `${t.name}: RSS grew from ${mib(baseline[i].rss)} to ${mib(rss)} MiB (allowed +${RSS_SLACK_MIB})`,
+        t.recent,
+      );
   }
   await checkHealth(targets, violate);
 }
@@ -79,6 +88,9 @@ export function mib(bytes: number): number {
 
 /** The distinct first lines of what the proxy logged as its own unexpected failures. */
 export function unexpectedFailures(t: Target): string[] {
-  const lines = t.proxy.log().split("\n").filter((l) => l.includes("unexpected failure"));
+  const lines = t.proxy
+    .log()
+    .split("\n")
+    .filter((l) => l.includes("unexpected failure"));
   return [...new Set(lines.map((l) => l.replace(/^\S+ \S+\s+\d+ /, "")))];
 }

@@ -20,14 +20,18 @@ function split(bytes: Buffer, cuts: number[]): Buffer[] {
 describe("messages as they arrive", () => {
   test("any split of a stream gives the messages sent, in order, and nothing incomplete", () => {
     fc.assert(
-      fc.property(fc.array(fc.uint8Array({ maxLength: 40 }), { maxLength: 6 }), fc.array(fc.nat(), { maxLength: 12 }), (messages, cuts) => {
-        const stream = Buffer.concat(messages.map((m) => frame(Buffer.from(m))));
-        const reader = new EnvelopeReader("stream");
-        const got: Buffer[] = [];
-        for (const c of split(stream, cuts)) got.push(...reader.push(c));
-        expect(got.map((b) => [...b])).toEqual(messages.map((m) => [...m]));
-        expect(reader.incomplete).toBe(false);
-      }),
+      fc.property(
+        fc.array(fc.uint8Array({ maxLength: 40 }), { maxLength: 6 }),
+        fc.array(fc.nat(), { maxLength: 12 }),
+        (messages, cuts) => {
+          const stream = Buffer.concat(messages.map((m) => frame(Buffer.from(m))));
+          const reader = new EnvelopeReader("stream");
+          const got: Buffer[] = [];
+          for (const c of split(stream, cuts)) got.push(...reader.push(c));
+          expect(got.map((b) => [...b])).toEqual(messages.map((m) => [...m]));
+          expect(reader.incomplete).toBe(false);
+        },
+      ),
     );
   });
 
@@ -70,11 +74,13 @@ describe("linear time", () => {
     const unsafe = Buffer.allocUnsafe;
     const concat = Buffer.concat;
     spies.push(spyOn(Buffer, "allocUnsafe").mockImplementation((n: number) => ((copied += n), unsafe(n))));
-    spies.push(spyOn(Buffer, "concat").mockImplementation((list: readonly Uint8Array[], total?: number) => {
-      const out = concat(list, total);
-      copied += out.length;
-      return out;
-    }));
+    spies.push(
+      spyOn(Buffer, "concat").mockImplementation((list: readonly Uint8Array[], total?: number) => {
+        const out = concat(list, total);
+        copied += out.length;
+        return out;
+      }),
+    );
     const got: Buffer[] = [];
     for (let at = 0; at < body.length; at += 16 * 1024) got.push(...reader.push(body.subarray(at, at + 16 * 1024)));
     for (const s of spies.splice(0)) s.mockRestore();

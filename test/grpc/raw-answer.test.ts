@@ -54,7 +54,9 @@ describe("checked as it arrives", () => {
 
   test("more than one message in a unary answer is Internal", () => {
     const answer = new RawAnswer("answer of runtime vm to /x");
-    expect(() => answer.push(Buffer.concat([frame(Buffer.from("a")), frame(Buffer.from("b"))]))).toThrow(expect.objectContaining({ code: Code.Internal }));
+    expect(() => answer.push(Buffer.concat([frame(Buffer.from("a")), frame(Buffer.from("b"))]))).toThrow(
+      expect.objectContaining({ code: Code.Internal }),
+    );
   });
 
   test("a prefix split across chunks, its first part passed on before the rest arrives: the answer is intact", async () => {

@@ -3,12 +3,26 @@
 // a connection. Frames are also fed one byte at a time: reads may split them anywhere.
 import { describe, expect, test } from "bun:test";
 import { H2Connection } from "../../src/h2/connection.ts";
-import { CLIENT_PREFACE, ErrorCode, frame, goawayFrame, settingsFrame, T, windowUpdateFrame } from "../../src/h2/frames.ts";
+import {
+  CLIENT_PREFACE,
+  ErrorCode,
+  frame,
+  goawayFrame,
+  settingsFrame,
+  T,
+  windowUpdateFrame,
+} from "../../src/h2/frames.ts";
 import { encodeHeaders, type HeaderList } from "../../src/h2/hpack.ts";
 import type { H2Stream } from "../../src/h2/stream.ts";
 import { h2Pair, settle, SMALL } from "../support/h2-pair.ts";
 
-const REQUEST: [string, string][] = [[":method", "POST"], [":scheme", "http"], [":path", "/x"], [":authority", "/run/criproxy.sock"], ["content-type", "application/grpc"]];
+const REQUEST: [string, string][] = [
+  [":method", "POST"],
+  [":scheme", "http"],
+  [":path", "/x"],
+  [":authority", "/run/criproxy.sock"],
+  ["content-type", "application/grpc"],
+];
 const OK: [string, string][] = [[":status", "200"]];
 
 /** A server connection fed by hand: what it writes, and how it ended. */
@@ -16,14 +30,22 @@ function rawServer(onStream?: (s: H2Stream, h: HeaderList) => void) {
   const out: Buffer[] = [];
   let ended = false;
   let closed: string | undefined = "open";
-  const conn = new H2Connection({ write: (b) => (out.push(Buffer.from(b)), b.length), end: () => void (ended = true) }, { ...SMALL, server: true, onStream, onClose: (r) => (closed = r) });
+  const conn = new H2Connection(
+    { write: (b) => (out.push(Buffer.from(b)), b.length), end: () => void (ended = true) },
+    { ...SMALL, server: true, onStream, onClose: (r) => (closed = r) },
+  );
   const frames = async () => {
     await settle();
     const all = Buffer.concat(out);
     const list: { type: number; flags: number; id: number; payload: Buffer }[] = [];
     for (let at = 0; at + 9 <= all.length; ) {
       const len = all.readUIntBE(at, 3);
-      list.push({ type: all[at + 3], flags: all[at + 4], id: all.readUInt32BE(at + 5), payload: all.subarray(at + 9, at + 9 + len) });
+      list.push({
+        type: all[at + 3],
+        flags: all[at + 4],
+        id: all.readUInt32BE(at + 5),
+        payload: all.subarray(at + 9, at + 9 + len),
+      });
       at += 9 + len;
     }
     return list;
@@ -49,7 +71,11 @@ describe("the connection's own frames", () => {
       seen.push(Object.fromEntries(h)[":path"]);
       stream.onData = (c) => void seen.push(c.toString());
     });
-    const bytes = Buffer.concat([hello, frame(T.HEADERS, 4, 1, encodeHeaders(REQUEST)), frame(T.DATA, 1, 1, Buffer.from("body"))]);
+    const bytes = Buffer.concat([
+      hello,
+      frame(T.HEADERS, 4, 1, encodeHeaders(REQUEST)),
+      frame(T.DATA, 1, 1, Buffer.from("body")),
+    ]);
     for (const b of bytes) s.conn.receive(Buffer.from([b]));
     expect(seen).toEqual(["/x", "body"]);
   });
@@ -58,12 +84,40 @@ describe("the connection's own frames", () => {
 describe("protocol errors end the connection with GOAWAY and a code", () => {
   test.each([
     { desc: "not an HTTP/2 preface", bytes: Buffer.from("GET / HTTP/1.1\r\n\r\n"), code: ErrorCode.PROTOCOL_ERROR },
-    { desc: "a frame over 16384 bytes", bytes: Buffer.concat([hello, Buffer.from([0, 0x40, 1, 0, 0, 0, 0, 0, 1])]), code: ErrorCode.FRAME_SIZE_ERROR },
-    { desc: "a header block interrupted by another frame", bytes: Buffer.concat([hello, frame(T.HEADERS, 0, 1, Buffer.from([0x82])), frame(T.PING, 0, 0, Buffer.alloc(8))]), code: ErrorCode.PROTOCOL_ERROR },
-    { desc: "a header block that does not decode", bytes: Buffer.concat([hello, frame(T.HEADERS, 4, 1, Buffer.from([0xff, 0x7f]))]), code: ErrorCode.COMPRESSION_ERROR },
-    { desc: "an even stream opened by the client", bytes: Buffer.concat([hello, frame(T.HEADERS, 4, 2, encodeHeaders(REQUEST))]), code: ErrorCode.PROTOCOL_ERROR },
-    { desc: "a connection window overflow", bytes: Buffer.concat([hello, windowUpdateFrame(0, 2 ** 31 - 1)]), code: ErrorCode.FLOW_CONTROL_ERROR },
-    { desc: "a header block growing past 256 KiB in CONTINUATION frames", bytes: Buffer.concat([hello, frame(T.HEADERS, 0, 1, Buffer.alloc(16000)), ...Array.from({ length: 17 }, () => frame(T.CONTINUATION, 0, 1, Buffer.alloc(16000)))]), code: ErrorCode.ENHANCE_YOUR_CALM },
+    {
+      desc: "a frame over 16384 bytes",
+      bytes: Buffer.concat([hello, Buffer.from([0, 0x40, 1, 0, 0, 0, 0, 0, 1])]),
+      code: ErrorCode.FRAME_SIZE_ERROR,
+    },
+    {
+      desc: "a header block interrupted by another frame",
+      bytes: Buffer.concat([hello, frame(T.HEADERS, 0, 1, Buffer.from([0x82])), frame(T.PING, 0, 0, Buffer.alloc(8))]),
+      code: ErrorCode.PROTOCOL_ERROR,
+    },
+    {
+      desc: "a header block that does not decode",
+      bytes: Buffer.concat([hello, frame(T.HEADERS, 4, 1, Buffer.from([0xff, 0x7f]))]),
+      code: ErrorCode.COMPRESSION_ERROR,
+    },
+    {
+      desc: "an even stream opened by the client",
+      bytes: Buffer.concat([hello, frame(T.HEADERS, 4, 2, encodeHeaders(REQUEST))]),
+      code: ErrorCode.PROTOCOL_ERROR,
+    },
+    {
+      desc: "a connection window overflow",
+      bytes: Buffer.concat([hello, windowUpdateFrame(0, 2 ** 31 - 1)]),
+      code: ErrorCode.FLOW_CONTROL_ERROR,
+    },
+    {
+      desc: "a header block growing past 256 KiB in CONTINUATION frames",
+      bytes: Buffer.concat([
+        hello,
+        frame(T.HEADERS, 0, 1, Buffer.alloc(16000)),
+        ...Array.from({ length: 17 }, () => frame(T.CONTINUATION, 0, 1, Buffer.alloc(16000))),
+      ]),
+      code: ErrorCode.ENHANCE_YOUR_CALM,
+    },
   ])("$desc", async ({ bytes, code }) => {
     const s = rawServer();
     s.conn.receive(bytes);

@@ -9,7 +9,12 @@ import { CLIENT_PREFACE, ErrorCode, frame, rstStreamFrame, settingsFrame, T } fr
 import { encodeHeaders } from "../../src/h2/hpack.ts";
 import { SMALL } from "../support/h2-pair.ts";
 
-const REQUEST: [string, string][] = [[":method", "POST"], [":scheme", "http"], [":path", "/x"], ["content-type", "application/grpc"]];
+const REQUEST: [string, string][] = [
+  [":method", "POST"],
+  [":scheme", "http"],
+  [":path", "/x"],
+  ["content-type", "application/grpc"],
+];
 const hello = Buffer.concat([CLIENT_PREFACE, settingsFrame([])]);
 
 /** A server connection fed by hand, whose peer reads nothing unless `reads`. */
@@ -29,7 +34,8 @@ function server(reads = true) {
     closed: () => closed,
     goawayCode: () => {
       const all = Buffer.concat(written);
-      for (let at = 0; at + 9 <= all.length; at += 9 + all.readUIntBE(at, 3)) if (all[at + 3] === T.GOAWAY) return all.readUInt32BE(at + 13);
+      for (let at = 0; at + 9 <= all.length; at += 9 + all.readUIntBE(at, 3))
+        if (all[at + 3] === T.GOAWAY) return all.readUInt32BE(at + 13);
       return undefined;
     },
     queued: () => (queued = Math.max(queued, conn.output.queuedBytes)),
@@ -40,13 +46,33 @@ const headers = (id: number, end = true) => frame(T.HEADERS, 0x4 | (end ? 1 : 0)
 
 describe("floods end in GOAWAY ENHANCE_YOUR_CALM, logged once", () => {
   test.each([
-    { flood: "rapid reset (HEADERS then RST_STREAM)", unit: (i: number) => Buffer.concat([headers(2 * i + 1), rstStreamFrame(2 * i + 1, ErrorCode.CANCEL)]), reason: "stream resets" },
-    { flood: "empty DATA frames", unit: (i: number) => (i === 0 ? Buffer.concat([headers(1, false), frame(T.DATA, 0, 1)]) : frame(T.DATA, 0, 1)), reason: "empty DATA" },
-    { flood: "PRIORITY churn", unit: (i: number) => frame(T.PRIORITY, 0, 2 * i + 1, Buffer.from([0, 0, 0, 0, 16])), reason: "PRIORITY" },
+    {
+      flood: "rapid reset (HEADERS then RST_STREAM)",
+      unit: (i: number) => Buffer.concat([headers(2 * i + 1), rstStreamFrame(2 * i + 1, ErrorCode.CANCEL)]),
+      reason: "stream resets",
+    },
+    {
+      flood: "empty DATA frames",
+      unit: (i: number) => (i === 0 ? Buffer.concat([headers(1, false), frame(T.DATA, 0, 1)]) : frame(T.DATA, 0, 1)),
+      reason: "empty DATA",
+    },
+    {
+      flood: "PRIORITY churn",
+      unit: (i: number) => frame(T.PRIORITY, 0, 2 * i + 1, Buffer.from([0, 0, 0, 0, 16])),
+      reason: "PRIORITY",
+    },
     { flood: "SETTINGS", unit: () => settingsFrame([]), reason: "SETTINGS" },
     { flood: "PING", unit: () => frame(T.PING, 0, 0, Buffer.alloc(8)), reason: "PING" },
-    { flood: "empty HEADERS (malformed requests)", unit: (i: number) => frame(T.HEADERS, 0x5, 2 * i + 1), reason: "stream errors" },
-    { flood: "DATA on streams the client ended (each earns a reset)", unit: (i: number) => Buffer.concat([headers(2 * i + 1), frame(T.DATA, 0, 2 * i + 1, Buffer.from("x"))]), reason: "stream errors" },
+    {
+      flood: "empty HEADERS (malformed requests)",
+      unit: (i: number) => frame(T.HEADERS, 0x5, 2 * i + 1),
+      reason: "stream errors",
+    },
+    {
+      flood: "DATA on streams the client ended (each earns a reset)",
+      unit: (i: number) => Buffer.concat([headers(2 * i + 1), frame(T.DATA, 0, 2 * i + 1, Buffer.from("x"))]),
+      reason: "stream errors",
+    },
     { flood: "unknown frame types", unit: () => frame(0x42, 0, 0, Buffer.alloc(4)), reason: "unknown types" },
   ])("$flood", ({ unit, reason }) => {
     const s = server();
@@ -80,7 +106,8 @@ describe("floods end in GOAWAY ENHANCE_YOUR_CALM, logged once", () => {
 describe("a peer that behaves is never cut off", () => {
   test("a hundred cancels, PINGs that follow our data, and its SETTINGS pass", () => {
     const s = server();
-    for (let i = 0; i < CALM_BURST / 2; i++) s.conn.receive(Buffer.concat([headers(2 * i + 1, false), rstStreamFrame(2 * i + 1, ErrorCode.CANCEL)]));
+    for (let i = 0; i < CALM_BURST / 2; i++)
+      s.conn.receive(Buffer.concat([headers(2 * i + 1, false), rstStreamFrame(2 * i + 1, ErrorCode.CANCEL)]));
     for (let i = 0; i < 5000; i++) {
       s.conn.sentSincePing = true;
       s.conn.receive(frame(T.PING, 0, 0, Buffer.alloc(8)));

@@ -32,11 +32,16 @@ describe("OCI image layout", () => {
     const index = json("index.json");
     expect(index.schemaVersion).toBe(2);
     expect(index.manifests).toHaveLength(1);
-    expect(index.manifests[0]).toMatchObject({ mediaType: "application/vnd.oci.image.manifest.v1+json", digest, annotations: { "io.containerd.image.name": IMAGE_NAME } });
+    expect(index.manifests[0]).toMatchObject({
+      mediaType: "application/vnd.oci.image.manifest.v1+json",
+      digest,
+      annotations: { "io.containerd.image.name": IMAGE_NAME },
+    });
   });
 
   test("every blob is named by its sha256 and sized as its descriptor says", () => {
-    for (const [path, data] of files) if (path.startsWith("blobs/sha256/") && data.length > 0) expect(sha(data)).toBe(`sha256:${path.slice(13)}`);
+    for (const [path, data] of files)
+      if (path.startsWith("blobs/sha256/") && data.length > 0) expect(sha(data)).toBe(`sha256:${path.slice(13)}`);
     const manifest = json(`blobs/sha256/${digest.slice(7)}`);
     for (const d of [manifest.config, ...manifest.layers]) expect(blob(d.digest).length).toBe(d.size);
   });
@@ -50,7 +55,11 @@ describe("OCI image layout", () => {
     expect(config.config.Labels["org.opencontainers.image.version"]).toBe(pkg.version);
     expect(config.config.Labels["org.opencontainers.image.title"]).toBe("criproxy");
     expect(config.config.Labels["org.opencontainers.image.source"]).toBeString();
-    expect(config.created).toBe(process.env.SOURCE_DATE_EPOCH ? new Date(Number(process.env.SOURCE_DATE_EPOCH) * 1000).toISOString().replace(".000Z", "Z") : "1970-01-01T00:00:00Z");
+    expect(config.created).toBe(
+      process.env.SOURCE_DATE_EPOCH
+        ? new Date(Number(process.env.SOURCE_DATE_EPOCH) * 1000).toISOString().replace(".000Z", "Z")
+        : "1970-01-01T00:00:00Z",
+    );
     const layer = gunzipSync(blob(manifest.layers[0].digest));
     expect(config.rootfs.diff_ids).toEqual([sha(layer)]);
     const paths = readTar(layer).map((e) => e.path);
@@ -87,12 +96,24 @@ describe("tar writer", () => {
 
   test("GNU tar reads it", () => {
     const path = join(dir, "t.tar");
-    require("node:fs").writeFileSync(path, tarArchive([{ path: "x/y", type: "file", mode: 0o755, data: new Uint8Array(3) }, { path: "x", type: "dir", mode: 0o755 }], 0));
-    expect(Bun.spawnSync(["tar", "-tvf", path]).stdout.toString()).toContain("-rwxr-xr-x root/root         3 1970-01-01 00:00 x/y");
+    require("node:fs").writeFileSync(
+      path,
+      tarArchive(
+        [
+          { path: "x/y", type: "file", mode: 0o755, data: new Uint8Array(3) },
+          { path: "x", type: "dir", mode: 0o755 },
+        ],
+        0,
+      ),
+    );
+    expect(Bun.spawnSync(["tar", "-tvf", path]).stdout.toString()).toContain(
+      "-rwxr-xr-x root/root         3 1970-01-01 00:00 x/y",
+    );
   });
 });
 
 test("parseLdd reads library and loader lines", () => {
-  const out = "\tlinux-vdso.so.1 (0x00007ffd)\n\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007f)\n\t/lib64/ld-linux-x86-64.so.2 (0x00007f)\n";
+  const out =
+    "\tlinux-vdso.so.1 (0x00007ffd)\n\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007f)\n\t/lib64/ld-linux-x86-64.so.2 (0x00007f)\n";
   expect(parseLdd(out)).toEqual(["/lib/x86_64-linux-gnu/libc.so.6", "/lib64/ld-linux-x86-64.so.2"]);
 });

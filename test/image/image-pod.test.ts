@@ -42,54 +42,69 @@ afterAll(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 }, 60_000);
 
-test.skipIf(skip)("criproxy runs as a pod on containerd and proxies Version back to it", async () => {
-  if (!ctrd || !cri) throw new Error("containerd did not start");
-  const images = await ctrd.ctr(["-n", "k8s.io", "images", "ls", "-q"]);
-  expect(images).toContain(IMAGE_NAME);
+test.skipIf(skip)(
+  "criproxy runs as a pod on containerd and proxies Version back to it",
+  async () => {
+    if (!ctrd || !cri) throw new Error("containerd did not start");
+    const images = await ctrd.ctr(["-n", "k8s.io", "images", "ls", "-q"]);
+    expect(images).toContain(IMAGE_NAME);
 
-  const sockDir = join(work, "criproxy-run");
-  require("node:fs").mkdirSync(sockDir);
-  const sandboxConfig = {
-    metadata: { name: "criproxy", uid: "criproxy-test-uid", namespace: "kube-system", attempt: 0 },
-    logDirectory: work,
-    linux: { securityContext: { namespaceOptions: { network: NODE } } },
-  };
-  const run = await cri.call<{ podSandboxId: string }>("RunPodSandbox", { config: sandboxConfig });
-  podId = run.podSandboxId;
+    const sockDir = join(work, "criproxy-run");
+    require("node:fs").mkdirSync(sockDir);
+    const sandboxConfig = {
+      metadata: { name: "criproxy", uid: "criproxy-test-uid", namespace: "kube-system", attempt: 0 },
+      logDirectory: work,
+      linux: { securityContext: { namespaceOptions: { network: NODE } } },
+    };
+    const run = await cri.call<{ podSandboxId: string }>("RunPodSandbox", { config: sandboxConfig });
+    podId = run.podSandboxId;
 
-  const created = await cri.call<{ containerId: string }>("CreateContainer", {
-    podSandboxId: podId,
-    sandboxConfig,
-    config: {
-      metadata: { name: "criproxy", attempt: 0 },
-      image: { image: IMAGE_NAME },
-      // As the DaemonSet would: serve in a host-mounted dir, reach the runtime's mounted socket.
-      args: ["serve", "--listen", "/run/criproxy/criproxy.sock", "--connect", "/run/primary/containerd.sock", "-v", "3"],
-      mounts: [
-        { containerPath: "/run/criproxy", hostPath: sockDir },
-        { containerPath: "/run/primary/containerd.sock", hostPath: ctrd.socket },
-      ],
-      logPath: "criproxy.log",
-    },
-  });
-  await cri.call("StartContainer", { containerId: created.containerId });
+    const created = await cri.call<{ containerId: string }>("CreateContainer", {
+      podSandboxId: podId,
+      sandboxConfig,
+      config: {
+        metadata: { name: "criproxy", attempt: 0 },
+        image: { image: IMAGE_NAME },
+        // As the DaemonSet would: serve in a host-mounted dir, reach the runtime's mounted socket.
+        args: [
+          "serve",
+          "--listen",
+          "/run/criproxy/criproxy.sock",
+          "--connect",
+          "/run/primary/containerd.sock",
+          "-v",
+          "3",
+        ],
+        mounts: [
+          { containerPath: "/run/criproxy", hostPath: sockDir },
+          { containerPath: "/run/primary/containerd.sock", hostPath: ctrd.socket },
+        ],
+        logPath: "criproxy.log",
+      },
+    });
+    await cri.call("StartContainer", { containerId: created.containerId });
 
-  const socket = join(sockDir, "criproxy.sock");
-  const deadline = Date.now() + 20_000;
-  while (!existsSync(socket) && Date.now() < deadline) await Bun.sleep(100);
-  const log = () => (existsSync(join(work, "criproxy.log")) ? readFileSync(join(work, "criproxy.log"), "utf8") : "(no log)");
-  expect(existsSync(socket), `criproxy's socket did not appear; container log:\n${log()}`).toBe(true);
+    const socket = join(sockDir, "criproxy.sock");
+    const deadline = Date.now() + 20_000;
+    while (!existsSync(socket) && Date.now() < deadline) await Bun.sleep(100);
+    const log = () =>
+      existsSync(join(work, "criproxy.log")) ? readFileSync(join(work, "criproxy.log"), "utf8") : "(no log)";
+    expect(existsSync(socket), `criproxy's socket did not appear; container log:\n${log()}`).toBe(true);
 
-  const viaProxy = criClient(socket, { deadlineMs: 10_000 });
-  try {
-    const direct = await cri.call<{ runtimeName: string; runtimeVersion: string }>("Version", { version: "v1" });
-    const proxied = await viaProxy.call<{ runtimeName: string; runtimeVersion: string }>("Version", { version: "v1" });
-    expect(proxied.runtimeName).toBe("containerd");
-    expect(proxied).toEqual(direct);
-    // The proxy lists its own pod: the sandbox it runs in, seen through itself.
-    const pods = await viaProxy.call<{ items: { id: string }[] }>("ListPodSandbox", {});
-    expect(pods.items.map((p) => p.id)).toContain(podId);
-  } finally {
-    viaProxy.close();
-  }
-}, 120_000);
+    const viaProxy = criClient(socket, { deadlineMs: 10_000 });
+    try {
+      const direct = await cri.call<{ runtimeName: string; runtimeVersion: string }>("Version", { version: "v1" });
+      const proxied = await viaProxy.call<{ runtimeName: string; runtimeVersion: string }>("Version", {
+        version: "v1",
+      });
+      expect(proxied.runtimeName).toBe("containerd");
+      expect(proxied).toEqual(direct);
+      // The proxy lists its own pod: the sandbox it runs in, seen through itself.
+      const pods = await viaProxy.call<{ items: { id: string }[] }>("ListPodSandbox", {});
+      expect(pods.items.map((p) => p.id)).toContain(podId);
+    } finally {
+      viaProxy.close();
+    }
+  },
+  120_000,
+);

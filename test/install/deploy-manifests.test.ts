@@ -27,14 +27,17 @@ afterAll(() => {
   for (const r of roots) rmSync(r, { recursive: true, force: true });
 });
 
-test.each(["daemonset.yaml", "configmap.yaml", "example-runtime.yaml"])("%s is valid against Kubernetes' schemas", async (file) => {
-  const parsed = await load(file);
-  for (const doc of Array.isArray(parsed) ? parsed : [parsed]) {
-    const Model = MODELS[`${doc.apiVersion}/${doc.kind}`];
-    expect(Model).toBeDefined();
-    expect(() => new Model(doc).validate()).not.toThrow();
-  }
-});
+test.each(["daemonset.yaml", "configmap.yaml", "example-runtime.yaml"])(
+  "%s is valid against Kubernetes' schemas",
+  async (file) => {
+    const parsed = await load(file);
+    for (const doc of Array.isArray(parsed) ? parsed : [parsed]) {
+      const Model = MODELS[`${doc.apiVersion}/${doc.kind}`];
+      expect(Model).toBeDefined();
+      expect(() => new Model(doc).validate()).not.toThrow();
+    }
+  },
+);
 
 test("the schemas catch a wrong type (the validation is real)", async () => {
   const ds = await load("daemonset.yaml");
@@ -82,11 +85,17 @@ test.each([
   { name: "kubeadm config.yaml", layout: KUBEADM_CONFIG },
   { name: "kubeadm flags file", layout: KUBEADM_FLAGS_ENV },
 ])("on a $name node, what the health container mounts is all `install --check` needs", async ({ layout }) => {
-  const root = writeHostRoot({ ...layout, "/lib/systemd/system/ssh.service": "[Service]\n", "/etc/shadow": "root:*:1::::::\n" });
+  const root = writeHostRoot({
+    ...layout,
+    "/lib/systemd/system/ssh.service": "[Service]\n",
+    "/etc/shadow": "root:*:1::::::\n",
+  });
   roots.push(root);
   const cm = await load("configmap.yaml");
   const opts = { connect: cm.data.connect, serveArgs: cm.data["serve-args"], binary: "package.json" };
-  expect(await runInstall({ hostRoot: root, ...opts, check: false, dryRun: false, restart: false, out: () => {} })).toBe(0);
+  expect(
+    await runInstall({ hostRoot: root, ...opts, check: false, dryRun: false, restart: false, out: () => {} }),
+  ).toBe(0);
   mkdirSync(join(root, "run/criproxy"), { recursive: true });
   // What the health container sees: only its mounts, at their mount paths under /host.
   const pod = (await load("daemonset.yaml")).spec.template.spec;
@@ -94,7 +103,10 @@ test.each([
   const seen = `${root}-health`;
   roots.push(seen);
   for (const m of pod.containers[0].volumeMounts) {
-    cpSync(join(root, volumes.get(m.name).hostPath.path), join(seen, m.mountPath.replace(/^\/host/, "")), { recursive: true, verbatimSymlinks: true });
+    cpSync(join(root, volumes.get(m.name).hostPath.path), join(seen, m.mountPath.replace(/^\/host/, "")), {
+      recursive: true,
+      verbatimSymlinks: true,
+    });
   }
   const plan = planInstall(fsHostView(seen), {
     named: parseNamedRuntimes(opts.connect) as any,
@@ -120,13 +132,18 @@ test("example runtime: RuntimeClass handler and annotated pod", async () => {
 test("the CLI takes --connect from CRIPROXY_CONNECT (as the DaemonSet passes it)", async () => {
   const root = writeHostRoot(KUBEADM_CONFIG);
   roots.push(root);
-  const r = Bun.spawnSync([process.execPath, "src/cli/main.ts", "install", `--host-root=${root}`, "--binary=package.json", "--dry-run"], {
-    env: { ...process.env, CRIPROXY_CONNECT: "vm:/run/vm-runtime/cri.sock", CRIPROXY_SERVE_ARGS: "-v 2" },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
+  const r = Bun.spawnSync(
+    [process.execPath, "src/cli/main.ts", "install", `--host-root=${root}`, "--binary=package.json", "--dry-run"],
+    {
+      env: { ...process.env, CRIPROXY_CONNECT: "vm:/run/vm-runtime/cri.sock", CRIPROXY_SERVE_ARGS: "-v 2" },
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
   expect(r.stderr.toString()).toBe("");
-  expect(r.stdout.toString()).toContain("--connect unix:///var/run/containerd/containerd.sock,vm:/run/vm-runtime/cri.sock -v 2\n");
+  expect(r.stdout.toString()).toContain(
+    "--connect unix:///var/run/containerd/containerd.sock,vm:/run/vm-runtime/cri.sock -v 2\n",
+  );
 });
 
 test("every container has a memory ceiling the kernel honours: requests under limits", async () => {

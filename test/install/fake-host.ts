@@ -1,7 +1,17 @@
 // Fake node roots for install tests: the kubelet layouts criproxy must understand (and one it
 // must refuse), written into temp dirs or held in memory, and a fingerprint of a whole tree.
 import { createHash } from "node:crypto";
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
@@ -68,8 +78,11 @@ export const KUBEADM_FLAGS_ENV: Layout = {
 /** kubeadm 1.27+: the endpoint is containerRuntimeEndpoint in /var/lib/kubelet/config.yaml. */
 export const KUBEADM_CONFIG: Layout = {
   ...KUBEADM_FLAGS_ENV,
-  "/var/lib/kubelet/config.yaml": KUBELET_CONFIG('containerRuntimeEndpoint: "unix:///var/run/containerd/containerd.sock"  # set by kubeadm\n'),
-  "/var/lib/kubelet/kubeadm-flags.env": 'KUBELET_KUBEADM_ARGS="--pod-infra-container-image=registry.k8s.io/pause:3.10"\n',
+  "/var/lib/kubelet/config.yaml": KUBELET_CONFIG(
+    'containerRuntimeEndpoint: "unix:///var/run/containerd/containerd.sock"  # set by kubeadm\n',
+  ),
+  "/var/lib/kubelet/kubeadm-flags.env":
+    'KUBELET_KUBEADM_ARGS="--pod-infra-container-image=registry.k8s.io/pause:3.10"\n',
 };
 
 /** No config file: the flag sits in a hand-written drop-in's ExecStart, space-separated. */
@@ -94,7 +107,8 @@ export const SYMLINKED_CONFIG: Layout = {
 export const SYMLINKED_DROPIN_DIR: Layout = {
   "/etc/systemd/system/kubelet.service": FLAG_DROPIN["/etc/systemd/system/kubelet.service"],
   "/etc/systemd/system/kubelet.service.d": { link: "../../kubernetes/systemd/kubelet.service.d" },
-  "/etc/kubernetes/systemd/kubelet.service.d/20-runtime.conf": FLAG_DROPIN["/etc/systemd/system/kubelet.service.d/20-runtime.conf"],
+  "/etc/kubernetes/systemd/kubelet.service.d/20-runtime.conf":
+    FLAG_DROPIN["/etc/systemd/system/kubelet.service.d/20-runtime.conf"],
 };
 
 /** A node whose /usr is read-only (mounted so by the test), with kubelet's unit and drop-in under /etc. */
@@ -106,7 +120,9 @@ export const READONLY_USR: Layout = {
 
 /** The same node with the endpoint flag in the packaged unit under /usr: install cannot edit it. */
 export const FLAG_IN_READONLY_USR: Layout = {
-  "/etc/systemd/system/multi-user.target.wants/containerd.service": { link: "/usr/lib/systemd/system/containerd.service" },
+  "/etc/systemd/system/multi-user.target.wants/containerd.service": {
+    link: "/usr/lib/systemd/system/containerd.service",
+  },
   "/usr/lib/systemd/system/kubelet.service": `[Service]\nExecStart=/usr/bin/kubelet --container-runtime-endpoint=unix:///run/containerd/containerd.sock\n`,
   "/usr/lib/systemd/system/containerd.service": "[Service]\nExecStart=/usr/bin/containerd\n",
 };
@@ -145,7 +161,10 @@ export function fingerprint(root: string): Record<string, string> {
       else if (st.isDirectory()) {
         out[rel] = `dir ${mode}`;
         walk(rel);
-      } else out[rel] = `${mode} ${st.uid}:${st.gid} ${createHash("sha256").update(readFileSync(join(root, rel))).digest("hex")}`;
+      } else
+        out[rel] = `${mode} ${st.uid}:${st.gid} ${createHash("sha256")
+          .update(readFileSync(join(root, rel)))
+          .digest("hex")}`;
     }
   };
   walk("");

@@ -28,7 +28,8 @@ describe("resolution, row by row", () => {
 
   test("the last component is kept when not followed (a link is removed, not its target)", () =>
     expect(resolveWith(readlink, "/var/lib/kubelet/config.yaml", false)).toBe("/var/lib/kubelet/config.yaml"));
-  test("a loop is an error", () => expect(() => resolveWith(readlink, "/a/x")).toThrow("too many levels of symbolic links"));
+  test("a loop is an error", () =>
+    expect(() => resolveWith(readlink, "/a/x")).toThrow("too many levels of symbolic links"));
 });
 
 const made: string[] = [];
@@ -54,7 +55,16 @@ test("a link whose target climbs out of the host root is written inside it; the 
   made.push(root);
   chownSync(join(root, outside, "config.yaml"), 1234, 1234);
   const start = fingerprint(root);
-  const opts = { hostRoot: root, connect: "", binary: "package.json", serveArgs: "", check: false, dryRun: false, restart: false, out: () => {} };
+  const opts = {
+    hostRoot: root,
+    connect: "",
+    binary: "package.json",
+    serveArgs: "",
+    check: false,
+    dryRun: false,
+    restart: false,
+    out: () => {},
+  };
   expect(await runInstall(opts)).toBe(0);
   expect(lstatSync(join(root, "var/lib/kubelet/config.yaml")).isSymbolicLink()).toBe(true);
   const inside = statSync(join(root, outside, "config.yaml"));

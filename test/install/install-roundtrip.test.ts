@@ -1,11 +1,30 @@
 // install -> install -> uninstall on fake host roots written to disk, with fake systemctl and
 // nsenter on PATH recording what would run. The host root must end byte-identical.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, chownSync, lstatSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, statSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  lstatSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  existsSync,
+  statSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runInstall, runUninstall } from "../../src/install/run-install.ts";
-import { FLAG_DROPIN, KUBEADM_CONFIG, KUBEADM_FLAGS_ENV, SYMLINKED_CONFIG, SYMLINKED_DROPIN_DIR, UNKNOWN, fingerprint, writeHostRoot } from "./fake-host.ts";
+import {
+  FLAG_DROPIN,
+  KUBEADM_CONFIG,
+  KUBEADM_FLAGS_ENV,
+  SYMLINKED_CONFIG,
+  SYMLINKED_DROPIN_DIR,
+  UNKNOWN,
+  fingerprint,
+  writeHostRoot,
+} from "./fake-host.ts";
 
 let bin: string;
 let log: string;
@@ -61,7 +80,11 @@ describe.each([
     name: "drop-in directory behind a relative link",
     layout: SYMLINKED_DROPIN_DIR,
     owned: "/etc/kubernetes/systemd/kubelet.service.d/20-runtime.conf",
-    check: linkedKept("/etc/systemd/system/kubelet.service.d", "/etc/kubernetes/systemd/kubelet.service.d/20-runtime.conf", 0o644),
+    check: linkedKept(
+      "/etc/systemd/system/kubelet.service.d",
+      "/etc/kubernetes/systemd/kubelet.service.d/20-runtime.conf",
+      0o644,
+    ),
   },
 ])("round trip: $name", ({ layout, owned, check }) => {
   test("install, install again, uninstall: byte-identical host root", async () => {
@@ -70,7 +93,14 @@ describe.each([
     if (owned !== undefined) chownSync(join(root, owned), 1234, 5678);
     rmSync(log, { force: true });
     const start = fingerprint(root);
-    const opts = { hostRoot: root, connect: "vm:/run/vm/cri.sock", listen: "/run/criproxy.sock", binary, serveArgs: "-v 3", check: false };
+    const opts = {
+      hostRoot: root,
+      connect: "vm:/run/vm/cri.sock",
+      listen: "/run/criproxy.sock",
+      binary,
+      serveArgs: "-v 3",
+      check: false,
+    };
 
     const [dryCode, dry] = await capture((out) => runInstall({ ...opts, dryRun: true, restart: true, out }));
     expect(dryCode).toBe(0);
@@ -89,7 +119,9 @@ describe.each([
     if (existsSync(cfg)) expect(statSync(cfg).mode & 0o777).toBe(0o600);
     check?.(root);
     const nsenter = "nsenter --target 1 --mount --uts --ipc --net --pid -- systemctl";
-    expect(calls()).toBe(`${nsenter} daemon-reload\n${nsenter} restart criproxy.service\n${nsenter} restart kubelet.service\n`);
+    expect(calls()).toBe(
+      `${nsenter} daemon-reload\n${nsenter} restart criproxy.service\n${nsenter} restart kubelet.service\n`,
+    );
 
     const installed = fingerprint(root);
     const [again, said] = await capture((out) => runInstall({ ...opts, dryRun: false, restart: true, out }));
@@ -102,7 +134,9 @@ describe.each([
     expect(un).toBe(0);
     expect(removed).toContain("--- a/etc/systemd/system/criproxy.service");
     expect(fingerprint(root)).toEqual(start);
-    expect(calls()).toEndWith(`${nsenter} daemon-reload\n${nsenter} restart kubelet.service\n${nsenter} stop criproxy.service\n`);
+    expect(calls()).toEndWith(
+      `${nsenter} daemon-reload\n${nsenter} restart kubelet.service\n${nsenter} stop criproxy.service\n`,
+    );
 
     const [un2, nothing] = await capture((out) => runUninstall({ hostRoot: root, dryRun: false, restart: true, out }));
     expect([un2, nothing]).toEqual([0, expect.stringContaining("not installed")]);
@@ -114,10 +148,22 @@ test("without --restart, install says what is left to do", async () => {
   const root = writeHostRoot(KUBEADM_CONFIG);
   rmSync(log, { force: true });
   const [code, text] = await capture((out) =>
-    runInstall({ hostRoot: root, connect: "", listen: "/run/criproxy.sock", binary, serveArgs: "", check: false, dryRun: false, restart: false, out }),
+    runInstall({
+      hostRoot: root,
+      connect: "",
+      listen: "/run/criproxy.sock",
+      binary,
+      serveArgs: "",
+      check: false,
+      dryRun: false,
+      restart: false,
+      out,
+    }),
   );
   expect(code).toBe(0);
-  expect(text).toContain("to finish, run on the node (or pass --restart):\n  systemctl daemon-reload\n  systemctl restart criproxy.service\n  systemctl restart kubelet.service\n");
+  expect(text).toContain(
+    "to finish, run on the node (or pass --restart):\n  systemctl daemon-reload\n  systemctl restart criproxy.service\n  systemctl restart kubelet.service\n",
+  );
   expect(calls()).toBe("");
   rmSync(root, { recursive: true, force: true });
 });
@@ -125,7 +171,17 @@ test("without --restart, install says what is left to do", async () => {
 test("an unknown layout is refused and left untouched", async () => {
   const root = writeHostRoot(UNKNOWN);
   const start = fingerprint(root);
-  const code = await runInstall({ hostRoot: root, connect: "", listen: "/run/criproxy.sock", binary, serveArgs: "", check: false, dryRun: false, restart: true, out: () => {} });
+  const code = await runInstall({
+    hostRoot: root,
+    connect: "",
+    listen: "/run/criproxy.sock",
+    binary,
+    serveArgs: "",
+    check: false,
+    dryRun: false,
+    restart: true,
+    out: () => {},
+  });
   expect(code).toBe(1);
   expect(fingerprint(root)).toEqual(start);
   rmSync(root, { recursive: true, force: true });

@@ -23,8 +23,20 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 class Killed extends Error {}
 const quiet = { out: () => {}, err: () => {} };
 const install = (root: string, afterStep?: (n: number) => void) =>
-  runInstall({ hostRoot: root, connect: "vm:/run/vm/cri.sock", listen: "/run/criproxy.sock", binary, serveArgs: "-v 3", check: false, dryRun: false, restart: false, afterStep, ...quiet });
-const uninstall = (root: string, afterStep?: (n: number) => void) => runUninstall({ hostRoot: root, dryRun: false, restart: false, afterStep, ...quiet });
+  runInstall({
+    hostRoot: root,
+    connect: "vm:/run/vm/cri.sock",
+    listen: "/run/criproxy.sock",
+    binary,
+    serveArgs: "-v 3",
+    check: false,
+    dryRun: false,
+    restart: false,
+    afterStep,
+    ...quiet,
+  });
+const uninstall = (root: string, afterStep?: (n: number) => void) =>
+  runUninstall({ hostRoot: root, dryRun: false, restart: false, afterStep, ...quiet });
 const killAt = (k: number) => (n: number) => {
   if (n === k) throw new Killed(`killed after step ${k}`);
 };
@@ -101,8 +113,24 @@ test("a real SIGKILL right after kubelet's file is edited: uninstall then puts t
   try {
     // The plan's order: journal, mkdirs, binary, unit, link, backup, kubelet's config, record, journal removed.
     const edit = c.installSteps - 2;
-    const args = ["install", "--host-root", root, "--connect", "vm:/run/vm/cri.sock", "--listen", "/run/criproxy.sock", "--binary", binary, "--serve-args", "-v 3"];
-    const proc = Bun.spawn([process.execPath, cliEntry, ...args], { env: { ...process.env, CRIPROXY_FAULT_KILL_AFTER_STEP: String(edit) }, stdout: "pipe", stderr: "pipe" });
+    const args = [
+      "install",
+      "--host-root",
+      root,
+      "--connect",
+      "vm:/run/vm/cri.sock",
+      "--listen",
+      "/run/criproxy.sock",
+      "--binary",
+      binary,
+      "--serve-args",
+      "-v 3",
+    ];
+    const proc = Bun.spawn([process.execPath, cliEntry, ...args], {
+      env: { ...process.env, CRIPROXY_FAULT_KILL_AFTER_STEP: String(edit) },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     await proc.exited;
     expect(proc.signalCode).toBe("SIGKILL");
     expect(fingerprint(root)).not.toEqual(c.start);

@@ -5,7 +5,9 @@ import { unifiedDiff } from "../../src/install/unified-diff.ts";
 test("one changed line with context", () => {
   const a = "1\n2\n3\n4\n5\n6\n7\n8\n";
   const b = "1\n2\n3\n4\nfive\n6\n7\n8\n";
-  expect(unifiedDiff("/etc/x", a, b)).toBe("--- a/etc/x\n+++ b/etc/x\n@@ -2,7 +2,7 @@\n 2\n 3\n 4\n-5\n+five\n 6\n 7\n 8\n");
+  expect(unifiedDiff("/etc/x", a, b)).toBe(
+    "--- a/etc/x\n+++ b/etc/x\n@@ -2,7 +2,7 @@\n 2\n 3\n 4\n-5\n+five\n 6\n 7\n 8\n",
+  );
 });
 
 test("new and removed files", () => {
@@ -14,7 +16,9 @@ test("new and removed files", () => {
 });
 
 test("missing final newline is marked", () => {
-  expect(unifiedDiff("/f", "a", "b")).toBe("--- a/f\n+++ b/f\n@@ -1 +1 @@\n-a\n\\ No newline at end of file\n+b\n\\ No newline at end of file\n");
+  expect(unifiedDiff("/f", "a", "b")).toBe(
+    "--- a/f\n+++ b/f\n@@ -1 +1 @@\n-a\n\\ No newline at end of file\n+b\n\\ No newline at end of file\n",
+  );
 });
 
 test("matches diff -u on a real edit", () => {

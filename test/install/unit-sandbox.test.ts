@@ -14,11 +14,18 @@ import { startUnit, userSystemdMissing, type RunningUnit } from "./user-systemd.
 const ANALYZE = "/usr/bin/systemd-analyze";
 const hasAnalyze = existsSync(ANALYZE);
 const noSystemd = userSystemdMissing();
-if (process.env.CI === "true" && (!hasAnalyze || noSystemd)) throw new Error(`CI: systemd is needed for the unit's sandbox tests: ${noSystemd ?? `${ANALYZE} missing`}`);
+if (process.env.CI === "true" && (!hasAnalyze || noSystemd))
+  throw new Error(`CI: systemd is needed for the unit's sandbox tests: ${noSystemd ?? `${ANALYZE} missing`}`);
 
 const work = `/run/criproxy-sbx-${process.pid}`; // Not /tmp: the unit has PrivateTmp=, and ProtectHome= hides /root.
 const unitFor = (binary: string, serveArgs: string[] = []) =>
-  criproxyUnit({ binary, listen: `${work}/sock/criproxy.sock`, primary: `unix://${work}/rt.sock`, named: [], serveArgs });
+  criproxyUnit({
+    binary,
+    listen: `${work}/sock/criproxy.sock`,
+    primary: `unix://${work}/rt.sock`,
+    named: [],
+    serveArgs,
+  });
 
 beforeAll(() => mkdirSync(work, { recursive: true, mode: 0o755 }));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -36,7 +43,10 @@ describe.skipIf(!hasAnalyze)("systemd-analyze on the generated unit", () => {
     { desc: "--socket-group (CAP_CHOWN kept)", args: ["--socket-group", "1"] as string[] },
   ])("security --offline=yes: exposure at most 3.0 ($desc)", async ({ args }) => {
     await Bun.write(`${work}/criproxy.service`, unitFor("/opt/criproxy/bin/criproxy", args));
-    const r = Bun.spawnSync([ANALYZE, "security", "--offline=yes", `${work}/criproxy.service`], { stdout: "pipe", stderr: "pipe" });
+    const r = Bun.spawnSync([ANALYZE, "security", "--offline=yes", `${work}/criproxy.service`], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     const m = /Overall exposure level for criproxy\.service: ([\d.]+)/.exec(r.stdout.toString());
     expect(m).not.toBeNull();
     expect(Number(m![1])).toBeLessThanOrEqual(3.0);
@@ -55,11 +65,18 @@ describe.skipIf(!!noSystemd)("the real binary under the unit's sandbox", () => {
   let runtime: FakeRuntime;
   let unit: RunningUnit | undefined;
   beforeAll(async () => {
-    const build = Bun.spawnSync([process.execPath, "build", "--compile", "src/cli/main.ts", "--outfile", `${work}/criproxy`], { stdout: "pipe", stderr: "pipe" });
+    const build = Bun.spawnSync(
+      [process.execPath, "build", "--compile", "src/cli/main.ts", "--outfile", `${work}/criproxy`],
+      { stdout: "pipe", stderr: "pipe" },
+    );
     if (build.exitCode !== 0) throw new Error(`bun build --compile failed: ${build.stderr}`);
     runtime = await startFakeRuntime({ socket: `${work}/rt.sock`, runtimeName: "sandboxed-primary" });
     // gid 1 (daemon): a group root is not in, so the socket's chown needs CAP_CHOWN.
-    unit = await startUnit(`criproxy-sbx-${process.pid}`, unitFor(`${work}/criproxy`, ["--socket-group", "1", "-v", "2"]), work);
+    unit = await startUnit(
+      `criproxy-sbx-${process.pid}`,
+      unitFor(`${work}/criproxy`, ["--socket-group", "1", "-v", "2"]),
+      work,
+    );
   }, 60_000);
   afterAll(async () => {
     await unit?.stop();
@@ -73,7 +90,9 @@ describe.skipIf(!!noSystemd)("the real binary under the unit's sandbox", () => {
     expect([st.mode & 0o777, st.gid]).toEqual([0o660, 1]); // UMask=0077 does not narrow it: criproxy sets it
     const kubelet = criClient(socket, { deadlineMs: 5000 });
     try {
-      expect(await kubelet.call<{ runtimeName: string }>("Version", {})).toMatchObject({ runtimeName: "sandboxed-primary" });
+      expect(await kubelet.call<{ runtimeName: string }>("Version", {})).toMatchObject({
+        runtimeName: "sandboxed-primary",
+      });
     } finally {
       kubelet.close();
     }
@@ -93,8 +112,17 @@ describe.skipIf(!!noSystemd)("the real binary under the unit's sandbox", () => {
   });
 
   test("systemd takes the memory ceiling and the restart policy as written", () => {
-    const shown = Object.fromEntries(unit!.show.trim().split("\n").map((l) => l.split("=", 2)));
-    expect(shown).toEqual({ MemoryHigh: String(768 * 1024 ** 2), MemoryMax: String(1024 * 1024 ** 2), Restart: "always" });
+    const shown = Object.fromEntries(
+      unit!.show
+        .trim()
+        .split("\n")
+        .map((l) => l.split("=", 2)),
+    );
+    expect(shown).toEqual({
+      MemoryHigh: String(768 * 1024 ** 2),
+      MemoryMax: String(1024 * 1024 ** 2),
+      Restart: "always",
+    });
   });
 });
 

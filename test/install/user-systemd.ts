@@ -57,10 +57,25 @@ for i in $(seq ${Math.ceil(timeoutMs / 100) * 3}); do [ -e '${work}/stop' ] && b
 systemctl --user stop ${name}.service
 `;
   writeFileSync(join(work, "unit"), unit);
-  const proc = Bun.spawn(["unshare", "--mount", "--propagation", "private", "--pid", "--fork", "--kill-child", "--mount-proc", "sh", "-c", script], {
-    stdout: "pipe",
-    stderr: "pipe",
-  });
+  const proc = Bun.spawn(
+    [
+      "unshare",
+      "--mount",
+      "--propagation",
+      "private",
+      "--pid",
+      "--fork",
+      "--kill-child",
+      "--mount-proc",
+      "sh",
+      "-c",
+      script,
+    ],
+    {
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
   const deadline = Date.now() + timeoutMs;
   while (!existsSync(join(work, "pid"))) {
     if (proc.exitCode !== null || Date.now() > deadline) {

@@ -74,7 +74,8 @@ describe("text format", () => {
 describe("repeated warnings are rate-limited with a count", () => {
   test("the first is written, the rest counted, and the count written when the window ends", async () => {
     const { log, lines } = capture("text", 2, 150, ticking());
-    for (let i = 0; i < 57; i++) log.log(0, "W", "backend.ts", `runtime vm (unix:///run/vm.sock): down: connect ENOENT (attempt ${i})`);
+    for (let i = 0; i < 57; i++)
+      log.log(0, "W", "backend.ts", `runtime vm (unix:///run/vm.sock): down: connect ENOENT (attempt ${i})`);
     log.log(0, "W", "backend.ts", "something else");
     log.log(0, "I", "backend.ts", "info lines are never limited");
     log.log(0, "I", "backend.ts", "info lines are never limited");
@@ -83,8 +84,11 @@ describe("repeated warnings are rate-limited with a count", () => {
     // The summary is dated by its last repeat and names the first and the last (one second apart each).
     const first = new Date(at.getTime() + 2000);
     const last = new Date(at.getTime() + 57_000);
-    const hms = (d: Date) => `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}:${String(d.getSeconds()).padStart(2, "0")}`;
-    expect(lines[4]).toContain(`down: connect ENOENT (attempt 56) (repeated 56 times between ${hms(first)}.678000 and ${hms(last)}.678000)`);
+    const hms = (d: Date) =>
+      `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}:${String(d.getSeconds()).padStart(2, "0")}`;
+    expect(lines[4]).toContain(
+      `down: connect ENOENT (attempt 56) (repeated 56 times between ${hms(first)}.678000 and ${hms(last)}.678000)`,
+    );
     expect(lines[4]).toMatch(new RegExp(`^W\\d{4} ${hms(last)}\\.678000 `));
     // A new window starts with the next occurrence.
     log.log(0, "W", "backend.ts", "runtime vm (unix:///run/vm.sock): down: connect ENOENT (attempt 99)");
@@ -97,19 +101,28 @@ describe("repeated warnings are rate-limited with a count", () => {
     log.flush();
     expect(lines.length).toBe(2);
     const iso = (s: number) => new Date(at.getTime() + s * 1000).toISOString();
-    expect(JSON.parse(lines[1])).toMatchObject({ msg: "left out after 2ms", repeated: 2, level: "error", time: iso(3), first: iso(2), last: iso(3) });
+    expect(JSON.parse(lines[1])).toMatchObject({
+      msg: "left out after 2ms",
+      repeated: 2,
+      level: "error",
+      time: iso(3),
+      first: iso(2),
+      last: iso(3),
+    });
   });
 });
 
 describe("text lines cannot be forged", () => {
   test("control characters from a client or a runtime are escaped, in the message and in fields", () => {
     const { log, lines } = capture("text");
-    const annotation = 'vm\nE1120 00:00:00.000000       1 proxy.ts] runtime primary is down\r\u0000';
+    const annotation = "vm\nE1120 00:00:00.000000       1 proxy.ts] runtime primary is down\r\u0000";
     log.log(0, "E", "proxy.ts", `FAIL: unknown runtime "${annotation}"`, { value: annotation });
     expect(lines.length).toBe(1);
     expect(lines[0].indexOf("\n")).toBe(lines[0].length - 1);
     // biome-ignore lint/suspicious/noControlCharactersInRegex: no control character may reach the line
     expect(lines[0]).not.toMatch(/[\x00-\x09\x0b-\x1f]/);
-    expect(lines[0]).toContain('unknown runtime "vm\\nE1120 00:00:00.000000       1 proxy.ts] runtime primary is down\\r\\u0000"');
+    expect(lines[0]).toContain(
+      'unknown runtime "vm\\nE1120 00:00:00.000000       1 proxy.ts] runtime primary is down\\r\\u0000"',
+    );
   });
 });

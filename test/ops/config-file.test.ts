@@ -94,8 +94,16 @@ describe("a config file says what the flags say", () => {
   });
 
   test.each([
-    { desc: "YAML", ext: "yaml", text: "backends:\n  - endpoint: /run/c.sock\n    api: v1alpha2\n  - name: vm\n    endpoint: unix:///run/vm.sock\n    api: v1alpha2\n  - name: gpu\n    endpoint: /run/g.sock\n" },
-    { desc: "TOML", ext: "toml", text: '[[backends]]\nendpoint = "/run/c.sock"\napi = "v1alpha2"\n[[backends]]\nname = "vm"\nendpoint = "unix:///run/vm.sock"\napi = "v1alpha2"\n[[backends]]\nname = "gpu"\nendpoint = "/run/g.sock"\n' },
+    {
+      desc: "YAML",
+      ext: "yaml",
+      text: "backends:\n  - endpoint: /run/c.sock\n    api: v1alpha2\n  - name: vm\n    endpoint: unix:///run/vm.sock\n    api: v1alpha2\n  - name: gpu\n    endpoint: /run/g.sock\n",
+    },
+    {
+      desc: "TOML",
+      ext: "toml",
+      text: '[[backends]]\nendpoint = "/run/c.sock"\napi = "v1alpha2"\n[[backends]]\nname = "vm"\nendpoint = "unix:///run/vm.sock"\napi = "v1alpha2"\n[[backends]]\nname = "gpu"\nendpoint = "/run/g.sock"\n',
+    },
   ])("api: forces a runtime's CRI API ($desc); a runtime without it is probed", ({ ext, text }) => {
     expect(loadConfig({ config: file(ext, text) }).backends).toEqual([
       { name: "", socket: "/run/c.sock", api: "v1alpha2" },
@@ -105,7 +113,11 @@ describe("a config file says what the flags say", () => {
   });
 
   test("an empty file is the defaults", () => {
-    expect(loadConfig({ config: file("yaml", "") })).toMatchObject({ listen: "/run/criproxy.sock", verbosity: 0, logFormat: "text" });
+    expect(loadConfig({ config: file("yaml", "") })).toMatchObject({
+      listen: "/run/criproxy.sock",
+      verbosity: 0,
+      logFormat: "text",
+    });
   });
 });
 
@@ -118,15 +130,50 @@ describe("a config file that cannot be used is refused, naming the file and the 
     { desc: "an unknown setting", ext: "yaml", text: "listn: /x", error: "listn: unknown setting" },
     { desc: "a bad duration", ext: "yaml", text: "stale-grace: soon", error: 'stale-grace: "soon" is not a duration' },
     { desc: "a bad level", ext: "toml", text: "v = 9", error: "v: " },
-    { desc: "a named primary", ext: "yaml", text: "backends:\n  - name: x\n    endpoint: /a", error: "backends[0].name: the first backend is the primary" },
-    { desc: "an unnamed second backend", ext: "yaml", text: "backends:\n  - endpoint: /a\n  - endpoint: /b", error: "backends[1].name: every backend after the primary needs a name" },
+    {
+      desc: "a named primary",
+      ext: "yaml",
+      text: "backends:\n  - name: x\n    endpoint: /a",
+      error: "backends[0].name: the first backend is the primary",
+    },
+    {
+      desc: "an unnamed second backend",
+      ext: "yaml",
+      text: "backends:\n  - endpoint: /a\n  - endpoint: /b",
+      error: "backends[1].name: every backend after the primary needs a name",
+    },
     { desc: "a relative endpoint", ext: "yaml", text: "backends:\n  - endpoint: run/a.sock", error: "backends: " },
-    { desc: "handlers on the primary", ext: "yaml", text: "backends:\n  - endpoint: /a\n    handlers: { x: y }", error: "backends[0].handlers" },
+    {
+      desc: "handlers on the primary",
+      ext: "yaml",
+      text: "backends:\n  - endpoint: /a\n    handlers: { x: y }",
+      error: "backends[0].handlers",
+    },
     { desc: "a metrics address without a host", ext: "yaml", text: 'metrics-addr: ":9102"', error: "metrics-addr: " },
-    { desc: "an unknown log format", ext: "yaml", text: "log-format: xml", error: 'log-format: "xml" is not text or json' },
-    { desc: "an unknown socket group", ext: "yaml", text: "socket-group: no-such-group-here", error: "socket-group: group" },
-    { desc: "an unknown CRI API", ext: "yaml", text: "backends:\n  - endpoint: /a\n  - name: vm\n    endpoint: /b\n    api: v1beta1", error: 'backends[1].api: "v1beta1" is not one of v1, v1alpha2' },
-    { desc: "an API given twice", ext: "yaml", text: "backends:\n  - endpoint: /a?api=v1\n    api: v1", error: "backends[0].api: given twice" },
+    {
+      desc: "an unknown log format",
+      ext: "yaml",
+      text: "log-format: xml",
+      error: 'log-format: "xml" is not text or json',
+    },
+    {
+      desc: "an unknown socket group",
+      ext: "yaml",
+      text: "socket-group: no-such-group-here",
+      error: "socket-group: group",
+    },
+    {
+      desc: "an unknown CRI API",
+      ext: "yaml",
+      text: "backends:\n  - endpoint: /a\n  - name: vm\n    endpoint: /b\n    api: v1beta1",
+      error: 'backends[1].api: "v1beta1" is not one of v1, v1alpha2',
+    },
+    {
+      desc: "an API given twice",
+      ext: "yaml",
+      text: "backends:\n  - endpoint: /a?api=v1\n    api: v1",
+      error: "backends[0].api: given twice",
+    },
   ])("$desc", ({ ext, text, error }) => {
     const path = file(ext, text);
     expect(() => loadConfig({ config: path })).toThrow(error);
@@ -139,22 +186,34 @@ describe("a config file that cannot be used is refused, naming the file and the 
 
   test("a world-writable file is refused, whatever it says", () => {
     const path = file("yaml", "v: 1\n", 0o666);
-    expect(() => loadConfig({ config: path })).toThrow(`${path}: refusing it: ${path} is world-writable and group-writable (mode 0666)`);
+    expect(() => loadConfig({ config: path })).toThrow(
+      `${path}: refusing it: ${path} is world-writable and group-writable (mode 0666)`,
+    );
   });
 
-  test("a missing file says so", () => expect(() => loadConfig({ config: join(tmp.dir, "nope.yaml") })).toThrow("cannot open"));
-  test("errors from the file are ConfigFileErrors", () => expect(() => flagsFromText("x: 1", "yaml", "f.yaml")).toThrow(ConfigFileError));
+  test("a missing file says so", () =>
+    expect(() => loadConfig({ config: join(tmp.dir, "nope.yaml") })).toThrow("cannot open"));
+  test("errors from the file are ConfigFileErrors", () =>
+    expect(() => flagsFromText("x: 1", "yaml", "f.yaml")).toThrow(ConfigFileError));
 });
 
 describe("criproxy check-config FILE", () => {
   test("exit 0 and a summary for a good file", async () => {
-    const run = Bun.spawn([process.execPath, cliEntry, "check-config", file("yaml", yaml)], { stdout: "pipe", stderr: "pipe" });
+    const run = Bun.spawn([process.execPath, cliEntry, "check-config", file("yaml", yaml)], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     expect(await run.exited).toBe(0);
-    expect(await new Response(run.stdout).text()).toContain("ok: listen /run/p.sock; primary unix:///run/containerd/containerd.sock, vm unix:///run/vm.sock");
+    expect(await new Response(run.stdout).text()).toContain(
+      "ok: listen /run/p.sock; primary unix:///run/containerd/containerd.sock, vm unix:///run/vm.sock",
+    );
   });
 
   test("exit 1 and the reason for a bad one", async () => {
-    const run = Bun.spawn([process.execPath, cliEntry, "check-config", file("yaml", "v: 1\n", 0o666)], { stdout: "pipe", stderr: "pipe" });
+    const run = Bun.spawn([process.execPath, cliEntry, "check-config", file("yaml", "v: 1\n", 0o666)], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     expect(await run.exited).toBe(1);
     expect(await new Response(run.stderr).text()).toContain("world-writable");
   });
@@ -185,5 +244,6 @@ describe("--socket-group: a gid, or a name from /etc/group", () => {
     { group: "kubelet", expect: 995 },
     { group: "root", expect: 0 },
   ])("$group -> $expect", ({ group, expect: want }) => expect(gidFrom(group, etc)).toBe(want));
-  test("an unknown name is an error naming it", () => expect(() => gidFrom("broken", etc)).toThrow('group "broken" is not in /etc/group'));
+  test("an unknown name is an error naming it", () =>
+    expect(() => gidFrom("broken", etc)).toThrow('group "broken" is not in /etc/group'));
 });

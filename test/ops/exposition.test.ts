@@ -11,7 +11,8 @@ describe("escaping and values", () => {
     { desc: "a plain value is unchanged", input: "vm.example", expect: "vm.example" },
   ])("$desc", ({ input, expect: want }) => expect(escapeLabelValue(input)).toBe(want));
 
-  test("HELP escapes backslash and line feed but not quotes", () => expect(escapeHelp('x\\y\n"z"')).toBe('x\\\\y\\n"z"'));
+  test("HELP escapes backslash and line feed but not quotes", () =>
+    expect(escapeHelp('x\\y\n"z"')).toBe('x\\\\y\\n"z"'));
 
   test.each([
     [Infinity, "+Inf"],
@@ -24,9 +25,13 @@ describe("escaping and values", () => {
 
 describe("a registry's scrape", () => {
   const registry = new Registry();
-  const calls = registry.register(new Counter("t_calls_total", "Calls.\nSecond line \\ backslash.", ["method", "backend"]));
+  const calls = registry.register(
+    new Counter("t_calls_total", "Calls.\nSecond line \\ backslash.", ["method", "backend"]),
+  );
   const latency = registry.register(new Histogram("t_seconds", "Latency.", ["method"], [0.01, 0.1, 1]));
-  registry.register(new Observed("t_ready", "Ready.", "gauge", () => [{ labels: [["backend", 'odd "name"\n']], value: 1 }]));
+  registry.register(
+    new Observed("t_ready", "Ready.", "gauge", () => [{ labels: [["backend", 'odd "name"\n']], value: 1 }]),
+  );
   calls.inc(["Version", "primary"]);
   calls.inc(["Version", "primary"], 2);
   calls.inc(["ListPodSandbox", 'we"ird\\']);
@@ -77,11 +82,27 @@ describe("the strict parser rejects what Prometheus would", () => {
     { desc: "an unknown type", text: "# TYPE a countr\na 1\n", error: "unknown type" },
     { desc: "TYPE after samples", text: "a 1\n# TYPE a gauge\n", error: "after its samples" },
     { desc: "two TYPE lines", text: "# TYPE a gauge\n# TYPE a gauge\na 1\n", error: "second TYPE" },
-    { desc: "a family split in two", text: "# TYPE a gauge\na 1\n# TYPE b gauge\nb 1\na{x=\"1\"} 2\n", error: "not together" },
+    {
+      desc: "a family split in two",
+      text: '# TYPE a gauge\na 1\n# TYPE b gauge\nb 1\na{x="1"} 2\n',
+      error: "not together",
+    },
     { desc: "a duplicate series", text: "a 1\na 2\n", error: "duplicate series" },
     { desc: "a negative counter", text: "# TYPE a counter\na -1\n", error: "negative" },
-    { desc: "a histogram without +Inf", text: '# TYPE h histogram\nh_bucket{le="1"} 1\nh_sum 1\nh_count 1\n', error: "+Inf" },
-    { desc: "a histogram whose +Inf is not its count", text: '# TYPE h histogram\nh_bucket{le="+Inf"} 2\nh_sum 1\nh_count 1\n', error: "!= _count" },
-    { desc: "buckets that are not cumulative", text: '# TYPE h histogram\nh_bucket{le="1"} 2\nh_bucket{le="2"} 1\nh_bucket{le="+Inf"} 2\nh_sum 1\nh_count 2\n', error: "cumulative" },
+    {
+      desc: "a histogram without +Inf",
+      text: '# TYPE h histogram\nh_bucket{le="1"} 1\nh_sum 1\nh_count 1\n',
+      error: "+Inf",
+    },
+    {
+      desc: "a histogram whose +Inf is not its count",
+      text: '# TYPE h histogram\nh_bucket{le="+Inf"} 2\nh_sum 1\nh_count 1\n',
+      error: "!= _count",
+    },
+    {
+      desc: "buckets that are not cumulative",
+      text: '# TYPE h histogram\nh_bucket{le="1"} 2\nh_bucket{le="2"} 1\nh_bucket{le="+Inf"} 2\nh_sum 1\nh_count 2\n',
+      error: "cumulative",
+    },
   ])("$desc", ({ text, error }) => expect(() => parsePrometheusText(text)).toThrow(error));
 });

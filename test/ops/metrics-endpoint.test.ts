@@ -13,7 +13,14 @@ test("/metrics, /healthz and /readyz through a primary's restart", async () => {
   const socket = tempSocket("met-primary");
   let primary: FakeRuntime = await startFakeRuntime({ socket, pods: 2 });
   const vmSocket = tempSocket("met-vm-absent");
-  const proxy = await startProxy(["--connect", `${socket},vm:${vmSocket}`, "--metrics-addr", "127.0.0.1:0", "--connect-timeout", "500ms"]);
+  const proxy = await startProxy([
+    "--connect",
+    `${socket},vm:${vmSocket}`,
+    "--metrics-addr",
+    "127.0.0.1:0",
+    "--connect-timeout",
+    "500ms",
+  ]);
   const kubelet = criClient(proxy.socket);
   try {
     const base = await metricsUrl(proxy);
@@ -24,11 +31,21 @@ test("/metrics, /healthz and /readyz through a primary's restart", async () => {
 
     await kubelet.call("Version");
     await kubelet.call("ListPodSandbox");
-    expect((await codeOf(kubelet.call("PodSandboxStatus", { podSandboxId: "nosuch" }))).code).toBe(grpcStatus.NOT_FOUND);
-    expect((await codeOf(kubelet.call("PodSandboxStatus", { podSandboxId: "vm__x" }))).code).toBe(grpcStatus.UNAVAILABLE);
-    expect((await codeOf(kubelet.call("RunPodSandbox", { config: { metadata: { name: "p" }, annotations: { "kubernetes.io/target-runtime": "nope" } } }))).code).toBe(
-      grpcStatus.INVALID_ARGUMENT,
+    expect((await codeOf(kubelet.call("PodSandboxStatus", { podSandboxId: "nosuch" }))).code).toBe(
+      grpcStatus.NOT_FOUND,
     );
+    expect((await codeOf(kubelet.call("PodSandboxStatus", { podSandboxId: "vm__x" }))).code).toBe(
+      grpcStatus.UNAVAILABLE,
+    );
+    expect(
+      (
+        await codeOf(
+          kubelet.call("RunPodSandbox", {
+            config: { metadata: { name: "p" }, annotations: { "kubernetes.io/target-runtime": "nope" } },
+          }),
+        )
+      ).code,
+    ).toBe(grpcStatus.INVALID_ARGUMENT);
 
     const events = kubelet.stream<{ containerId: string }>("GetContainerEvents");
     const first = (async () => {
@@ -42,10 +59,23 @@ test("/metrics, /healthz and /readyz through a primary's restart", async () => {
     const m = await scrape(base);
     expect(valueOf(m, "criproxy_calls_total", { method: "Version", backend: "primary", code: "OK" })).toBe(1);
     expect(valueOf(m, "criproxy_calls_total", { method: "ListPodSandbox", backend: "primary", code: "OK" })).toBe(1);
-    expect(valueOf(m, "criproxy_calls_total", { method: "PodSandboxStatus", backend: "primary", code: "NotFound" })).toBe(1);
-    expect(valueOf(m, "criproxy_calls_total", { method: "PodSandboxStatus", backend: "vm", code: "Unavailable" })).toBe(1);
-    expect(valueOf(m, "criproxy_calls_total", { method: "RunPodSandbox", backend: "none", code: "InvalidArgument" })).toBe(1);
-    expect(valueOf(m, "criproxy_call_duration_seconds", { method: "Version", backend: "primary", le: "+Inf" }, "criproxy_call_duration_seconds_bucket")).toBe(1);
+    expect(
+      valueOf(m, "criproxy_calls_total", { method: "PodSandboxStatus", backend: "primary", code: "NotFound" }),
+    ).toBe(1);
+    expect(valueOf(m, "criproxy_calls_total", { method: "PodSandboxStatus", backend: "vm", code: "Unavailable" })).toBe(
+      1,
+    );
+    expect(
+      valueOf(m, "criproxy_calls_total", { method: "RunPodSandbox", backend: "none", code: "InvalidArgument" }),
+    ).toBe(1);
+    expect(
+      valueOf(
+        m,
+        "criproxy_call_duration_seconds",
+        { method: "Version", backend: "primary", le: "+Inf" },
+        "criproxy_call_duration_seconds_bucket",
+      ),
+    ).toBe(1);
     expect(valueOf(m, "criproxy_backend_ready", { backend: "primary" })).toBe(1);
     expect(valueOf(m, "criproxy_backend_ready", { backend: "vm" })).toBe(0);
     expect(valueOf(m, "criproxy_events_streamed_total")).toBe(1);

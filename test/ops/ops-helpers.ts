@@ -7,10 +7,14 @@ import { parsePrometheusText, type ParsedFamily } from "./prom-text.ts";
 /** The metrics base URL the proxy logged (`metrics on http://…`). */
 export async function metricsUrl(proxy: ProxyProcess): Promise<string> {
   let url = "";
-  await waitFor(() => {
-    url = /metrics on (http:\/\/\S+)/.exec(proxy.log())?.[1] ?? "";
-    return url !== "";
-  }, 5000, "metrics URL in the log");
+  await waitFor(
+    () => {
+      url = /metrics on (http:\/\/\S+)/.exec(proxy.log())?.[1] ?? "";
+      return url !== "";
+    },
+    5000,
+    "metrics URL in the log",
+  );
   return url;
 }
 
@@ -18,7 +22,8 @@ export async function metricsUrl(proxy: ProxyProcess): Promise<string> {
 export async function scrape(base: string): Promise<Map<string, ParsedFamily>> {
   const res = await fetch(`${base}/metrics`);
   if (res.status !== 200) throw new Error(`/metrics answered ${res.status}`);
-  if (res.headers.get("content-type") !== "text/plain; version=0.0.4; charset=utf-8") throw new Error(`content-type ${res.headers.get("content-type")}`);
+  if (res.headers.get("content-type") !== "text/plain; version=0.0.4; charset=utf-8")
+    throw new Error(`content-type ${res.headers.get("content-type")}`);
   return parsePrometheusText(await res.text());
 }
 

@@ -39,7 +39,8 @@ export function parsePrometheusText(text: string): Map<string, ParsedFamily> {
         return; // any other comment
       }
       const [, kind, name, rest = ""] = m;
-      if (closed.has(name) && open?.name !== name) throw fail(`${name} was already written; its lines must be together`);
+      if (closed.has(name) && open?.name !== name)
+        throw fail(`${name} was already written; its lines must be together`);
       let f = families.get(name);
       if (!f) {
         f = { name, type: "untyped", help: undefined, samples: [] };
@@ -53,24 +54,35 @@ export function parsePrometheusText(text: string): Map<string, ParsedFamily> {
       } else {
         if (typed.has(name)) throw fail(`second TYPE for ${name}`);
         if (f.samples.length > 0) throw fail(`TYPE for ${name} after its samples`);
-        if (!/^(counter|gauge|histogram|summary|untyped)$/.test(rest)) throw fail(`unknown type ${JSON.stringify(rest)}`);
+        if (!/^(counter|gauge|histogram|summary|untyped)$/.test(rest))
+          throw fail(`unknown type ${JSON.stringify(rest)}`);
         f.type = rest as ParsedFamily["type"];
         typed.add(name);
       }
       return;
     }
     const sample = parseSample(line, fail);
-    const family = familyOf(sample.name, families) ?? { name: sample.name, type: "untyped" as const, help: undefined, samples: [] };
+    const family = familyOf(sample.name, families) ?? {
+      name: sample.name,
+      type: "untyped" as const,
+      help: undefined,
+      samples: [],
+    };
     if (!families.has(family.name)) families.set(family.name, family);
     if (open?.name !== family.name) {
-      if (closed.has(family.name) || family.samples.length > 0) throw fail(`samples of ${family.name} are not together`);
+      if (closed.has(family.name) || family.samples.length > 0)
+        throw fail(`samples of ${family.name} are not together`);
       if (open) closed.add(open.name);
       open = family;
     }
-    const series = `${sample.name}{${Object.entries(sample.labels).sort().map(([k, v]) => `${k}=${v}`).join(",")}}`;
+    const series = `${sample.name}{${Object.entries(sample.labels)
+      .sort()
+      .map(([k, v]) => `${k}=${v}`)
+      .join(",")}}`;
     if (seenSeries.has(series)) throw fail(`duplicate series ${series}`);
     seenSeries.add(series);
-    if (family.type === "counter" && (sample.value < 0 || Number.isNaN(sample.value))) throw fail("a counter is negative or NaN");
+    if (family.type === "counter" && (sample.value < 0 || Number.isNaN(sample.value)))
+      throw fail("a counter is negative or NaN");
     family.samples.push(sample);
   });
   for (const f of families.values()) if (f.type === "histogram") checkHistogram(f);
@@ -150,13 +162,26 @@ function checkHistogram(f: ParsedFamily): void {
 }
 
 /** The value of one series, or undefined. */
-export function valueOf(families: Map<string, ParsedFamily>, family: string, labels: Record<string, string> = {}, sample = family): number | undefined {
+export function valueOf(
+  families: Map<string, ParsedFamily>,
+  family: string,
+  labels: Record<string, string> = {},
+  sample = family,
+): number | undefined {
   const f = families.get(family);
-  return f?.samples.find((s) => s.name === sample && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+  return f?.samples.find((s) => s.name === sample && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+    ?.value;
 }
 
 /** The sum of every series of a family (sample name defaults to the family) matching `labels`. */
-export function sumOf(families: Map<string, ParsedFamily>, family: string, labels: Record<string, string> = {}, sample = family): number {
+export function sumOf(
+  families: Map<string, ParsedFamily>,
+  family: string,
+  labels: Record<string, string> = {},
+  sample = family,
+): number {
   const f = families.get(family);
-  return (f?.samples ?? []).filter((s) => s.name === sample && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((a, s) => a + s.value, 0);
+  return (f?.samples ?? [])
+    .filter((s) => s.name === sample && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+    .reduce((a, s) => a + s.value, 0);
 }

@@ -46,7 +46,10 @@ test("SIGHUP: add a runtime, reject bad files, change -v and the log format, rem
     write(withVm);
     await hup("applied: runtime vm added");
     await waitFor(async () => (await ids()).length === 3, 5000, "vm's pods listed");
-    const run = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", { config: { metadata: { name: "k", uid: "u", namespace: "d" } }, runtimeHandler: "kata" });
+    const run = await kubelet.call<{ podSandboxId: string }>("RunPodSandbox", {
+      config: { metadata: { name: "k", uid: "u", namespace: "d" } },
+      runtimeHandler: "kata",
+    });
     expect(run.podSandboxId).toStartWith("vm__");
 
     // Invalid files: rejected with the reason; everything stays as it was.
@@ -63,8 +66,20 @@ test("SIGHUP: add a runtime, reject bad files, change -v and the log format, rem
     await hup("-v changed; --log-format changed");
     await kubelet.call("StopPodSandbox", { podSandboxId: run.podSandboxId });
     await waitFor(() => proxy.log().includes('"method":"StopPodSandbox"'), 3000, "a JSON call record");
-    const record = JSON.parse(proxy.log().split("\n").find((l) => l.includes('"method":"StopPodSandbox"'))!);
-    expect(record).toMatchObject({ level: "info", v: 3, method: "StopPodSandbox", backend: "vm", code: "OK", pod_sandbox_id: run.podSandboxId });
+    const record = JSON.parse(
+      proxy
+        .log()
+        .split("\n")
+        .find((l) => l.includes('"method":"StopPodSandbox"'))!,
+    );
+    expect(record).toMatchObject({
+      level: "info",
+      v: 3,
+      method: "StopPodSandbox",
+      backend: "vm",
+      code: "OK",
+      pod_sandbox_id: run.podSandboxId,
+    });
     expect(typeof record.duration_ms).toBe("number");
 
     // vm removed while a call to it runs: the call finishes, then vm is closed.
@@ -77,15 +92,25 @@ test("SIGHUP: add a runtime, reject bad files, change -v and the log format, rem
     vm.setDelay("PodSandboxStatus", 1500);
     const asked = vm.calls.filter((c) => c.method === "PodSandboxStatus").length;
     const slow = kubelet.call<{ status: { id: string } }>("PodSandboxStatus", { podSandboxId: run.podSandboxId });
-    await waitFor(() => vm.calls.filter((c) => c.method === "PodSandboxStatus").length > asked, 5000, "the slow call reached vm");
+    await waitFor(
+      () => vm.calls.filter((c) => c.method === "PodSandboxStatus").length > asked,
+      5000,
+      "the slow call reached vm",
+    );
     write(base);
     await hup("runtime vm removed");
     expect(await eventsEnded).toBe("ended"); // the old configuration's stream ends; kubelet subscribes again
     expect((await slow).status.id).toBe(run.podSandboxId);
-    await waitFor(() => proxy.log().includes(`runtime vm (unix://${vm.socket}) removed`), 3000, "vm closed after draining");
+    await waitFor(
+      () => proxy.log().includes(`runtime vm (unix://${vm.socket}) removed`),
+      3000,
+      "vm closed after draining",
+    );
     expect((await ids()).length).toBe(1);
     // A vm__ id now names no configured runtime: it goes to the primary unchanged, which does not know it.
-    expect((await codeOf(kubelet.call("PodSandboxStatus", { podSandboxId: run.podSandboxId }))).code).toBe(grpcStatus.NOT_FOUND);
+    expect((await codeOf(kubelet.call("PodSandboxStatus", { podSandboxId: run.podSandboxId }))).code).toBe(
+      grpcStatus.NOT_FOUND,
+    );
 
     const m = await scrape(metrics);
     expect(valueOf(m, "criproxy_config_reloads_total", { result: "ok" })).toBe(4);

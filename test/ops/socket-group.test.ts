@@ -10,7 +10,10 @@ import { tempSocket } from "../support/temp-socket.ts";
 // Root may give the socket any group; anyone else only one of their own.
 const root = process.getuid?.() === 0;
 const etcGroup = readFileSync("/etc/group", "utf8");
-const named = etcGroup.split("\n").map((l) => l.split(":")[0]).find((n) => n && n !== "root" && (root || gidFrom(n, etcGroup) === process.getgid!()));
+const named = etcGroup
+  .split("\n")
+  .map((l) => l.split(":")[0])
+  .find((n) => n && n !== "root" && (root || gidFrom(n, etcGroup) === process.getgid!()));
 
 test.each([
   { desc: "a gid", group: String(root ? 4242 : process.getgid!()) },
@@ -29,7 +32,21 @@ test.each([
 });
 
 test("an unknown group is a flag error before anything is created", async () => {
-  const run = Bun.spawn([process.execPath, cliEntry, "--connect", "/x.sock", "--listen", tempSocket("grp-never"), "--socket-group", "no-such-group-x"], { stderr: "pipe" });
+  const run = Bun.spawn(
+    [
+      process.execPath,
+      cliEntry,
+      "--connect",
+      "/x.sock",
+      "--listen",
+      tempSocket("grp-never"),
+      "--socket-group",
+      "no-such-group-x",
+    ],
+    { stderr: "pipe" },
+  );
   expect(await run.exited).toBe(2);
-  expect(await new Response(run.stderr).text()).toContain('--socket-group: group "no-such-group-x" is not in /etc/group');
+  expect(await new Response(run.stderr).text()).toContain(
+    '--socket-group: group "no-such-group-x" is not in /etc/group',
+  );
 });

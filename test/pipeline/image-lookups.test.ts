@@ -2,7 +2,8 @@
 import { describe, expect, test } from "bun:test";
 import { ImageLookups, MAX_NAMES, RESOLVED_MS } from "../../src/pipeline/image-lookups.ts";
 
-const ids = (l: ImageLookups, image: string) => l.resolved(image).map((r) => ({ runtime: r.runtime, id: r.id, count: (r as { count?: number }).count }));
+const ids = (l: ImageLookups, image: string) =>
+  l.resolved(image).map((r) => ({ runtime: r.runtime, id: r.id, count: (r as { count?: number }).count }));
 
 describe("ImageLookups", () => {
   test("one entry per runtime, counting the pods waiting; kept as kubelet resolves the name (busybox is busybox:latest)", () => {

@@ -8,7 +8,8 @@ import { createLogger } from "../../src/log/logger.ts";
 import { HandlerReports, MAX_HANDLERS } from "../../src/pipeline/handler-reports.ts";
 import { liveTable } from "../../src/pipeline/live-table.ts";
 
-const status = (...names: string[]) => toBinary(StatusResponseSchema, create(StatusResponseSchema, { runtimeHandlers: names.map((name) => ({ name })) }));
+const status = (...names: string[]) =>
+  toBinary(StatusResponseSchema, create(StatusResponseSchema, { runtimeHandlers: names.map((name) => ({ name })) }));
 
 describe("HandlerReports", () => {
   test("a changed report bumps the version; the same report again does not", () => {
@@ -62,14 +63,20 @@ describe("liveTable", () => {
   test("each conflict is logged once, however often the reports change", () => {
     const lines: string[] = [];
     const reports = new HandlerReports();
-    const table = liveTable(configured, reports, createLogger({ v: 0, write: (l) => lines.push(l), repeatWindowMs: 0 }));
+    const table = liveTable(
+      configured,
+      reports,
+      createLogger({ v: 0, write: (l) => lines.push(l), repeatWindowMs: 0 }),
+    );
     for (let i = 0; i < 5; i++) {
       reports.note("vm", ["shared", `x${i}`]);
       reports.note("gpu", ["shared", "kata"]);
       table();
     }
     expect(lines.filter((l) => l.includes('"shared" reported by runtime "gpu" goes to runtime "vm"'))).toHaveLength(1);
-    expect(lines.filter((l) => l.includes('"kata" reported by runtime "gpu" goes to runtime "vm": the configuration'))).toHaveLength(1);
+    expect(
+      lines.filter((l) => l.includes('"kata" reported by runtime "gpu" goes to runtime "vm": the configuration')),
+    ).toHaveLength(1);
     expect(lines).toHaveLength(2);
   });
 });

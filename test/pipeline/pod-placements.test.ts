@@ -7,7 +7,8 @@ import { PodSandboxSchema } from "../../src/gen/runtime/v1/api_pb.ts";
 import { MAX_PLACEMENTS, PodPlacements } from "../../src/pipeline/pod-placements.ts";
 
 const meta = (name: string, attempt = 0) => ({ namespace: "ns", name, uid: `uid-${name}`, attempt });
-const sandbox = (id: string, name: string, annotations: Record<string, string> = {}) => create(PodSandboxSchema, { id, metadata: meta(name), annotations });
+const sandbox = (id: string, name: string, annotations: Record<string, string> = {}) =>
+  create(PodSandboxSchema, { id, metadata: meta(name), annotations });
 
 describe("PodPlacements", () => {
   test("learned, found by the pod's metadata, forgotten by its sandbox id", () => {

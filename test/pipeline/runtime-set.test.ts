@@ -22,14 +22,18 @@ async function fake(label: string, pods: number): Promise<FakeRuntime> {
 
 async function daemon(connect: string, lines: string[] = []): Promise<{ d: Daemon; kubelet: CriConnectClients }> {
   const listen = tempSocket("rs-proxy");
-  const d = await startDaemon(configFromFlags({ connect, listen, "stale-grace": "10m" }), createLogger({ v: 2, write: (l) => lines.push(l) }));
+  const d = await startDaemon(
+    configFromFlags({ connect, listen, "stale-grace": "10m" }),
+    createLogger({ v: 2, write: (l) => lines.push(l) }),
+  );
   cleanup.push(() => d.stop());
   const kubelet = connectClients(listen);
   cleanup.push(() => kubelet.close());
   return { d, kubelet };
 }
 
-const reload = (d: Daemon, connect: string) => d.reload(() => configFromFlags({ connect, listen: d.config.listen, "stale-grace": "10m" }));
+const reload = (d: Daemon, connect: string) =>
+  d.reload(() => configFromFlags({ connect, listen: d.config.listen, "stale-grace": "10m" }));
 
 test("a runtime added by SIGHUP receives kubelet's pod CIDR, sent before it existed", async () => {
   const primary = await fake("rs-p", 1);

@@ -13,7 +13,12 @@ import { tempSocket } from "../support/temp-socket.ts";
 import { waitFor } from "../support/wait.ts";
 
 const PATH = "/runtime.v1.RuntimeService/Version";
-const REQUEST: [string, string][] = [[":method", "POST"], [":scheme", "http"], [":path", PATH], ["content-type", "application/grpc"]];
+const REQUEST: [string, string][] = [
+  [":method", "POST"],
+  [":scheme", "http"],
+  [":path", PATH],
+  ["content-type", "application/grpc"],
+];
 let server: RunningServer | undefined;
 const sockets: ReturnType<typeof connect>[] = [];
 afterEach(async () => {
@@ -25,7 +30,14 @@ afterEach(async () => {
 async function serve(opts: { maxConnections?: number; unary?: () => Promise<Uint8Array> } = {}) {
   const listen = tempSocket("limit");
   const lines: string[] = [];
-  server = await startServer({ listen, maxConnections: opts.maxConnections, handlers: { unary: opts.unary ?? (async () => new Uint8Array([1])), stream: async () => {} }, budget: new ByteBudget(1e9), onFault: () => {}, onClient: (w) => lines.push(w) });
+  server = await startServer({
+    listen,
+    maxConnections: opts.maxConnections,
+    handlers: { unary: opts.unary ?? (async () => new Uint8Array([1])), stream: async () => {} },
+    budget: new ByteBudget(1e9),
+    onFault: () => {},
+    onClient: (w) => lines.push(w),
+  });
   return { listen, lines };
 }
 
@@ -56,7 +68,12 @@ test("a call reset in the same read as its request reaches no handler", async ()
   const s = connect(listen);
   sockets.push(s);
   const frames = [CLIENT_PREFACE, settingsFrame([])];
-  for (let id = 1; id < 200; id += 2) frames.push(h2frame(T.HEADERS, 4, id, encodeHeaders(REQUEST)), h2frame(T.DATA, 1, id, frame(new Uint8Array())), rstStreamFrame(id, ErrorCode.CANCEL));
+  for (let id = 1; id < 200; id += 2)
+    frames.push(
+      h2frame(T.HEADERS, 4, id, encodeHeaders(REQUEST)),
+      h2frame(T.DATA, 1, id, frame(new Uint8Array())),
+      rstStreamFrame(id, ErrorCode.CANCEL),
+    );
   await new Promise<void>((r) => s.write(Buffer.concat(frames), () => r()));
   // A call sent after them, unreset, is answered: the connection is still served.
   const answered = await rawCall(listen, PATH, new Uint8Array());

@@ -10,7 +10,13 @@ import { tempSocket } from "../support/temp-socket.ts";
 test("refused streams: one line per connection, naming the reason and the user-agent", async () => {
   const lines: string[] = [];
   const listen = tempSocket("refusals");
-  const server = await startServer({ listen, handlers: { unary: async () => new Uint8Array(), stream: async () => {} }, budget: new ByteBudget(1e9), onFault: () => {}, onClient: (w) => lines.push(w) });
+  const server = await startServer({
+    listen,
+    handlers: { unary: async () => new Uint8Array(), stream: async () => {} },
+    budget: new ByteBudget(1e9),
+    onFault: () => {},
+    onClient: (w) => lines.push(w),
+  });
   try {
     const session = connect("http://localhost", { createConnection: () => netConnect(listen) });
     const get = () =>
@@ -22,7 +28,9 @@ test("refused streams: one line per connection, naming the reason and the user-a
       });
     expect([await get(), await get(), await get()]).toEqual([405, 405, 405]);
     session.close();
-    expect(lines).toEqual(['a client\'s stream was refused: GET :method, not POST (HTTP 405) (user-agent "curl/8.5.0"); further refusals on this connection are not logged']);
+    expect(lines).toEqual([
+      'a client\'s stream was refused: GET :method, not POST (HTTP 405) (user-agent "curl/8.5.0"); further refusals on this connection are not logged',
+    ]);
   } finally {
     await server.close(100);
   }

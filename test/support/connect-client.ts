@@ -14,8 +14,16 @@ export interface CriConnectClients {
 /** Connect gRPC clients of RuntimeService and ImageService on a Unix socket. */
 export function connectClients(socket: string): CriConnectClients {
   // Bun's node:http2 counts queued bytes against maxSessionMemory (default 10 MB), so raise it.
-  const sessionManager = new Http2SessionManager("http://localhost", {}, { createConnection: () => net.connect(socket), maxSessionMemory: 256 });
-  const transport = createGrpcTransport({ baseUrl: "http://localhost", sessionManager, readMaxBytes: 16 * 1024 * 1024 });
+  const sessionManager = new Http2SessionManager(
+    "http://localhost",
+    {},
+    { createConnection: () => net.connect(socket), maxSessionMemory: 256 },
+  );
+  const transport = createGrpcTransport({
+    baseUrl: "http://localhost",
+    sessionManager,
+    readMaxBytes: 16 * 1024 * 1024,
+  });
   return {
     runtime: createClient(RuntimeService, transport),
     image: createClient(ImageService, transport),

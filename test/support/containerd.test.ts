@@ -27,7 +27,11 @@ describe.skipIf(skip)("a private containerd answers CRI v1", () => {
 
   test("Version names containerd and CRI v1", async () => {
     const v = await call<VersionResponse>("Version", { version: "v1" });
-    expect(v).toMatchObject({ runtimeName: "containerd", runtimeApiVersion: "v1", runtimeVersion: containerd!.version });
+    expect(v).toMatchObject({
+      runtimeName: "containerd",
+      runtimeApiVersion: "v1",
+      runtimeVersion: containerd!.version,
+    });
   });
 
   test("Status: runtime ready; network not ready (no CNI config in our private dirs)", async () => {
@@ -59,7 +63,11 @@ describe.skipIf(skip)("a private containerd answers CRI v1", () => {
   test.skipIf(!containerd?.version.startsWith("1.6."))("1.6: newer CRI methods are Unimplemented", async () => {
     for (const method of ["RuntimeConfig", "ListMetricDescriptors", "UpdatePodSandboxResources"]) {
       const err = (await call(method, {}).catch((e) => e)) as ServiceError;
-      expect([method, err.code, err.details]).toEqual([method, status.UNIMPLEMENTED, `unknown method ${method} for service runtime.v1.RuntimeService`]);
+      expect([method, err.code, err.details]).toEqual([
+        method,
+        status.UNIMPLEMENTED,
+        `unknown method ${method} for service runtime.v1.RuntimeService`,
+      ]);
     }
     const events = cri!.stream("GetContainerEvents");
     const err = await (async () => {

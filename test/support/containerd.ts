@@ -60,7 +60,8 @@ function tailOf(stream: ReadableStream<Uint8Array>, keep = 40): { text: () => st
 /** Start a private containerd with the CRI plugin, `cri` set in its config (callers skip first: `missing("containerd")`). */
 export async function startContainerd(cri: CriOptions = {}): Promise<Containerd> {
   const binary = Bun.which("containerd");
-  if (!binary || !Bun.which("ctr") || !Bun.which("runc")) throw new Error("containerd, ctr and runc are needed: apt-get install containerd runc");
+  if (!binary || !Bun.which("ctr") || !Bun.which("runc"))
+    throw new Error("containerd, ctr and runc are needed: apt-get install containerd runc");
   const version = spawnSync([binary, "--version"]).stdout.toString().trim().split(" ")[2] ?? "unknown";
   const dir = await mkdtemp(join(tmpdir(), "criproxy-ctrd-"));
   const paths = containerdPaths(dir);
@@ -68,11 +69,14 @@ export async function startContainerd(cri: CriOptions = {}): Promise<Containerd>
   await mkdir(`${dir}/cni/net.d`, { recursive: true });
   await writeFile(`${dir}/config.toml`, containerdConfig(paths, pickSnapshotter(dir), cri));
 
-  const proc: Subprocess<"ignore", "ignore", "pipe"> = spawn([binary, "--config", `${dir}/config.toml`, "--log-level", "info"], {
-    stdin: "ignore",
-    stdout: "ignore",
-    stderr: "pipe",
-  });
+  const proc: Subprocess<"ignore", "ignore", "pipe"> = spawn(
+    [binary, "--config", `${dir}/config.toml`, "--log-level", "info"],
+    {
+      stdin: "ignore",
+      stdout: "ignore",
+      stderr: "pipe",
+    },
+  );
   const stderrTail = tailOf(proc.stderr);
 
   let stopping: Promise<void> | undefined;
@@ -92,7 +96,11 @@ export async function startContainerd(cri: CriOptions = {}): Promise<Containerd>
 
   const ctr = async (args: string[]) => {
     const child = spawn(["ctr", "--address", paths.socket, ...args], { stdout: "pipe", stderr: "pipe" });
-    const [out, err, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+    const [out, err, code] = await Promise.all([
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+      child.exited,
+    ]);
     if (code !== 0) throw new Error(`ctr ${args.join(" ")} exited ${code}: ${err.trim()}`);
     return out;
   };
@@ -102,7 +110,9 @@ export async function startContainerd(cri: CriOptions = {}): Promise<Containerd>
   } catch (e) {
     await stop();
     await Promise.race([stderrTail.done, Bun.sleep(500)]); // let the last lines arrive
-    throw new Error(`containerd ${version} did not start: ${(e as Error).message}\n--- containerd stderr (tail) ---\n${stderrTail.text()}`);
+    throw new Error(
+      `containerd ${version} did not start: ${(e as Error).message}\n--- containerd stderr (tail) ---\n${stderrTail.text()}`,
+    );
   }
   return { socket: paths.socket, root: dir, version, stop, ctr };
 }

@@ -7,7 +7,18 @@ import { join } from "node:path";
 import { goBuild } from "./go-build.ts";
 
 /** The floods h2-flood knows; `reads: false` ones never read what the server owes them. */
-export const ATTACKS = ["continuation", "rapid-reset", "ping", "settings", "data-on-closed", "empty-headers", "empty-data", "priority", "hpack-bomb", "streams"] as const;
+export const ATTACKS = [
+  "continuation",
+  "rapid-reset",
+  "ping",
+  "settings",
+  "data-on-closed",
+  "empty-headers",
+  "empty-data",
+  "priority",
+  "hpack-bomb",
+  "streams",
+] as const;
 export type Attack = (typeof ATTACKS)[number];
 
 export interface GoodClient {
@@ -39,7 +50,11 @@ export function rssMB(pid: number): number {
 }
 
 async function json<T>(p: ReturnType<typeof Bun.spawn>): Promise<T> {
-  const [out, err] = await Promise.all([new Response(p.stdout as ReadableStream).text(), new Response(p.stderr as ReadableStream).text(), p.exited]);
+  const [out, err] = await Promise.all([
+    new Response(p.stdout as ReadableStream).text(),
+    new Response(p.stderr as ReadableStream).text(),
+    p.exited,
+  ]);
   const line = out.trim().split("\n").pop() ?? "";
   if (!line.startsWith("{")) throw new Error(`h2-flood printed no result: ${out} ${err}`);
   return JSON.parse(line) as T;
@@ -62,34 +77,64 @@ function watchRss(pid: number): { stop(): Promise<number> } {
 /** The good client alone for `seconds` (what its latency is on this machine now, with no flood). */
 export async function goodAlone(socket: string, seconds: number): Promise<GoodClient> {
   const bin = await buildFlood();
-  return json<GoodClient>(Bun.spawn([bin, "-socket", socket, "-good", "-every", "100ms", "-duration", `${seconds}s`], { stdout: "pipe", stderr: "pipe" }));
+  return json<GoodClient>(
+    Bun.spawn([bin, "-socket", socket, "-good", "-every", "100ms", "-duration", `${seconds}s`], {
+      stdout: "pipe",
+      stderr: "pipe",
+    }),
+  );
 }
 
 /** One flood of `seconds` at `socket` (served by process `pid`), the good client calling Version every 100 ms throughout. */
 export async function flood(socket: string, pid: number, attack: Attack, seconds: number): Promise<FloodResult> {
   const bin = await buildFlood();
   const rssBeforeMB = rssMB(pid);
-  const good = Bun.spawn([bin, "-socket", socket, "-good", "-every", "100ms", "-duration", `${seconds + 0.5}s`], { stdout: "pipe", stderr: "pipe" });
+  const good = Bun.spawn([bin, "-socket", socket, "-good", "-every", "100ms", "-duration", `${seconds + 0.5}s`], {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   await Bun.sleep(250); // the good client is connected and calling before the flood begins
   const rss = watchRss(pid);
-  const attacker = Bun.spawn([bin, "-socket", socket, "-attack", attack, "-duration", `${seconds}s`], { stdout: "pipe", stderr: "pipe" });
+  const attacker = Bun.spawn([bin, "-socket", socket, "-attack", attack, "-duration", `${seconds}s`], {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   const [a, g] = await Promise.all([json<{ closedAfterMs: number; frames: number }>(attacker), json<GoodClient>(good)]);
   await Bun.sleep(300);
-  return { attack, rssBeforeMB, rssPeakMB: await rss.stop(), closedAfterMs: a.closedAfterMs, frames: a.frames, good: g };
+  return {
+    attack,
+    rssBeforeMB,
+    rssPeakMB: await rss.stop(),
+    closedAfterMs: a.closedAfterMs,
+    frames: a.frames,
+    good: g,
+  };
 }
 
 /** `count` idle connections held open, then the good client for `seconds`: is it answered? */
-export async function idleConnections(socket: string, pid: number, count: number, seconds: number): Promise<FloodResult & { held: number }> {
+export async function idleConnections(
+  socket: string,
+  pid: number,
+  count: number,
+  seconds: number,
+): Promise<FloodResult & { held: number }> {
   const bin = await buildFlood();
   const rssBeforeMB = rssMB(pid);
   const rss = watchRss(pid);
-  const holder = Bun.spawn([bin, "-socket", socket, "-idle", String(count)], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+  const holder = Bun.spawn([bin, "-socket", socket, "-idle", String(count)], {
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   const reader = (holder.stdout as ReadableStream<Uint8Array>).getReader();
   const first = new TextDecoder().decode((await reader.read()).value);
   const held = (JSON.parse(first.trim().split("\n")[0]) as { held: number }).held;
   await Bun.sleep(200);
   try {
-    const good = Bun.spawn([bin, "-socket", socket, "-good", "-every", "100ms", "-duration", `${seconds}s`], { stdout: "pipe", stderr: "pipe" });
+    const good = Bun.spawn([bin, "-socket", socket, "-good", "-every", "100ms", "-duration", `${seconds}s`], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     const g = await json<GoodClient>(good);
     return { attack: "idle-connections", rssBeforeMB, rssPeakMB: await rss.stop(), closedAfterMs: -1, held, good: g };
   } finally {

@@ -56,7 +56,12 @@ test("server streams iterate, and cancel() ends an open stream quietly", async (
     for await (const e of events) got.push(e);
   })();
   await waitFor(() => fake.eventSubscribers > 0, 5000, "the stream subscribed");
-  fake.emit(create(ContainerEventResponseSchema, { containerId: "c1", containerEventType: ContainerEventType.CONTAINER_STOPPED_EVENT }));
+  fake.emit(
+    create(ContainerEventResponseSchema, {
+      containerId: "c1",
+      containerEventType: ContainerEventType.CONTAINER_STOPPED_EVENT,
+    }),
+  );
   await waitFor(() => got.length > 0, 5000, "an event");
   events.cancel();
   await reading;

@@ -1,5 +1,12 @@
 // An independent CRI client on @grpc/grpc-js: the stand-in for kubelet's grpc-go.
-import { create, fromBinary, toBinary, type DescMethod, type DescService, type MessageInitShape } from "@bufbuild/protobuf";
+import {
+  create,
+  fromBinary,
+  toBinary,
+  type DescMethod,
+  type DescService,
+  type MessageInitShape,
+} from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { ImageService, RuntimeService } from "../../src/gen/runtime/v1/api_pb.ts";
 
@@ -15,9 +22,11 @@ export function criMethodDefinitions(): Map<string, grpc.MethodDefinition<object
         path: `/${service.typeName}/${method.name}`,
         requestStream: false,
         responseStream: method.methodKind === "server_streaming",
-        requestSerialize: (m: object) => Buffer.from(toBinary(method.input, create(method.input, m as MessageInitShape<typeof method.input>))),
+        requestSerialize: (m: object) =>
+          Buffer.from(toBinary(method.input, create(method.input, m as MessageInitShape<typeof method.input>))),
         requestDeserialize: (b: Buffer) => fromBinary(method.input, b),
-        responseSerialize: (m: object) => Buffer.from(toBinary(method.output, create(method.output, m as MessageInitShape<typeof method.output>))),
+        responseSerialize: (m: object) =>
+          Buffer.from(toBinary(method.output, create(method.output, m as MessageInitShape<typeof method.output>))),
         responseDeserialize: (b: Buffer) => fromBinary(method.output, b),
       });
     }
@@ -46,7 +55,8 @@ export function criClient(socket: string, opts: { authority?: string; deadlineMs
   if (opts.authority !== undefined) options["grpc.default_authority"] = opts.authority;
   const client = new grpc.Client(`unix:${socket}`, grpc.credentials.createInsecure(), options);
   const defs = criMethodDefinitions();
-  const callOptions = (): grpc.CallOptions => (opts.deadlineMs === undefined ? {} : { deadline: Date.now() + opts.deadlineMs });
+  const callOptions = (): grpc.CallOptions =>
+    opts.deadlineMs === undefined ? {} : { deadline: Date.now() + opts.deadlineMs };
   const def = (method: string) => {
     const d = defs.get(method);
     if (!d) throw new Error(`criClient: unknown CRI method ${method}`);
@@ -57,23 +67,42 @@ export function criClient(socket: string, opts: { authority?: string; deadlineMs
     call<O>(method: string, request: object = {}) {
       const d = def(method);
       return new Promise<O>((resolve, reject) => {
-        client.makeUnaryRequest(d.path, d.requestSerialize, d.responseDeserialize, request, new grpc.Metadata(), callOptions(), (err, value) =>
-          err ? reject(err) : resolve(value as O),
+        client.makeUnaryRequest(
+          d.path,
+          d.requestSerialize,
+          d.responseDeserialize,
+          request,
+          new grpc.Metadata(),
+          callOptions(),
+          (err, value) => (err ? reject(err) : resolve(value as O)),
         );
       });
     },
 
     stream<O>(method: string, request: object = {}) {
       const d = def(method);
-      const call = client.makeServerStreamRequest(d.path, d.requestSerialize, d.responseDeserialize, request, new grpc.Metadata(), callOptions());
+      const call = client.makeServerStreamRequest(
+        d.path,
+        d.requestSerialize,
+        d.responseDeserialize,
+        request,
+        new grpc.Metadata(),
+        callOptions(),
+      );
       return Object.assign(iterate<O>(call), { cancel: () => call.cancel() });
     },
 
     callRaw(path: string, body: Uint8Array) {
       const identity = (b: Buffer) => b;
       return new Promise<Uint8Array>((resolve, reject) => {
-        client.makeUnaryRequest(path, identity, identity, Buffer.from(body), new grpc.Metadata(), callOptions(), (err, value) =>
-          err ? reject(err) : resolve(new Uint8Array(value!)),
+        client.makeUnaryRequest(
+          path,
+          identity,
+          identity,
+          Buffer.from(body),
+          new grpc.Metadata(),
+          callOptions(),
+          (err, value) => (err ? reject(err) : resolve(new Uint8Array(value!))),
         );
       });
     },

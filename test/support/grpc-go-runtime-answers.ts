@@ -35,19 +35,66 @@ export function runtimeAnswers(opts: RuntimeAnswersOptions = {}): Map<string, Ui
   const count = opts.containers ?? 1000;
   const perPod = Math.max(1, opts.containersPerPod ?? 4);
   const now = nowNanos() - 3_600_000_000_000n;
-  const pods = Array.from({ length: Math.ceil(count / perPod) }, (_, n) => sandboxFixture(n, "", now + BigInt(n) * 1_000_000_000n));
-  const containers = Array.from({ length: count }, (_, i) => containerFixture(pods[Math.floor(i / perPod)], i % perPod, now + BigInt(i) * 1_000_000n + 1n).container);
-  const list = opts.listContainersBytes === undefined ? toBinary(ListContainersResponseSchema, create(ListContainersResponseSchema, { containers })) : paddedList(containers, opts.listContainersBytes);
+  const pods = Array.from({ length: Math.ceil(count / perPod) }, (_, n) =>
+    sandboxFixture(n, "", now + BigInt(n) * 1_000_000_000n),
+  );
+  const containers = Array.from(
+    { length: count },
+    (_, i) => containerFixture(pods[Math.floor(i / perPod)], i % perPod, now + BigInt(i) * 1_000_000n + 1n).container,
+  );
+  const list =
+    opts.listContainersBytes === undefined
+      ? toBinary(ListContainersResponseSchema, create(ListContainersResponseSchema, { containers }))
+      : paddedList(containers, opts.listContainersBytes);
   return new Map<string, Uint8Array>([
-    [`${RUNTIME}Version`, toBinary(VersionResponseSchema, create(VersionResponseSchema, { version: "0.1.0", runtimeName: name, runtimeVersion: "1.6.20", runtimeApiVersion: "v1" }))],
+    [
+      `${RUNTIME}Version`,
+      toBinary(
+        VersionResponseSchema,
+        create(VersionResponseSchema, {
+          version: "0.1.0",
+          runtimeName: name,
+          runtimeVersion: "1.6.20",
+          runtimeApiVersion: "v1",
+        }),
+      ),
+    ],
     [
       `${RUNTIME}Status`,
-      toBinary(StatusResponseSchema, create(StatusResponseSchema, { status: { conditions: [{ type: "RuntimeReady", status: true }, { type: "NetworkReady", status: true }] } })),
+      toBinary(
+        StatusResponseSchema,
+        create(StatusResponseSchema, {
+          status: {
+            conditions: [
+              { type: "RuntimeReady", status: true },
+              { type: "NetworkReady", status: true },
+            ],
+          },
+        }),
+      ),
     ],
-    [`${RUNTIME}ListPodSandbox`, toBinary(ListPodSandboxResponseSchema, create(ListPodSandboxResponseSchema, { items: pods.map((p) => p.sandbox) }))],
+    [
+      `${RUNTIME}ListPodSandbox`,
+      toBinary(
+        ListPodSandboxResponseSchema,
+        create(ListPodSandboxResponseSchema, { items: pods.map((p) => p.sandbox) }),
+      ),
+    ],
     [`${RUNTIME}ListContainers`, list],
-    [`${IMAGE}ListImages`, toBinary(ListImagesResponseSchema, create(ListImagesResponseSchema, { images: IMAGE_CATALOG.map((ref, k) => imageFor(ref, k)) }))],
-    [`${IMAGE}ImageStatus`, toBinary(ImageStatusResponseSchema, create(ImageStatusResponseSchema, { image: imageFor("docker.io/library/busybox:1.36") }))],
+    [
+      `${IMAGE}ListImages`,
+      toBinary(
+        ListImagesResponseSchema,
+        create(ListImagesResponseSchema, { images: IMAGE_CATALOG.map((ref, k) => imageFor(ref, k)) }),
+      ),
+    ],
+    [
+      `${IMAGE}ImageStatus`,
+      toBinary(
+        ImageStatusResponseSchema,
+        create(ImageStatusResponseSchema, { image: imageFor("docker.io/library/busybox:1.36") }),
+      ),
+    ],
   ]);
 }
 
@@ -57,17 +104,29 @@ export function runtimeAnswers(opts: RuntimeAnswersOptions = {}): Map<string, Ui
  * merges concatenated messages, so this is the same answer as encoding all at once).
  */
 export function paddedList(containers: readonly Container[], bytes: number): Uint8Array {
-  if (containers.length === 0) throw new Error(`a ListContainers answer of ${bytes} bytes needs at least one container`);
-  const head = toBinary(ListContainersResponseSchema, create(ListContainersResponseSchema, { containers: containers.slice(0, -1) }));
+  if (containers.length === 0)
+    throw new Error(`a ListContainers answer of ${bytes} bytes needs at least one container`);
+  const head = toBinary(
+    ListContainersResponseSchema,
+    create(ListContainersResponseSchema, { containers: containers.slice(0, -1) }),
+  );
   const last = containers[containers.length - 1];
   const tail = (extra: Record<string, string>, pad: number) =>
     toBinary(
       ListContainersResponseSchema,
-      create(ListContainersResponseSchema, { containers: [{ ...last, annotations: { ...last.annotations, ...extra, [PAD_KEY]: "x".repeat(pad) } }] }),
+      create(ListContainersResponseSchema, {
+        containers: [{ ...last, annotations: { ...last.annotations, ...extra, [PAD_KEY]: "x".repeat(pad) } }],
+      }),
     );
   const need = bytes - head.length;
-  const bare = toBinary(ListContainersResponseSchema, create(ListContainersResponseSchema, { containers: [create(ContainerSchema, last)] })).length;
-  if (need < bare + PAD_KEY.length + 4) throw new Error(`${containers.length} containers do not fit in ${bytes} bytes (they need ${head.length + bare + PAD_KEY.length + 4})`);
+  const bare = toBinary(
+    ListContainersResponseSchema,
+    create(ListContainersResponseSchema, { containers: [create(ContainerSchema, last)] }),
+  ).length;
+  if (need < bare + PAD_KEY.length + 4)
+    throw new Error(
+      `${containers.length} containers do not fit in ${bytes} bytes (they need ${head.length + bare + PAD_KEY.length + 4})`,
+    );
   // A length varint that grows (at 128, 16 Ki, 2 Mi) skips a size: one more small entry reaches it.
   for (const extra of [{} as Record<string, string>, { [`${PAD_KEY}-2`]: "" }, { [`${PAD_KEY}-2`]: "xxxxxxxx" }]) {
     let pad = Math.max(0, need - bare - PAD_KEY.length - 48);

@@ -3,7 +3,11 @@
 // Unimplemented for the rest.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { fromBinary } from "@bufbuild/protobuf";
-import { ListContainersResponseSchema, ListPodSandboxResponseSchema, VersionResponseSchema } from "../../src/gen/runtime/v1/api_pb.ts";
+import {
+  ListContainersResponseSchema,
+  ListPodSandboxResponseSchema,
+  VersionResponseSchema,
+} from "../../src/gen/runtime/v1/api_pb.ts";
 import { containerFixture, sandboxFixture } from "../../src/fake/fixtures.ts";
 import { grpcGoClient } from "./grpc-go.ts";
 import { paddedList } from "./grpc-go-runtime-answers.ts";
@@ -29,7 +33,12 @@ describe.skipIf(!available)("grpc-go runtime", () => {
     client = await grpcGoClient();
     // One after the other, so a failing second start leaves the first for afterAll to stop.
     primary = await startGrpcGoRuntime({ socket: tempSocket("gort-p"), containers: 10 });
-    vm = await startGrpcGoRuntime({ socket: tempSocket("gort-vm"), name: "vm", containers: 50, listContainersBytes: SIZED });
+    vm = await startGrpcGoRuntime({
+      socket: tempSocket("gort-vm"),
+      name: "vm",
+      containers: 50,
+      listContainersBytes: SIZED,
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -37,7 +46,10 @@ describe.skipIf(!available)("grpc-go runtime", () => {
   });
 
   test("Version names the runtime it was started as", async () => {
-    expect(fromBinary(VersionResponseSchema, await answer(vm, "Version"))).toMatchObject({ runtimeName: "vm", runtimeApiVersion: "v1" });
+    expect(fromBinary(VersionResponseSchema, await answer(vm, "Version"))).toMatchObject({
+      runtimeName: "vm",
+      runtimeApiVersion: "v1",
+    });
     expect(fromBinary(VersionResponseSchema, await answer(primary, "Version")).runtimeName).toBe("grpc-go");
   });
 
@@ -49,9 +61,14 @@ describe.skipIf(!available)("grpc-go runtime", () => {
     for (const c of containers) {
       expect(c.id).toMatch(/^[0-9a-f]{64}$/);
       expect(pods.map((p) => p.id)).toContain(c.podSandboxId);
-      expect(Object.keys(c.labels)).toEqual(expect.arrayContaining(["io.kubernetes.pod.name", "io.kubernetes.container.name"]));
+      expect(Object.keys(c.labels)).toEqual(
+        expect.arrayContaining(["io.kubernetes.pod.name", "io.kubernetes.container.name"]),
+      );
     }
-    const vmIds = fromBinary(ListContainersResponseSchema, vm.answers.get("/runtime.v1.RuntimeService/ListContainers")!).containers.map((c) => c.id);
+    const vmIds = fromBinary(
+      ListContainersResponseSchema,
+      vm.answers.get("/runtime.v1.RuntimeService/ListContainers")!,
+    ).containers.map((c) => c.id);
     expect(vmIds.filter((id) => containers.some((c) => c.id === id))).toEqual([]);
   });
 
@@ -62,7 +79,14 @@ describe.skipIf(!available)("grpc-go runtime", () => {
   });
 
   test("a method it was not given is Unimplemented, a whole unknown service too", async () => {
-    const results = await client(primary.socket, [{ method: "/runtime.v1.RuntimeService/RemoveContainer" }, { method: "/runtime.v1alpha2.RuntimeService/Version" }], "localhost");
+    const results = await client(
+      primary.socket,
+      [
+        { method: "/runtime.v1.RuntimeService/RemoveContainer" },
+        { method: "/runtime.v1alpha2.RuntimeService/Version" },
+      ],
+      "localhost",
+    );
     expect(results.map((r) => r.code)).toEqual([12, 12]);
   });
 });
@@ -75,7 +99,9 @@ test("a padded list has exactly the asked size at every length, across the varin
   for (const size of sizes) {
     const bytes = paddedList(containers, size);
     expect({ size, got: bytes.length }).toEqual({ size, got: size });
-    expect(fromBinary(ListContainersResponseSchema, bytes).containers.map((c) => c.id)).toEqual(containers.map((c) => c.id));
+    expect(fromBinary(ListContainersResponseSchema, bytes).containers.map((c) => c.id)).toEqual(
+      containers.map((c) => c.id),
+    );
   }
   expect(() => paddedList(containers, 100)).toThrow(/do not fit in 100 bytes/);
 });

@@ -8,7 +8,6 @@ import { goBuild } from "./go-build.ts";
 import { rawCall } from "./raw-http2.ts";
 import { runtimeAnswers, type RuntimeAnswersOptions } from "./grpc-go-runtime-answers.ts";
 
-
 const READY_TIMEOUT_MS = 15_000;
 
 export interface GrpcGoRuntimeOptions extends RuntimeAnswersOptions {
@@ -46,7 +45,15 @@ export async function startGrpcGoRuntime(opts: GrpcGoRuntimeOptions): Promise<Gr
   const name = opts.name ?? "grpc-go";
   const answers = new Map([...runtimeAnswers({ ...opts, name }), ...(opts.answers ?? [])]);
   const dir = mkdtempSync(join(tmpdir(), "criproxy-gort-"));
-  const args = ["-socket", opts.socket, "-name", name, ...(opts.echoUnknown ? ["-echo-unknown"] : []), ...(opts.maxMessageBytes ? ["-max-msg", String(opts.maxMessageBytes)] : []), ...(opts.record ? ["-record", opts.record] : [])];
+  const args = [
+    "-socket",
+    opts.socket,
+    "-name",
+    name,
+    ...(opts.echoUnknown ? ["-echo-unknown"] : []),
+    ...(opts.maxMessageBytes ? ["-max-msg", String(opts.maxMessageBytes)] : []),
+    ...(opts.record ? ["-record", opts.record] : []),
+  ];
   for (const [i, [path, bytes]] of [...answers].entries()) {
     const file = join(dir, `${i}.bin`);
     writeFileSync(file, bytes);
@@ -65,11 +72,15 @@ export async function startGrpcGoRuntime(opts: GrpcGoRuntimeOptions): Promise<Gr
   };
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
-    const answer = await rawCall(opts.socket, "/runtime.v1.RuntimeService/Version", new Uint8Array()).catch(() => undefined);
+    const answer = await rawCall(opts.socket, "/runtime.v1.RuntimeService/Version", new Uint8Array()).catch(
+      () => undefined,
+    );
     if (answer?.status === "0") break;
     if (proc.exitCode !== null || Date.now() > deadline) {
       await stop();
-      throw new Error(`grpc-go runtime ${name} did not answer (exit ${proc.exitCode}): ${await new Response(proc.stderr).text()}`);
+      throw new Error(
+        `grpc-go runtime ${name} did not answer (exit ${proc.exitCode}): ${await new Response(proc.stderr).text()}`,
+      );
     }
     await Bun.sleep(10);
   }

@@ -30,7 +30,9 @@ export interface GoResult {
 }
 
 /** Builds the grpc-go client once (callers skip first: `missing("grpc-go")`). */
-export async function grpcGoClient(): Promise<(socket: string, calls: GoCall[], authority?: string, userAgent?: string) => Promise<GoResult[]>> {
+export async function grpcGoClient(): Promise<
+  (socket: string, calls: GoCall[], authority?: string, userAgent?: string) => Promise<GoResult[]>
+> {
   const binary = await goBuild(join(import.meta.dir, "grpc-go"), "criclient");
   return async (socket, calls, authority, userAgent) => {
     // Large requests do not fit on a command line: the calls go in a file then.
@@ -38,11 +40,25 @@ export async function grpcGoClient(): Promise<(socket: string, calls: GoCall[], 
     const dir = json.length > 64 * 1024 ? mkdtempSync(join(tmpdir(), "criproxy-gocalls-")) : undefined;
     if (dir) writeFileSync(join(dir, "calls.json"), json);
     try {
-      const args = ["-socket", socket, "-calls", dir ? `@${join(dir, "calls.json")}` : json, ...(authority ? ["-authority", authority] : []), ...(userAgent ? ["-user-agent", userAgent] : [])];
+      const args = [
+        "-socket",
+        socket,
+        "-calls",
+        dir ? `@${join(dir, "calls.json")}` : json,
+        ...(authority ? ["-authority", authority] : []),
+        ...(userAgent ? ["-user-agent", userAgent] : []),
+      ];
       const p = Bun.spawn([binary, ...args], { stdout: "pipe", stderr: "pipe" });
-      const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+      const [out, err, code] = await Promise.all([
+        new Response(p.stdout).text(),
+        new Response(p.stderr).text(),
+        p.exited,
+      ]);
       if (code !== 0) throw new Error(`grpc-go client exited ${code}: ${err}`);
-      return out.trim().split("\n").map((l) => JSON.parse(l) as GoResult);
+      return out
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as GoResult);
     } finally {
       if (dir) rmSync(dir, { recursive: true, force: true });
     }

@@ -2,7 +2,12 @@
 // no sockets. Bytes cross in a later microtask, as they would cross a socket.
 import { H2Connection, type ConnectionOptions } from "../../src/h2/connection.ts";
 
-export const SMALL = { maxConcurrentStreams: 100, streamWindow: 65535, connectionWindow: 65535, maxHeaderListSize: 64 * 1024 };
+export const SMALL = {
+  maxConcurrentStreams: 100,
+  streamWindow: 65535,
+  connectionWindow: 65535,
+  maxHeaderListSize: 64 * 1024,
+};
 
 export interface Pair {
   client: H2Connection;
@@ -31,8 +36,14 @@ export function h2Pair(server: Partial<ConnectionOptions> = {}, client: Partial<
       queueMicrotask(() => to().destroy());
     },
   });
-  c = new H2Connection(sink(() => s, wire.toServer), { ...SMALL, ...client, server: false });
-  s = new H2Connection(sink(() => c, wire.toClient), { ...SMALL, ...server, server: true });
+  c = new H2Connection(
+    sink(() => s, wire.toServer),
+    { ...SMALL, ...client, server: false },
+  );
+  s = new H2Connection(
+    sink(() => c, wire.toClient),
+    { ...SMALL, ...server, server: true },
+  );
   return {
     client: c,
     server: s,

@@ -30,7 +30,12 @@ function rawCall(socket: string, path: string): Promise<Wire> {
     const chunks: Buffer[] = [];
     session.on("error", () => {});
     session.on("goaway", (_code, last) => (wire.goaway = last));
-    const stream = session.request({ ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers" });
+    const stream = session.request({
+      ":method": "POST",
+      ":path": path,
+      "content-type": "application/grpc",
+      te: "trailers",
+    });
     stream.on("response", (h) => {
       wire.headers = true;
       if (h["grpc-status"] !== undefined) wire.status = String(h["grpc-status"]);
@@ -63,7 +68,8 @@ describe.skipIf(missing("node"))("hostile runtime", () => {
       const pods = await client.call<{ items: { id: string }[] }>("ListPodSandbox");
       expect(pods.items.map((p) => p.id)).toEqual([...world.pods]);
       const streamed: string[] = [];
-      for await (const m of client.stream<{ podSandboxes: { id: string }[] }>("StreamPodSandboxes")) streamed.push(...m.podSandboxes.map((p) => p.id));
+      for await (const m of client.stream<{ podSandboxes: { id: string }[] }>("StreamPodSandboxes"))
+        streamed.push(...m.podSandboxes.map((p) => p.id));
       expect(streamed).toEqual([...world.pods]);
     } finally {
       client.close();
@@ -99,12 +105,17 @@ describe.skipIf(missing("node"))("hostile runtime", () => {
     const cases: [Behaviour["action"], (body: Buffer) => void][] = [
       ["garbage", (b) => expect(() => fromBinary(ListPodSandboxResponseSchema, b.subarray(5))).toThrow()],
       ["truncated", (b) => expect(b.readUInt32BE(1)).toBe(b.length - 5 + 10)],
-      ["oversize", (b) => {
-        expect(b.readUInt32BE(1)).toBe(b.length - 5);
-        expect(b.length).toBeGreaterThan(16 * 1024 * 1024 + 5);
-        // Still a valid message of the method's type: only its size is wrong.
-        expect(fromBinary(ListPodSandboxResponseSchema, b.subarray(5)).items.map((p) => p.id)).toEqual([...world.pods]);
-      }],
+      [
+        "oversize",
+        (b) => {
+          expect(b.readUInt32BE(1)).toBe(b.length - 5);
+          expect(b.length).toBeGreaterThan(16 * 1024 * 1024 + 5);
+          // Still a valid message of the method's type: only its size is wrong.
+          expect(fromBinary(ListPodSandboxResponseSchema, b.subarray(5)).items.map((p) => p.id)).toEqual([
+            ...world.pods,
+          ]);
+        },
+      ],
     ];
     for (const [action, check] of cases) {
       await runtime.behave(list, { action } as Behaviour);
@@ -115,7 +126,12 @@ describe.skipIf(missing("node"))("hostile runtime", () => {
   });
 
   test("trailers-only status, GOAWAY, a closed connection; `times` and normal() restore answers", async () => {
-    await runtime.behave(list, { action: "status", at: "before-headers", code: 2, message: "image pull failed: 50% done" });
+    await runtime.behave(list, {
+      action: "status",
+      at: "before-headers",
+      code: 2,
+      message: "image pull failed: 50% done",
+    });
     const client = criClient(runtime.socket, { deadlineMs: 2000 });
     const err = await codeOf(client.call("ListPodSandbox"));
     client.close();

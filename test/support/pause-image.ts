@@ -31,8 +31,11 @@ export function buildPauseImage(out: string, name = PAUSE_IMAGE, user = "0:0"): 
   const dir = mkdtempSync(join(tmpdir(), "criproxy-pause-"));
   try {
     writeFileSync(join(dir, "pause.c"), PAUSE_C);
-    const gcc = Bun.spawnSync(["gcc", "-static", "-Os", "-s", "-o", join(dir, "pause"), join(dir, "pause.c")], { stderr: "pipe" });
-    if (gcc.exitCode !== 0) throw new Error(`gcc -static failed (apt-get install gcc libc6-dev): ${gcc.stderr.toString()}`);
+    const gcc = Bun.spawnSync(["gcc", "-static", "-Os", "-s", "-o", join(dir, "pause"), join(dir, "pause.c")], {
+      stderr: "pipe",
+    });
+    if (gcc.exitCode !== 0)
+      throw new Error(`gcc -static failed (apt-get install gcc libc6-dev): ${gcc.stderr.toString()}`);
     const image = buildImageLayout({
       layer: rootfsEntries([{ src: join(dir, "pause"), dest: "/pause" }]),
       epoch: 0,
@@ -51,7 +54,11 @@ export function buildPauseImage(out: string, name = PAUSE_IMAGE, user = "0:0"): 
 }
 
 /** Builds the pause image and imports it into a containerd's k8s.io namespace via its `ctr` (`user`: its config's User, e.g. "65534:65534"). */
-export async function importPauseImage(ctr: (args: string[]) => Promise<string>, name = PAUSE_IMAGE, user = "0:0"): Promise<void> {
+export async function importPauseImage(
+  ctr: (args: string[]) => Promise<string>,
+  name = PAUSE_IMAGE,
+  user = "0:0",
+): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "criproxy-pause-tar-"));
   try {
     const tar = join(dir, "pause-oci.tar");

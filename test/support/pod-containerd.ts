@@ -14,7 +14,11 @@ export type PodContainerd = Containerd;
  * containerd's own /v1/metrics, whose grpc_server_handled_total counts calls by gRPC service.
  */
 export function startPodContainerd(opts: { metricsAddress?: string } = {}): Promise<PodContainerd> {
-  return startContainerd({ sandboxImage: TEST_PAUSE_IMAGE, restrictOomScoreAdj: true, metricsAddress: opts.metricsAddress });
+  return startContainerd({
+    sandboxImage: TEST_PAUSE_IMAGE,
+    restrictOomScoreAdj: true,
+    metricsAddress: opts.metricsAddress,
+  });
 }
 
 /** NamespaceMode.NODE: the pod shares the host's network, so no CNI plugin is needed. */

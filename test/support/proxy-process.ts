@@ -37,10 +37,16 @@ export function tempDir(prefix = "criproxy-test-"): { dir: string; remove(): voi
 }
 
 /** Starts `criproxy` with args (plus --listen when not given; `entry`: another checkout's src/cli/main.ts, to measure it); resolves once the socket accepts connections. */
-export async function startProxy(args: string[], opts: { socket?: string; waitMs?: number; env?: Record<string, string>; entry?: string } = {}): Promise<ProxyProcess> {
+export async function startProxy(
+  args: string[],
+  opts: { socket?: string; waitMs?: number; env?: Record<string, string>; entry?: string } = {},
+): Promise<ProxyProcess> {
   const socket = opts.socket ?? join(mkdtempSync(join(tmpdir(), "criproxy-px-")), "criproxy.sock");
   const argv = args.some((a) => a.replace(/^-+/, "").startsWith("listen")) ? args : [...args, "--listen", socket];
-  const proc = spawn(process.execPath, [opts.entry ?? cliEntry, ...argv], { stdio: ["ignore", "pipe", "pipe"], env: opts.env ? { ...process.env, ...opts.env } : undefined });
+  const proc = spawn(process.execPath, [opts.entry ?? cliEntry, ...argv], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: opts.env ? { ...process.env, ...opts.env } : undefined,
+  });
   let out = "";
   proc.stderr!.on("data", (d) => (out += d));
   proc.stdout!.on("data", (d) => (out += d));

@@ -14,11 +14,22 @@ export interface RawAnswer {
 }
 
 /** Sends `message` (length-prefixed unless rawBody) to `path` on the socket and collects the answer. */
-export function rawCall(socket: string, path: string, message: Uint8Array, opts: { rawBody?: boolean; headers?: Record<string, string> } = {}): Promise<RawAnswer> {
+export function rawCall(
+  socket: string,
+  path: string,
+  message: Uint8Array,
+  opts: { rawBody?: boolean; headers?: Record<string, string> } = {},
+): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
     const session = h2connect("http://localhost", { createConnection: () => connect(socket), maxSessionMemory: 256 });
     session.on("error", reject);
-    const stream = session.request({ ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers", ...opts.headers });
+    const stream = session.request({
+      ":method": "POST",
+      ":path": path,
+      "content-type": "application/grpc",
+      te: "trailers",
+      ...opts.headers,
+    });
     const chunks: Buffer[] = [];
     let httpStatus = 0;
     let status = "";

@@ -7,8 +7,14 @@ const GRPC_GO = "/usr/share/gocode/src/google.golang.org/grpc/clientconn.go";
 
 /** Each dependency: whether it is here, and how to install it. */
 const deps = {
-  containerd: { here: () => !!Bun.which("containerd") && !!Bun.which("ctr") && !!Bun.which("runc"), install: "apt-get install containerd runc" },
-  "grpc-go": { here: () => !!Bun.which("go") && existsSync(GRPC_GO), install: "apt-get install golang-go golang-google-grpc-dev" },
+  containerd: {
+    here: () => !!Bun.which("containerd") && !!Bun.which("ctr") && !!Bun.which("runc"),
+    install: "apt-get install containerd runc",
+  },
+  "grpc-go": {
+    here: () => !!Bun.which("go") && existsSync(GRPC_GO),
+    install: "apt-get install golang-go golang-google-grpc-dev",
+  },
   node: { here: () => !!Bun.which("node"), install: "install Node.js (the HTTP/2 peers that reset streams run on it)" },
   gcc: { here: () => !!Bun.which("gcc"), install: "apt-get install gcc libc6-dev" },
 } as const;

@@ -12,7 +12,15 @@ import { startProxy } from "./proxy-process.ts";
 import { tempSocket } from "./temp-socket.ts";
 
 /** The floods a runtime can send; `reads: false` ones never read what criproxy owes them. */
-export const RUNTIME_ATTACKS = ["ping", "settings", "empty-data", "continuation", "rst", "hpack-bomb", "stop-reading"] as const;
+export const RUNTIME_ATTACKS = [
+  "ping",
+  "settings",
+  "empty-data",
+  "continuation",
+  "rst",
+  "hpack-bomb",
+  "stop-reading",
+] as const;
 export type RuntimeAttack = (typeof RUNTIME_ATTACKS)[number];
 
 export interface RuntimeFloodResult {
@@ -69,7 +77,10 @@ export async function runtimeFlood(attack: RuntimeAttack, seconds: number, every
     const quietP99Ms = (await goodAlone(proxy.socket, seconds + 1)).p99Ms;
     const pid = proxy.proc.pid!;
     const rssBeforeMB = rssMB(pid);
-    const good = Bun.spawn([flood, "-socket", proxy.socket, "-good", "-every", `${everyMs}ms`, "-duration", `${seconds + 1}s`], { stdout: "pipe", stderr: "pipe" });
+    const good = Bun.spawn(
+      [flood, "-socket", proxy.socket, "-good", "-every", `${everyMs}ms`, "-duration", `${seconds + 1}s`],
+      { stdout: "pipe", stderr: "pipe" },
+    );
     let peak = rssBeforeMB;
     let sampling = true;
     const sampler = (async () => {
@@ -78,21 +89,42 @@ export async function runtimeFlood(attack: RuntimeAttack, seconds: number, every
         await Bun.sleep(50);
       }
     })();
-    runtime = Bun.spawn([hostile, "-socket", vmSocket, "-attack", attack, "-duration", `${seconds}s`], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    runtime = Bun.spawn([hostile, "-socket", vmSocket, "-attack", attack, "-duration", `${seconds}s`], {
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     const out = runtime.stdout as ReadableStream<Uint8Array>;
     await lines(out, (l) => l.includes('"listening"'));
     // A list that includes vm makes criproxy dial it now rather than at its next backoff.
     void kubelet.call("ListPodSandbox", {}).catch(() => {});
     const [r, g] = await Promise.all([
-      lines(out, (l) => l.includes('"attack"')).then((l) => JSON.parse(l) as { closedAfterMs: number; connections: number; frames: number }),
-      new Response(good.stdout as ReadableStream).text().then((t) => JSON.parse(t.trim().split("\n").pop()!) as GoodClient),
+      lines(out, (l) => l.includes('"attack"')).then(
+        (l) => JSON.parse(l) as { closedAfterMs: number; connections: number; frames: number },
+      ),
+      new Response(good.stdout as ReadableStream)
+        .text()
+        .then((t) => JSON.parse(t.trim().split("\n").pop()!) as GoodClient),
     ]);
     await Bun.sleep(300);
     sampling = false;
     await sampler;
     peak = Math.max(peak, rssMB(pid));
-    const logged = proxy.log().split("\n").filter((l) => /runtime vm .*(GOAWAY|flood|connection closed)/.test(l));
-    return { attack, rssBeforeMB, rssPeakMB: peak, closedAfterMs: r.closedAfterMs, connections: r.connections, frames: r.frames, good: g, quietP99Ms, logged };
+    const logged = proxy
+      .log()
+      .split("\n")
+      .filter((l) => /runtime vm .*(GOAWAY|flood|connection closed)/.test(l));
+    return {
+      attack,
+      rssBeforeMB,
+      rssPeakMB: peak,
+      closedAfterMs: r.closedAfterMs,
+      connections: r.connections,
+      frames: r.frames,
+      good: g,
+      quietP99Ms,
+      logged,
+    };
   } finally {
     kubelet.close();
     if (runtime) {

@@ -36,5 +36,11 @@ export function scriptedRuntime(label: string, scripts: Script[]) {
 }
 
 /** gRPC's usual answer headers and trailers. */
-export const OK_HEADERS: [string, string][] = [[":status", "200"], ["content-type", "application/grpc"]];
-export const trailers = (code = 0, message?: string): [string, string][] => [["grpc-status", String(code)], ...(message === undefined ? [] : [["grpc-message", message] as [string, string]])];
+export const OK_HEADERS: [string, string][] = [
+  [":status", "200"],
+  ["content-type", "application/grpc"],
+];
+export const trailers = (code = 0, message?: string): [string, string][] => [
+  ["grpc-status", String(code)],
+  ...(message === undefined ? [] : [["grpc-message", message] as [string, string]]),
+];

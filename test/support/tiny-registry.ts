@@ -17,8 +17,12 @@ export interface TinyRegistry {
 
 /** Serves the single image of `layoutTar` as `REPO:TAG`. */
 export function serveImage(layoutTar: Uint8Array, repo: string, tag: string): TinyRegistry {
-  const files = new Map(readTar(layoutTar).flatMap((e) => (e.type === "file" && e.data ? [[e.path, e.data] as const] : [])));
-  const index = JSON.parse(new TextDecoder().decode(files.get("index.json")!)) as { manifests: { digest: string; mediaType: string }[] };
+  const files = new Map(
+    readTar(layoutTar).flatMap((e) => (e.type === "file" && e.data ? [[e.path, e.data] as const] : [])),
+  );
+  const index = JSON.parse(new TextDecoder().decode(files.get("index.json")!)) as {
+    manifests: { digest: string; mediaType: string }[];
+  };
   const { digest: manifestDigest, mediaType } = index.manifests[0]!;
   const blob = (digest: string) => files.get(`blobs/sha256/${digest.replace(/^sha256:/, "")}`);
   const requests: string[] = [];
@@ -34,8 +38,13 @@ export function serveImage(layoutTar: Uint8Array, repo: string, tag: string): Ti
       const [, , kind, ref] = m;
       const digest = kind === "manifests" && ref === tag ? manifestDigest : ref!;
       const body = blob(digest);
-      if (!body || (kind === "manifests" && digest !== manifestDigest)) return new Response("not found", { status: 404 });
-      const headers = { "content-type": kind === "manifests" ? mediaType : "application/octet-stream", "docker-content-digest": digest, "content-length": String(body.length) };
+      if (!body || (kind === "manifests" && digest !== manifestDigest))
+        return new Response("not found", { status: 404 });
+      const headers = {
+        "content-type": kind === "manifests" ? mediaType : "application/octet-stream",
+        "docker-content-digest": digest,
+        "content-length": String(body.length),
+      };
       return new Response(req.method === "HEAD" ? null : body, { headers });
     },
   });

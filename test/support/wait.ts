@@ -3,7 +3,11 @@
 /** Polls `check` until it holds; throws after `ms`. */
 export async function waitFor(check: () => Promise<boolean> | boolean, ms = 8000, what = "condition"): Promise<void> {
   const until = Date.now() + ms;
-  while (!(await Promise.resolve().then(check).catch(() => false))) {
+  while (
+    !(await Promise.resolve()
+      .then(check)
+      .catch(() => false))
+  ) {
     if (Date.now() > until) throw new Error(`${what} not met within ${ms}ms`);
     await Bun.sleep(25);
   }

@@ -10,8 +10,21 @@ describe("W3C traceparent", () => {
     expect(parseTraceParent(`00-${id}-${span}-03`)?.sampled).toBe(true);
   });
   test("a later version's extra fields are ignored; version 00 with extra fields, version ff, zero ids and bad hex are no parent", () => {
-    expect(parseTraceParent(`01-${id}-${span}-01-what-comes-next`)).toEqual({ traceId: id, spanId: span, sampled: true });
-    for (const bad of [`00-${id}-${span}-01-x`, `ff-${id}-${span}-01`, `00-${"0".repeat(32)}-${span}-01`, `00-${id}-${"0".repeat(16)}-01`, `00-${id.toUpperCase()}-${span}-01`, "", "garbage", undefined]) {
+    expect(parseTraceParent(`01-${id}-${span}-01-what-comes-next`)).toEqual({
+      traceId: id,
+      spanId: span,
+      sampled: true,
+    });
+    for (const bad of [
+      `00-${id}-${span}-01-x`,
+      `ff-${id}-${span}-01`,
+      `00-${"0".repeat(32)}-${span}-01`,
+      `00-${id}-${"0".repeat(16)}-01`,
+      `00-${id.toUpperCase()}-${span}-01`,
+      "",
+      "garbage",
+      undefined,
+    ]) {
       expect(parseTraceParent(bad)).toBeUndefined();
     }
   });

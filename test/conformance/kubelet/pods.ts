@@ -5,10 +5,13 @@ const list = JSON.parse(await Bun.stdin.text()) as { items?: any[] };
 for (const p of list.items ?? []) {
   const st = p.status ?? {};
   const containers: any[] = st.containerStatuses ?? [];
-  if (containers.length === 0) console.log(`${p.metadata?.name} phase=${st.phase} ready=false restarts=0 id= waiting=none message=`);
+  if (containers.length === 0)
+    console.log(`${p.metadata?.name} phase=${st.phase} ready=false restarts=0 id= waiting=none message=`);
   for (const c of containers) {
     const w = c.state?.waiting;
     const msg = String(w?.message ?? "").replaceAll(/\s+/g, " ");
-    console.log(`${p.metadata?.name} phase=${st.phase} ready=${c.ready} restarts=${c.restartCount} id=${c.containerID ?? ""} waiting=${w?.reason ?? "none"} message=${msg}`);
+    console.log(
+      `${p.metadata?.name} phase=${st.phase} ready=${c.ready} restarts=${c.restartCount} id=${c.containerID ?? ""} waiting=${w?.reason ?? "none"} message=${msg}`,
+    );
   }
 }

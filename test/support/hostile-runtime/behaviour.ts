@@ -54,34 +54,71 @@ const ok: Outcome = { codes: [0], namesRuntime: false, stall: false };
 // later. (grpc-go maps some RST codes to Internal, Canceled or ResourceExhausted; from a proxy
 // those would read as kubelet's own fault or its own cancel.)
 const unavailable: Outcome = { codes: [Code.Unavailable], namesRuntime: true, stall: false };
-const status = (code: Code, message: string): Outcome => ({ codes: [code], namesRuntime: false, message, stall: false });
+const status = (code: Code, message: string): Outcome => ({
+  codes: [code],
+  namesRuntime: false,
+  message,
+  stall: false,
+});
 
 /** Every misbehaviour the fault tests run, with its outcome when it is the answer that counts. */
 export function hostileCases(): HostileCase[] {
   const cases: HostileCase[] = [];
   for (const [name, rstCode] of Object.entries(RST_CODES)) {
-    for (const at of POINTS) cases.push({ name: `reset ${name} ${at}`, behaviour: { action: "reset", at, rstCode }, alone: unavailable });
+    for (const at of POINTS)
+      cases.push({ name: `reset ${name} ${at}`, behaviour: { action: "reset", at, rstCode }, alone: unavailable });
   }
   // A stream refused before any answer was not processed: sending it again is safe and invisible.
-  cases.push({ name: "reset REFUSED_STREAM before-headers, once", behaviour: { action: "reset", at: "before-headers", rstCode: constants.NGHTTP2_REFUSED_STREAM, times: 1 }, alone: ok });
+  cases.push({
+    name: "reset REFUSED_STREAM before-headers, once",
+    behaviour: { action: "reset", at: "before-headers", rstCode: constants.NGHTTP2_REFUSED_STREAM, times: 1 },
+    alone: ok,
+  });
   for (const at of ["after-headers", "after-data"] as const) {
-    cases.push({ name: `stall ${at}`, behaviour: { action: "stall", at }, alone: { codes: [Code.DeadlineExceeded], namesRuntime: false, stall: true } });
+    cases.push({
+      name: `stall ${at}`,
+      behaviour: { action: "stall", at },
+      alone: { codes: [Code.DeadlineExceeded], namesRuntime: false, stall: true },
+    });
   }
-  cases.push({ name: "garbage message", behaviour: { action: "garbage" }, alone: { codes: [Code.Internal], namesRuntime: false, stall: false } });
-  cases.push({ name: "truncated message", behaviour: { action: "truncated" }, alone: { codes: [Code.Internal], namesRuntime: false, stall: false } });
-  cases.push({ name: "oversize message", behaviour: { action: "oversize" }, alone: { codes: [Code.ResourceExhausted], namesRuntime: true, stall: false } });
-  cases.push({ name: "oversize length prefix", behaviour: { action: "oversize-prefix" }, alone: { codes: [Code.ResourceExhausted], namesRuntime: true, stall: false } });
+  cases.push({
+    name: "garbage message",
+    behaviour: { action: "garbage" },
+    alone: { codes: [Code.Internal], namesRuntime: false, stall: false },
+  });
+  cases.push({
+    name: "truncated message",
+    behaviour: { action: "truncated" },
+    alone: { codes: [Code.Internal], namesRuntime: false, stall: false },
+  });
+  cases.push({
+    name: "oversize message",
+    behaviour: { action: "oversize" },
+    alone: { codes: [Code.ResourceExhausted], namesRuntime: true, stall: false },
+  });
+  cases.push({
+    name: "oversize length prefix",
+    behaviour: { action: "oversize-prefix" },
+    alone: { codes: [Code.ResourceExhausted], namesRuntime: true, stall: false },
+  });
   const statuses: [string, At, Code, string][] = [
     ["trailers-only Unknown", "before-headers", Code.Unknown, "failed to pull image: not found"],
     ["trailers-only NotFound", "before-headers", Code.NotFound, 'an object "x" was not found'],
     ["trailers-only Unimplemented", "before-headers", Code.Unimplemented, "unknown method"],
     ["Unknown after data", "after-data", Code.Unknown, "task failed mid-answer"],
   ];
-  for (const [name, at, code, message] of statuses) cases.push({ name, behaviour: { action: "status", at, code, message }, alone: status(code, message) });
+  for (const [name, at, code, message] of statuses)
+    cases.push({ name, behaviour: { action: "status", at, code, message }, alone: status(code, message) });
   // GOAWAY with the stream below last-stream-id left it unprocessed: a retry is as good as Unavailable.
-  cases.push({ name: "GOAWAY before-headers", behaviour: { action: "goaway", at: "before-headers" }, alone: { ...unavailable, codes: [0, Code.Unavailable] as Code[] } });
-  for (const at of ["after-headers", "after-data"] as const) cases.push({ name: `GOAWAY ${at}`, behaviour: { action: "goaway", at }, alone: unavailable });
-  for (const at of POINTS) cases.push({ name: `connection closed ${at}`, behaviour: { action: "close", at }, alone: unavailable });
+  cases.push({
+    name: "GOAWAY before-headers",
+    behaviour: { action: "goaway", at: "before-headers" },
+    alone: { ...unavailable, codes: [0, Code.Unavailable] as Code[] },
+  });
+  for (const at of ["after-headers", "after-data"] as const)
+    cases.push({ name: `GOAWAY ${at}`, behaviour: { action: "goaway", at }, alone: unavailable });
+  for (const at of POINTS)
+    cases.push({ name: `connection closed ${at}`, behaviour: { action: "close", at }, alone: unavailable });
   return cases;
 }
 

@@ -46,24 +46,52 @@ export function hostileWorld(pods = 3, containersPerPod = 2): HostileWorld {
     })),
   );
   const half = Math.ceil(sandboxes.length / 2);
-  const events = containers.slice(0, 2).map((c) => ({ containerId: c.id, containerEventType: ContainerEventType.CONTAINER_STARTED_EVENT, createdAt }));
+  const events = containers
+    .slice(0, 2)
+    .map((c) => ({ containerId: c.id, containerEventType: ContainerEventType.CONTAINER_STARTED_EVENT, createdAt }));
   const specific: Record<string, ScriptedAnswer> = {
-    [pathOf("Version")]: unary("Version", { version: "0.1.0", runtimeName: "hostile", runtimeVersion: "1.0", runtimeApiVersion: "v1" }),
-    [pathOf("Status")]: unary("Status", { status: { conditions: [{ type: "RuntimeReady", status: true }, { type: "NetworkReady", status: true }] } }),
+    [pathOf("Version")]: unary("Version", {
+      version: "0.1.0",
+      runtimeName: "hostile",
+      runtimeVersion: "1.0",
+      runtimeApiVersion: "v1",
+    }),
+    [pathOf("Status")]: unary("Status", {
+      status: {
+        conditions: [
+          { type: "RuntimeReady", status: true },
+          { type: "NetworkReady", status: true },
+        ],
+      },
+    }),
     [pathOf("ListPodSandbox")]: unary("ListPodSandbox", { items: sandboxes }),
-    [pathOf("PodSandboxStatus")]: unary("PodSandboxStatus", { status: { ...sandboxes[0], network: { ip: "10.88.0.9" } } }),
+    [pathOf("PodSandboxStatus")]: unary("PodSandboxStatus", {
+      status: { ...sandboxes[0], network: { ip: "10.88.0.9" } },
+    }),
     [pathOf("ListContainers")]: unary("ListContainers", { containers }),
     [pathOf("ContainerStatus")]: unary("ContainerStatus", { status: { ...containers[0] } }),
     // Two messages, so "after some data" leaves a part of the list sent.
-    [pathOf("StreamPodSandboxes")]: streamed("StreamPodSandboxes", [{ podSandboxes: sandboxes.slice(0, half) }, { podSandboxes: sandboxes.slice(half) }]),
-    [pathOf("StreamContainers")]: streamed("StreamContainers", [{ containers: containers.slice(0, 1) }, { containers: containers.slice(1) }]),
+    [pathOf("StreamPodSandboxes")]: streamed("StreamPodSandboxes", [
+      { podSandboxes: sandboxes.slice(0, half) },
+      { podSandboxes: sandboxes.slice(half) },
+    ]),
+    [pathOf("StreamContainers")]: streamed("StreamContainers", [
+      { containers: containers.slice(0, 1) },
+      { containers: containers.slice(1) },
+    ]),
     [pathOf("GetContainerEvents")]: { ...streamed("GetContainerEvents", events), open: true },
   };
   const answers: Record<string, ScriptedAnswer> = {};
   for (const [path, row] of methodTable) {
-    answers[path] = specific[path] ?? (row.streaming ? { messages: [], stream: true } : { messages: [new Uint8Array(0)] });
+    answers[path] =
+      specific[path] ?? (row.streaming ? { messages: [], stream: true } : { messages: [new Uint8Array(0)] });
   }
-  return { pods: sandboxes.map((p) => p.id), containers: containers.map((c) => c.id), eventContainers: events.map((e) => e.containerId), answers };
+  return {
+    pods: sandboxes.map((p) => p.id),
+    containers: containers.map((c) => c.id),
+    eventContainers: events.map((e) => e.containerId),
+    answers,
+  };
 }
 
 function outputOf(method: string): DescMessage {

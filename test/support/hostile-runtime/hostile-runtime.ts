@@ -43,7 +43,10 @@ export interface HostileRuntime {
 }
 
 /** Starts the hostile runtime on `socket`; resolves once it listens, with `answers` set. */
-export async function startHostileRuntime(socket: string, answers: Readonly<Record<string, ScriptedAnswer>> = {}): Promise<HostileRuntime> {
+export async function startHostileRuntime(
+  socket: string,
+  answers: Readonly<Record<string, ScriptedAnswer>> = {},
+): Promise<HostileRuntime> {
   const proc = spawn("node", [SERVER, socket], { stdio: ["pipe", "pipe", "inherit"] });
   const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
   const pending = new Map<number, { resolve(v: Record<string, unknown>): void; reject(e: Error): void }>();
@@ -91,7 +94,10 @@ export async function startHostileRuntime(socket: string, answers: Readonly<Reco
     pid: proc.pid!,
     async setAnswers(a) {
       const wire = Object.fromEntries(
-        Object.entries(a).map(([path, s]) => [path, { messages: s.messages.map((m) => Buffer.from(m).toString("base64")), stream: s.stream, open: s.open }]),
+        Object.entries(a).map(([path, s]) => [
+          path,
+          { messages: s.messages.map((m) => Buffer.from(m).toString("base64")), stream: s.stream, open: s.open },
+        ]),
       );
       await send({ op: "answers", answers: wire });
     },

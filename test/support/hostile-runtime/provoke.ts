@@ -25,11 +25,19 @@ export interface Seen<T> {
 }
 
 /** Sets `behaviour` on `path`, runs `call`, clears the behaviour and returns what happened. */
-export async function provoke<T>(topo: Topology, path: string, behaviour: Behaviour, call: () => Promise<T>): Promise<Seen<T>> {
+export async function provoke<T>(
+  topo: Topology,
+  path: string,
+  behaviour: Behaviour,
+  call: () => Promise<T>,
+): Promise<Seen<T>> {
   const mark = topo.proxy.log().length;
   const before = await topo.hostile.count(path);
   // A unique message per case: the proxy's repeat limiter would fold a message seen before.
-  const status = behaviour.action === "status" ? { ...behaviour, message: `${behaviour.message} [case ${letters(++cases)}]` } : undefined;
+  const status =
+    behaviour.action === "status"
+      ? { ...behaviour, message: `${behaviour.message} [case ${letters(++cases)}]` }
+      : undefined;
   const sentMessage = status?.message;
   await topo.hostile.behave(path, status ?? behaviour);
   const started = performance.now();
@@ -70,7 +78,10 @@ function letters(n: number): string {
 async function logUntilNow(topo: Topology, mark: number): Promise<string> {
   const marker = `log-mark-${letters(++marks)}`;
   const kubelet = topo.kubelet(3000);
-  const pod = { metadata: { name: marker, uid: marker, namespace: "mark" }, annotations: { "kubernetes.io/target-runtime": marker } };
+  const pod = {
+    metadata: { name: marker, uid: marker, namespace: "mark" },
+    annotations: { "kubernetes.io/target-runtime": marker },
+  };
   await kubelet.call("RunPodSandbox", { config: pod }).catch(() => {});
   kubelet.close();
   const until = Date.now() + 1000;
@@ -88,12 +99,21 @@ export const STALL_DEADLINE_MS = 2000;
 export const BUDGET_BOUND_MS = 4000;
 
 /** Records the case for the report table when HOSTILE_TABLE names a file (one JSON line per case). */
-export function record(row: { kind: string; position: string; name: string; seen: Seen<unknown>; expected: string }): void {
+export function record(row: {
+  kind: string;
+  position: string;
+  name: string;
+  seen: Seen<unknown>;
+  expected: string;
+}): void {
   const file = process.env.HOSTILE_TABLE;
   if (!file) return;
   const { code, ms, reached, leftOpen, details } = row.seen;
   const unexpected = /unexpected failure/.test(row.seen.log);
-  appendFileSync(file, `${JSON.stringify({ kind: row.kind, position: row.position, name: row.name, expected: row.expected, code, ms, reached, leftOpen, unexpected, details: details.slice(0, 160) })}\n`);
+  appendFileSync(
+    file,
+    `${JSON.stringify({ kind: row.kind, position: row.position, name: row.name, expected: row.expected, code, ms, reached, leftOpen, unexpected, details: details.slice(0, 160) })}\n`,
+  );
 }
 
 /** The checks every case shares: the fault was met, no stream leaked, no runtime failure logged as the proxy's own. */
@@ -118,6 +138,15 @@ export function expectOutcome(seen: Seen<unknown>, outcome: Outcome, label: stri
 
 /** Describes an outcome for the report ("OK", "Unavailable|OK", ...). */
 export function describeOutcome(codes: readonly number[]): string {
-  const names: Record<number, string> = { 0: "OK", 2: "Unknown", 4: "DeadlineExceeded", 5: "NotFound", 8: "ResourceExhausted", 12: "Unimplemented", 13: "Internal", 14: "Unavailable" };
+  const names: Record<number, string> = {
+    0: "OK",
+    2: "Unknown",
+    4: "DeadlineExceeded",
+    5: "NotFound",
+    8: "ResourceExhausted",
+    12: "Unimplemented",
+    13: "Internal",
+    14: "Unavailable",
+  };
   return codes.map((c) => names[c] ?? String(c)).join("|");
 }

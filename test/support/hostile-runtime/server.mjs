@@ -88,7 +88,12 @@ async function serve(stream, path) {
       return; // the peer's deadline or cancel ends it
     case "status":
       if (at === "before-headers") return trailersOnly(stream, behaviour.code, behaviour.message ?? "");
-      stream.once("wantTrailers", () => stream.sendTrailers({ "grpc-status": String(behaviour.code), "grpc-message": grpcMessage(behaviour.message ?? "") }));
+      stream.once("wantTrailers", () =>
+        stream.sendTrailers({
+          "grpc-status": String(behaviour.code),
+          "grpc-message": grpcMessage(behaviour.message ?? ""),
+        }),
+      );
       return stream.end();
     case "goaway": {
       const session = stream.session;
@@ -139,12 +144,26 @@ function endOk(stream) {
 }
 
 function trailersOnly(stream, code, message) {
-  stream.respond({ ":status": 200, "content-type": "application/grpc", "grpc-status": String(code), "grpc-message": grpcMessage(message) }, { endStream: true });
+  stream.respond(
+    {
+      ":status": 200,
+      "content-type": "application/grpc",
+      "grpc-status": String(code),
+      "grpc-message": grpcMessage(message),
+    },
+    { endStream: true },
+  );
 }
 
 // gRPC's percent-encoding: only bytes outside printable ASCII, and "%" itself.
 function grpcMessage(text) {
-  return [...Buffer.from(text)].map((b) => (b >= 0x20 && b <= 0x7e && b !== 0x25 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`)).join("");
+  return [...Buffer.from(text)]
+    .map((b) =>
+      b >= 0x20 && b <= 0x7e && b !== 0x25
+        ? String.fromCharCode(b)
+        : `%${b.toString(16).toUpperCase().padStart(2, "0")}`,
+    )
+    .join("");
 }
 
 // Field 1, length-delimited, with a length far past the end: no protobuf decoder accepts it.
@@ -188,7 +207,11 @@ function command(c) {
   switch (c.op) {
     case "answers":
       for (const [path, a] of Object.entries(c.answers)) {
-        answers.set(path, { messages: a.messages.map((m) => Buffer.from(m, "base64")), stream: !!a.stream, open: !!a.open });
+        answers.set(path, {
+          messages: a.messages.map((m) => Buffer.from(m, "base64")),
+          stream: !!a.stream,
+          open: !!a.open,
+        });
       }
       return {};
     case "behave":

@@ -61,7 +61,19 @@ export async function startTopology(position: Position, opts: TopologyOptions = 
     const fake = await startFakeRuntime({ socket: tempSocket("hostile-fake"), pods: 2, containersPerPod: 2 });
     started.push(fake);
     const [primary, named] = position === "primary" ? [hostile.socket, fake.socket] : [fake.socket, hostile.socket];
-    const proxy = await startProxy(["--connect", `${primary},${NAMED}:${named}`, "--connect-timeout", "2s", "--fan-out-budget", `${TOPOLOGY_BUDGET_MS}ms`, "--probe-interval", "100ms", "-v", "2", ...(opts.proxyArgs ?? [])]);
+    const proxy = await startProxy([
+      "--connect",
+      `${primary},${NAMED}:${named}`,
+      "--connect-timeout",
+      "2s",
+      "--fan-out-budget",
+      `${TOPOLOGY_BUDGET_MS}ms`,
+      "--probe-interval",
+      "100ms",
+      "-v",
+      "2",
+      ...(opts.proxyArgs ?? []),
+    ]);
     started.push(proxy);
     const asSeen = (ids: Iterable<string>, named: boolean) => [...ids].map((id) => (named ? `${NAMED}__${id}` : id));
     const topo: Topology = {
@@ -122,13 +134,22 @@ async function waitUntilListed(topo: Topology): Promise<void> {
 
 async function recover(topo: Topology): Promise<void> {
   await topo.hostile.normal();
-  await waitFor(async () => (await topo.hostile.stats()).open === 0, LEAK_MS, "the hostile runtime holds no stream from the last case");
-  if (topo.proxy.proc.exitCode !== null) throw new Error(`the proxy exited (${topo.proxy.proc.exitCode}):\n${topo.proxy.log().slice(-2000)}`);
+  await waitFor(
+    async () => (await topo.hostile.stats()).open === 0,
+    LEAK_MS,
+    "the hostile runtime holds no stream from the last case",
+  );
+  if (topo.proxy.proc.exitCode !== null)
+    throw new Error(`the proxy exited (${topo.proxy.proc.exitCode}):\n${topo.proxy.log().slice(-2000)}`);
   const kubelet = topo.kubelet(3000);
   try {
     await waitFor(async () => (await kubelet.call("Version"), true), RECOVER_MS, "the proxy answers Version");
     // A call routed to the hostile runtime alone succeeds only once the proxy has it ready again.
-    await waitFor(async () => (await kubelet.call("PodSandboxStatus", { podSandboxId: topo.hostilePods[0] }), true), RECOVER_MS, "the hostile runtime is routed to again");
+    await waitFor(
+      async () => (await kubelet.call("PodSandboxStatus", { podSandboxId: topo.hostilePods[0] }), true),
+      RECOVER_MS,
+      "the hostile runtime is routed to again",
+    );
   } finally {
     kubelet.close();
   }
