@@ -46,7 +46,7 @@ export class H2Connection implements ConnectionCore, FrameHandler {
   lastPeerStream = 0;
   private nextStreamId = 1;
   private readonly closedStreams = new RecentlyClosed(REMEMBERED);
-  private lateHeaders = 0; // HEADERS the peer may still send on streams we reset (an answer and its trailers in flight), free of calm
+  private lateFrames = 0; // client side: frames of answers in flight on calls we cancelled (§5.1), free of calm
   goawaySent = false;
   goawayReceived = false;
   closed = false;
@@ -179,8 +179,7 @@ export class H2Connection implements ConnectionCore, FrameHandler {
     if (v.act === "accept") return state;
     if (v.act === "connection-error") throw new ConnectionError(v.code, `${v.why} (stream ${id})`);
     if (v.act === "stream-error") this.streamError(id, v.code, v.why);
-    else if (kind === "HEADERS" && state === "reset-sent" && this.lateHeaders > 0) this.lateHeaders--; // in flight when we reset it (§5.1): cancelling calls is no flood
-    else if (kind === "HEADERS" || (kind === "DATA" && state !== "reset-sent")) this.spend("frames on closed streams"); // late DATA on a stream we reset pays by its bytes; a late WINDOW_UPDATE or RST is a race
+    else if ((kind === "DATA" || kind === "HEADERS") && !(state === "reset-sent" && this.lateFrames-- > 0)) this.spend("frames on closed streams"); // a late WINDOW_UPDATE or RST is a race, not a flood
     return undefined;
   }
 
@@ -289,7 +288,7 @@ export class H2Connection implements ConnectionCore, FrameHandler {
   }
   resetStream(stream: H2Stream, code: number): void {
     this.output.push(rstStreamFrame(stream.id, code));
-    this.lateHeaders = Math.min(this.lateHeaders + 2, 2 * REMEMBERED);
+    if (!this.opts.server) this.lateFrames = Math.min(Math.max(this.lateFrames, 0) + 3 + Math.ceil(stream.recvWindow / 16384), 1 << 16); // HEADERS, DATA up to its window, trailers
     this.closeStream(stream.id, code, "reset");
   }
   credit(stream: H2Stream, bytes: number): void {

@@ -231,7 +231,7 @@ describe("what the client side tells its user (the runtime side)", () => {
     expect(closed).toBe("open");
   });
 
-  test("HEADERS again and again on a stream the client reset still end the connection", async () => {
+  test("frames again and again on a stream the client reset still end the connection", async () => {
     let closed: string | undefined = "open";
     const pair = h2Pair({ onStream: () => {} }, { onClose: (r) => (closed = r) });
     const call = pair.client.request(REQUEST, true);
