@@ -1,9 +1,20 @@
 // What a connection is configured with, and what its helpers (control-frames.ts,
-// accept-stream.ts) may ask of it: the parts of H2Connection shared inside src/h2.
+// header-blocks.ts, stream-admission.ts) may ask of it: the parts of H2Connection shared inside src/h2.
 import type { HeaderList } from "./hpack.ts";
+import type { Sink } from "./output.ts";
 import type { Sender } from "./sender.ts";
 import type { CloseCause, H2Stream, StreamHost } from "./stream.ts";
 import type { StreamFrame, StreamState } from "./stream-states.ts";
+
+/** Where a connection writes, and how it hangs up. */
+export interface ConnectionSink extends Sink {
+  /** Closes at once. */
+  end(): void;
+  /** Closes our sending half but goes on reading (and dropping) a while, so that the peer reads our
+   *  GOAWAY before it sees the socket closed: closing with its bytes unread resets the connection,
+   *  and a peer (or a relay) that writes then fails before reading what we sent (nginx lingers too). */
+  linger?(): void;
+}
 
 export interface ConnectionOptions {
   /** The server side expects the client preface and takes odd streams the peer opens. */
@@ -38,6 +49,11 @@ export interface ConnectionCore extends StreamHost {
   peerMaxConcurrentStreams: number;
   sentSincePing: boolean;
   readonly goawayReceived: boolean;
+  readonly goawaySent: boolean;
+  /** The highest stream id the peer opened (server). */
+  lastPeerStream: number;
+  /** The peer ended a stream (END_STREAM). */
+  remoteEnd(stream: H2Stream): void;
   /** Charges the calm budget; throws ConnectionError(ENHANCE_YOUR_CALM) past it. */
   spend(what: string): void;
   /** Queues a frame we owe the peer; throws when a peer that does not read lets them pile up. */

@@ -2,7 +2,7 @@
 // and a client connection. Bun's sockets hand each read to JavaScript directly, with no
 // Node stream machinery on the path (measured: 4-10x less CPU per call than node:http2).
 import type { Socket } from "bun";
-import { H2Connection, type ConnectionOptions } from "./connection.ts";
+import { type ConnectionOptions, type ConnectionSink, H2Connection } from "./connection.ts";
 
 export type H2Settings = Omit<ConnectionOptions, "server" | "onStream" | "onClose">;
 
@@ -75,6 +75,24 @@ export async function connectH2(
   return conn!;
 }
 
-function sinkOf(socket: Socket<unknown>) {
-  return { write: (b: Uint8Array) => socket.write(b), end: () => socket.end() };
+/** How long a connection we ended on an error goes on reading, at most, before its socket is closed. */
+const LINGER_MS = 1000;
+/** Sockets lingering at once, at most (past it, closed at once): erring peers cannot pile up descriptors. */
+const MAX_LINGERING = 64;
+let lingering = 0;
+
+function sinkOf(socket: Socket<unknown>): ConnectionSink {
+  return {
+    write: (b: Uint8Array) => socket.write(b),
+    end: () => socket.end(),
+    linger() {
+      if (lingering >= MAX_LINGERING) return void socket.end();
+      lingering++;
+      socket.shutdown(); // our half only (SHUT_WR): the peer reads the GOAWAY, then EOF
+      setTimeout(() => {
+        lingering--;
+        socket.end();
+      }, LINGER_MS).unref();
+    },
+  };
 }

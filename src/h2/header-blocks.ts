@@ -1,14 +1,47 @@
-// A stream the client opens (server side): refused when over the limit, reset when its
-// request headers are malformed (RFC 9113 §8), answered at once when they are too large, else
+// What a whole header block does: on an open stream, an answer's headers or trailers (§8.1); on
+// an idle one, a stream the client opens (server side), refused when over the limit, reset when
+// its request headers are malformed (RFC 9113 §8), answered at once when they are too large, else
 // handed to the connection's user.
 import type { ConnectionCore } from "./connection-options.ts";
-import { ErrorCode } from "./frames.ts";
+import { ConnectionError, ErrorCode } from "./frames.ts";
 import type { HeaderList } from "./hpack.ts";
-import { contentLength, requestHeaderProblem } from "./request-headers.ts";
+import { contentLength, requestHeaderProblem, trailerProblem } from "./request-headers.ts";
 import { H2Stream } from "./stream.ts";
 
+/** A header block for stream `id` on connection `c`, once the transitions table admitted it. */
+export function headerBlock(
+  c: ConnectionCore,
+  id: number,
+  endStream: boolean,
+  headers: HeaderList,
+  tooLarge: boolean,
+  selfDependent: boolean,
+): void {
+  const state = c.admit(id, "HEADERS");
+  if (state === undefined) return;
+  const { server } = c.opts;
+  if (state !== "idle") {
+    const stream = c.streams.get(id)!;
+    if (selfDependent) return c.streamError(id, ErrorCode.PROTOCOL_ERROR, "a stream depending on itself");
+    if (server || stream.headersReceived) {
+      // Trailers (§8.1): they end the stream and carry no pseudo-header.
+      if (!endStream) return c.streamError(id, ErrorCode.PROTOCOL_ERROR, "a second HEADERS without END_STREAM");
+      const problem = server ? trailerProblem(headers) : undefined;
+      if (problem) return c.streamError(id, ErrorCode.PROTOCOL_ERROR, problem);
+    }
+    stream.headersReceived = true;
+    stream.onHeaders(headers, endStream);
+    if (endStream) c.remoteEnd(stream);
+    return;
+  }
+  if (!server || id % 2 === 0)
+    throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `the ${server ? "client" : "server"} opened stream ${id}`);
+  c.lastPeerStream = id;
+  if (!c.goawaySent) acceptStream(c, id, endStream, headers, tooLarge, selfDependent);
+}
+
 /** Opens stream `id` on server connection `c` for a HEADERS block on an idle stream. */
-export function acceptStream(
+function acceptStream(
   c: ConnectionCore,
   id: number,
   endStream: boolean,
