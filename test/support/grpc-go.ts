@@ -14,6 +14,8 @@ export interface GoCall {
   stream?: boolean;
   /** Metadata sent with each call. */
   metadata?: Record<string, string>;
+  /** Each call's deadline (default 10 s). */
+  timeoutMs?: number;
 }
 
 export interface GoResult {

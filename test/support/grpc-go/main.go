@@ -33,13 +33,14 @@ func (rawCodec) Unmarshal(data []byte, v interface{}) error {
 func (rawCodec) Name() string { return "proto" }
 
 type call struct {
-	Method   string            `json:"method"`
-	Request  string            `json:"request"` // base64
-	Repeat   int               `json:"repeat"`
-	Parallel int               `json:"parallel"`
-	Stream   bool              `json:"stream"`
-	Messages int               `json:"messages"` // for streams: stop after this many
-	Metadata map[string]string `json:"metadata"` // sent with each call
+	Method    string            `json:"method"`
+	Request   string            `json:"request"` // base64
+	Repeat    int               `json:"repeat"`
+	Parallel  int               `json:"parallel"`
+	Stream    bool              `json:"stream"`
+	Messages  int               `json:"messages"`  // for streams: stop after this many
+	Metadata  map[string]string `json:"metadata"`  // sent with each call
+	TimeoutMs int               `json:"timeoutMs"` // each call's deadline; 0: 10 s
 }
 
 type result struct {
@@ -140,7 +141,11 @@ func run(conn *grpc.ClientConn, c call) result {
 }
 
 func once(conn *grpc.ClientConn, c call, req []byte) ([][]byte, metadata.MD, metadata.MD, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	timeout := 10 * time.Second
+	if c.TimeoutMs > 0 {
+		timeout = time.Duration(c.TimeoutMs) * time.Millisecond
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	if len(c.Metadata) > 0 {
 		ctx = metadata.NewOutgoingContext(ctx, metadata.New(c.Metadata))
