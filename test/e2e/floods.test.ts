@@ -9,7 +9,7 @@
 // same as a table, for any duration and any checkout.)
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startFakeRuntime, type FakeRuntime } from "../../src/fake/runtime.ts";
-import { ATTACKS, buildFlood, flood, goodAlone, idleConnections, type FloodResult } from "../support/floods.ts";
+import { ATTACKS, buildPeers, flood, goodAlone, idleConnections, type FloodResult } from "../support/floods.ts";
 import { startProxy, type ProxyProcess } from "../support/proxy-process.ts";
 import { missing } from "../support/requires.ts";
 import { tempSocket } from "../support/temp-socket.ts";
@@ -21,7 +21,7 @@ let proxy: ProxyProcess;
 
 beforeAll(async () => {
   if (skip) return;
-  await buildFlood();
+  await buildPeers();
   fake = await startFakeRuntime({ socket: tempSocket("flood-rt") });
   proxy = await startProxy(["--connect", fake.socket]);
 }, 120_000);

@@ -1,5 +1,5 @@
 // Every HTTP/2 flood a runtime can send, from a named runtime's side (a hostile runtime criproxy
-// dials, test/support/hostile-h2-runtime/main.go; the proxy as a process), each for 2 s with a
+// dials, test/support/h2-peers/hostile-runtime.go; the proxy as a process), each for 2 s with a
 // well-behaved grpc-go client calling the primary's Version every 100 ms beside it: the proxy's
 // RSS stays within 32 MiB of its level before, the runtime's connection is closed within 1 s
 // (GOAWAY ENHANCE_YOUR_CALM, logged once per connection with the runtime's name, and the next
@@ -9,14 +9,9 @@
 // A runtime that stops reading is not closed (it owes criproxy nothing): criproxy's memory
 // stays flat and the primary's calls go on. (bun bench/runtime-floods.ts prints the same as a table.)
 import { expect, test } from "bun:test";
-import { buildFlood } from "../support/floods.ts";
+import { buildPeers } from "../support/floods.ts";
 import { missing } from "../support/requires.ts";
-import {
-  buildHostileRuntime,
-  RUNTIME_ATTACKS,
-  runtimeFlood,
-  type RuntimeFloodResult,
-} from "../support/runtime-floods.ts";
+import { RUNTIME_ATTACKS, runtimeFlood, type RuntimeFloodResult } from "../support/runtime-floods.ts";
 
 const skip = missing("grpc-go");
 const SECONDS = 2;
@@ -32,7 +27,7 @@ function expectPrimaryServed(r: RuntimeFloodResult) {
 test.skipIf(skip)(
   "the flood tools build",
   async () => {
-    await Promise.all([buildFlood(), buildHostileRuntime()]);
+    await buildPeers();
   },
   120_000,
 );

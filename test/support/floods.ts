@@ -1,12 +1,12 @@
 // HTTP/2 floods at criproxy's socket with a well-behaved grpc-go client beside them
-// (test/support/h2-flood/main.go, built with Debian's Go): the proxy's RSS before and at its
+// (test/support/h2-peers/flood.go, built with Debian's Go): the proxy's RSS before and at its
 // peak, when the attacker was cut off, and the good client's calls. Used by the flood tests
 // (test/e2e/floods.test.ts) and the table in bench/floods.ts.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { goBuild } from "./go-build.ts";
 
-/** The floods h2-flood knows; `reads: false` ones never read what the server owes them. */
+/** The floods `h2-peers flood` knows; `reads: false` ones never read what the server owes them. */
 export const ATTACKS = [
   "continuation",
   "rapid-reset",
@@ -41,7 +41,8 @@ export interface FloodResult {
   good: GoodClient;
 }
 
-export const buildFlood = () => goBuild(join(import.meta.dir, "h2-flood"), "h2-flood");
+/** The peers' binary (h2-peers/: `flood` and `hostile-runtime`), built once. */
+export const buildPeers = () => goBuild(join(import.meta.dir, "h2-peers"), "h2-peers");
 
 /** A process's resident set, in MiB. */
 export function rssMB(pid: number): number {
@@ -56,7 +57,7 @@ async function json<T>(p: ReturnType<typeof Bun.spawn>): Promise<T> {
     p.exited,
   ]);
   const line = out.trim().split("\n").pop() ?? "";
-  if (!line.startsWith("{")) throw new Error(`h2-flood printed no result: ${out} ${err}`);
+  if (!line.startsWith("{")) throw new Error(`h2-peers flood printed no result: ${out} ${err}`);
   return JSON.parse(line) as T;
 }
 
@@ -76,9 +77,9 @@ function watchRss(pid: number): { stop(): Promise<number> } {
 
 /** The good client alone for `seconds` (what its latency is on this machine now, with no flood). */
 export async function goodAlone(socket: string, seconds: number): Promise<GoodClient> {
-  const bin = await buildFlood();
+  const bin = await buildPeers();
   return json<GoodClient>(
-    Bun.spawn([bin, "-socket", socket, "-good", "-every", "100ms", "-duration", `${seconds}s`], {
+    Bun.spawn([bin, "flood", "-socket", socket, "-good", "-every", "100ms", "-duration", `${seconds}s`], {
       stdout: "pipe",
       stderr: "pipe",
     }),
@@ -87,15 +88,18 @@ export async function goodAlone(socket: string, seconds: number): Promise<GoodCl
 
 /** One flood of `seconds` at `socket` (served by process `pid`), the good client calling Version every 100 ms throughout. */
 export async function flood(socket: string, pid: number, attack: Attack, seconds: number): Promise<FloodResult> {
-  const bin = await buildFlood();
+  const bin = await buildPeers();
   const rssBeforeMB = rssMB(pid);
-  const good = Bun.spawn([bin, "-socket", socket, "-good", "-every", "100ms", "-duration", `${seconds + 0.5}s`], {
-    stdout: "pipe",
-    stderr: "pipe",
-  });
+  const good = Bun.spawn(
+    [bin, "flood", "-socket", socket, "-good", "-every", "100ms", "-duration", `${seconds + 0.5}s`],
+    {
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
   await Bun.sleep(250); // the good client is connected and calling before the flood begins
   const rss = watchRss(pid);
-  const attacker = Bun.spawn([bin, "-socket", socket, "-attack", attack, "-duration", `${seconds}s`], {
+  const attacker = Bun.spawn([bin, "flood", "-socket", socket, "-attack", attack, "-duration", `${seconds}s`], {
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -118,10 +122,10 @@ export async function idleConnections(
   count: number,
   seconds: number,
 ): Promise<FloodResult & { held: number }> {
-  const bin = await buildFlood();
+  const bin = await buildPeers();
   const rssBeforeMB = rssMB(pid);
   const rss = watchRss(pid);
-  const holder = Bun.spawn([bin, "-socket", socket, "-idle", String(count)], {
+  const holder = Bun.spawn([bin, "flood", "-socket", socket, "-idle", String(count)], {
     stdin: "pipe",
     stdout: "pipe",
     stderr: "pipe",
@@ -131,7 +135,7 @@ export async function idleConnections(
   const held = (JSON.parse(first.trim().split("\n")[0]) as { held: number }).held;
   await Bun.sleep(200);
   try {
-    const good = Bun.spawn([bin, "-socket", socket, "-good", "-every", "100ms", "-duration", `${seconds}s`], {
+    const good = Bun.spawn([bin, "flood", "-socket", socket, "-good", "-every", "100ms", "-duration", `${seconds}s`], {
       stdout: "pipe",
       stderr: "pipe",
     });

@@ -1,12 +1,10 @@
-// HTTP/2 floods from a named runtime's side (test/support/hostile-h2-runtime/main.go, a runtime
+// HTTP/2 floods from a named runtime's side (test/support/h2-peers/hostile-runtime.go, a runtime
 // criproxy dials that floods every connection it gets), with the well-behaved grpc-go client of
 // floods.ts calling the primary's Version beside it: criproxy's RSS before and at its peak, when
 // it closed the runtime's connection, and the good client's calls. Used by
 // test/faults/runtime-floods.test.ts and bench/runtime-floods.ts.
-import { join } from "node:path";
 import { startFakeRuntime } from "../../src/fake/runtime.ts";
-import { buildFlood, goodAlone, rssMB, type GoodClient } from "./floods.ts";
-import { goBuild } from "./go-build.ts";
+import { buildPeers, goodAlone, rssMB, type GoodClient } from "./floods.ts";
 import { criClient } from "./grpc-client.ts";
 import { startProxy } from "./proxy-process.ts";
 import { tempSocket } from "./temp-socket.ts";
@@ -39,8 +37,6 @@ export interface RuntimeFloodResult {
   logged: string[];
 }
 
-export const buildHostileRuntime = () => goBuild(join(import.meta.dir, "hostile-h2-runtime"), "hostile-h2-runtime");
-
 async function lines(stream: ReadableStream<Uint8Array>, until: (line: string) => boolean): Promise<string> {
   const reader = stream.getReader();
   let text = "";
@@ -62,7 +58,7 @@ async function lines(stream: ReadableStream<Uint8Array>, until: (line: string) =
  * the good client calls the primary's Version every `everyMs`.
  */
 export async function runtimeFlood(attack: RuntimeAttack, seconds: number, everyMs = 50): Promise<RuntimeFloodResult> {
-  const [flood, hostile] = await Promise.all([buildFlood(), buildHostileRuntime()]);
+  const peers = await buildPeers();
   const primary = await startFakeRuntime({ socket: tempSocket("rf-primary") });
   const vmSocket = tempSocket("rf-vm");
   // -v 1: the runtime's connection lines (GOAWAY, calm) are logged at 0, state changes at 1.
@@ -78,7 +74,7 @@ export async function runtimeFlood(attack: RuntimeAttack, seconds: number, every
     const pid = proxy.proc.pid!;
     const rssBeforeMB = rssMB(pid);
     const good = Bun.spawn(
-      [flood, "-socket", proxy.socket, "-good", "-every", `${everyMs}ms`, "-duration", `${seconds + 1}s`],
+      [peers, "flood", "-socket", proxy.socket, "-good", "-every", `${everyMs}ms`, "-duration", `${seconds + 1}s`],
       { stdout: "pipe", stderr: "pipe" },
     );
     let peak = rssBeforeMB;
@@ -89,11 +85,14 @@ export async function runtimeFlood(attack: RuntimeAttack, seconds: number, every
         await Bun.sleep(50);
       }
     })();
-    runtime = Bun.spawn([hostile, "-socket", vmSocket, "-attack", attack, "-duration", `${seconds}s`], {
-      stdin: "pipe",
-      stdout: "pipe",
-      stderr: "pipe",
-    });
+    runtime = Bun.spawn(
+      [peers, "hostile-runtime", "-socket", vmSocket, "-attack", attack, "-duration", `${seconds}s`],
+      {
+        stdin: "pipe",
+        stdout: "pipe",
+        stderr: "pipe",
+      },
+    );
     const out = runtime.stdout as ReadableStream<Uint8Array>;
     await lines(out, (l) => l.includes('"listening"'));
     // A list that includes vm makes criproxy dial it now rather than at its next backoff.

@@ -1,9 +1,9 @@
 // HTTP/2 floods at a CRI socket, and the well-behaved grpc-go client that runs beside them
 // (test/support/floods.ts drives both; bench/floods.ts prints the table).
 //
-//	h2-flood -socket S -attack NAME -duration 3s   -> {"attack":..,"frames":..,"closedAfterMs":..}
-//	h2-flood -socket S -good -every 100ms -duration 4s -> {"calls":..,"ok":..,"codes":{..},"p99Ms":..}
-//	h2-flood -socket S -idle 300                   -> holds 300 idle connections until stdin closes; prints {"held":N} once open
+//	h2-peers flood -socket S -attack NAME -duration 3s   -> {"attack":..,"frames":..,"closedAfterMs":..}
+//	h2-peers flood -socket S -good -every 100ms -duration 4s -> {"calls":..,"ok":..,"codes":{..},"p99Ms":..}
+//	h2-peers flood -socket S -idle 300                   -> holds 300 idle connections until stdin closes; prints {"held":N} once open
 //
 // Attacks write frames as fast as the socket takes them; those marked "never reads" never
 // read a byte of what the server owes them. closedAfterMs is when the server closed the
@@ -12,7 +12,6 @@ package main
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -27,46 +26,18 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-const preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-
-func fr(t, flags byte, id uint32, payload []byte) []byte {
-	b := make([]byte, 9+len(payload))
-	b[0], b[1], b[2] = byte(len(payload)>>16), byte(len(payload)>>8), byte(len(payload))
-	b[3], b[4] = t, flags
-	binary.BigEndian.PutUint32(b[5:], id)
-	copy(b[9:], payload)
-	return b
-}
-
-// A header block of literals without indexing (no HPACK state needed).
-func block(fields ...string) []byte {
-	var b []byte
-	for i := 0; i+1 < len(fields); i += 2 {
-		b = append(b, 0, byte(len(fields[i])))
-		b = append(b, fields[i]...)
-		b = append(b, byte(len(fields[i+1])))
-		b = append(b, fields[i+1]...)
-	}
-	return b
-}
-
 var request = block(":method", "POST", ":scheme", "http", ":path", "/runtime.v1.RuntimeService/Version", ":authority", "localhost", "content-type", "application/grpc", "te", "trailers", "user-agent", "h2-flood")
 var emptyMessage = []byte{0, 0, 0, 0, 0}
 
-const (
-	DATA, HEADERS, PRIORITY, RST, SETTINGS, PING, WINDOW_UPDATE, CONTINUATION = 0, 1, 2, 3, 4, 6, 8, 9
-	END_STREAM, END_HEADERS                                                    = 1, 4
-)
-
-type attack struct {
+type floodAttack struct {
 	reads bool
-	start func() []byte           // once, after the preface
+	start func() []byte             // once, after the preface
 	batch func(next *uint32) []byte // repeated; next is the next stream id to use
 }
 
-func rst(id uint32) []byte { p := make([]byte, 4); binary.BigEndian.PutUint32(p, 8); return fr(RST, 0, id, p) }
+func rst(id uint32) []byte { return fr(RST, 0, id, u32(8)) }
 
-var attacks = map[string]attack{
+var floodAttacks = map[string]floodAttack{
 	"continuation": {reads: true, start: func() []byte { return fr(HEADERS, 0, 1, request) },
 		batch: func(*uint32) []byte { return fr(CONTINUATION, 0, 1, nil) }},
 	"rapid-reset": {reads: true, batch: func(n *uint32) []byte {
@@ -74,7 +45,7 @@ var attacks = map[string]attack{
 		*n += 2
 		return append(append(fr(HEADERS, END_HEADERS, id, request), fr(DATA, END_STREAM, id, emptyMessage)...), rst(id)...)
 	}},
-	"ping": {reads: false, batch: func(*uint32) []byte { return fr(PING, 0, 0, make([]byte, 8)) }},
+	"ping":     {reads: false, batch: func(*uint32) []byte { return fr(PING, 0, 0, make([]byte, 8)) }},
 	"settings": {reads: false, batch: func(*uint32) []byte { return fr(SETTINGS, 0, 0, nil) }},
 	// A call answered and closed, then DATA on it again and again: each once earned a RST_STREAM.
 	"data-on-closed": {reads: false, start: func() []byte {
@@ -109,14 +80,15 @@ var attacks = map[string]attack{
 	"streams": {reads: true, batch: func(n *uint32) []byte { id := *n; *n += 2; return fr(HEADERS, END_HEADERS, id, request) }},
 }
 
-func main() {
+func floodMain(args []string) {
+	flag := flag.NewFlagSet("flood", flag.ExitOnError)
 	socket := flag.String("socket", "", "the CRI socket")
 	name := flag.String("attack", "", "the flood to send")
 	good := flag.Bool("good", false, "be the well-behaved grpc-go client instead")
 	every := flag.Duration("every", 100*time.Millisecond, "good: one Version call this often")
 	duration := flag.Duration("duration", 3*time.Second, "how long")
 	idle := flag.Int("idle", 0, "hold this many idle connections until stdin closes")
-	flag.Parse()
+	flag.Parse(args)
 	out := json.NewEncoder(os.Stdout)
 	switch {
 	case *good:
@@ -135,7 +107,7 @@ func main() {
 		out.Encode(map[string]int{"held": len(conns)})
 		io.Copy(io.Discard, os.Stdin)
 	default:
-		a, ok := attacks[*name]
+		a, ok := floodAttacks[*name]
 		if !ok {
 			fmt.Fprintln(os.Stderr, "unknown attack", *name)
 			os.Exit(2)
@@ -144,7 +116,7 @@ func main() {
 	}
 }
 
-func flood(socket, name string, a attack, d time.Duration) map[string]interface{} {
+func flood(socket, name string, a floodAttack, d time.Duration) map[string]interface{} {
 	c, err := net.Dial("unix", socket)
 	if err != nil {
 		return map[string]interface{}{"attack": name, "error": err.Error()}
@@ -196,7 +168,9 @@ func (rawCodec) Unmarshal(data []byte, v interface{}) error { *(v.(*[]byte)) = d
 func (rawCodec) Name() string                               { return "proto" }
 
 func goodClient(socket string, every, d time.Duration) map[string]interface{} {
-	dialer := func(ctx context.Context, addr string) (net.Conn, error) { return (&net.Dialer{}).DialContext(ctx, "unix", addr) }
+	dialer := func(ctx context.Context, addr string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", addr)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	conn, err := grpc.DialContext(ctx, socket, grpc.WithInsecure(), grpc.WithBlock(), grpc.WithContextDialer(dialer), grpc.WithAuthority("localhost"))
@@ -238,4 +212,3 @@ func goodClient(socket string, every, d time.Duration) map[string]interface{} {
 	}
 	return map[string]interface{}{"calls": len(lat), "ok": codes["OK"], "codes": codes, "p50Ms": pick(0.5), "p99Ms": pick(0.99), "maxMs": pick(1)}
 }
-

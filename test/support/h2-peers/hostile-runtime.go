@@ -1,7 +1,7 @@
 // A named runtime that floods criproxy over HTTP/2 from the runtime's side: criproxy dials it,
 // and every connection it makes gets the flood (test/support/runtime-floods.ts drives it).
 //
-//	hostile-h2-runtime -socket S -attack NAME -duration 3s
+//	h2-peers hostile-runtime -socket S -attack NAME -duration 3s
 //	  prints {"listening":true} once the socket is bound, then at the end
 //	  {"attack":..,"connections":..,"frames":..,"closedAfterMs":..,"reads":..}
 //
@@ -23,44 +23,16 @@ import (
 	"time"
 )
 
-const (
-	DATA, HEADERS, RST, SETTINGS, PING, GOAWAY, WINDOW_UPDATE, CONTINUATION = 0, 1, 3, 4, 6, 7, 8, 9
-	END_STREAM, END_HEADERS                                                 = 1, 4
-)
-
-func fr(t, flags byte, id uint32, payload []byte) []byte {
-	b := make([]byte, 9+len(payload))
-	b[0], b[1], b[2] = byte(len(payload)>>16), byte(len(payload)>>8), byte(len(payload))
-	b[3], b[4] = t, flags
-	binary.BigEndian.PutUint32(b[5:], id)
-	copy(b[9:], payload)
-	return b
-}
-
-// A header block of literals without indexing (no HPACK state needed).
-func block(fields ...string) []byte {
-	var b []byte
-	for i := 0; i+1 < len(fields); i += 2 {
-		b = append(b, 0, byte(len(fields[i])))
-		b = append(b, fields[i]...)
-		b = append(b, byte(len(fields[i+1])))
-		b = append(b, fields[i+1]...)
-	}
-	return b
-}
-
 var answerHeaders = block(":status", "200", "content-type", "application/grpc")
 var okTrailers = block("grpc-status", "0")
 
-type attack struct {
+type runtimeAttack struct {
 	reads bool
 	// Needs criproxy's first request (stream 1) before the flood: its frames are read until then.
 	onStream bool
 	start    func() []byte
 	batch    func() []byte
 }
-
-func u32(v uint32) []byte { p := make([]byte, 4); binary.BigEndian.PutUint32(p, v); return p }
 
 // One 4000-byte field in the dynamic table, then 16000 references to it: 64 MB if decoded.
 func bomb() []byte {
@@ -80,7 +52,7 @@ func refs() []byte {
 	return r
 }
 
-var attacks = map[string]attack{
+var runtimeAttacks = map[string]runtimeAttack{
 	"ping":     {reads: false, batch: func() []byte { return fr(PING, 0, 0, make([]byte, 8)) }},
 	"settings": {reads: false, batch: func() []byte { return fr(SETTINGS, 0, 0, nil) }},
 	// The answer's headers, then empty DATA frames on it, forever.
@@ -132,7 +104,7 @@ func awaitStream(r *bufio.Reader) error {
 	}
 }
 
-func serve(c net.Conn, a attack, until time.Time, res *result, first bool) {
+func serve(c net.Conn, a runtimeAttack, until time.Time, res *result, first bool) {
 	defer c.Close()
 	r := bufio.NewReader(c)
 	if _, err := c.Write(fr(SETTINGS, 0, 0, nil)); err != nil {
@@ -184,12 +156,13 @@ func serve(c net.Conn, a attack, until time.Time, res *result, first bool) {
 	}
 }
 
-func main() {
+func hostileRuntimeMain(args []string) {
+	flag := flag.NewFlagSet("hostile-runtime", flag.ExitOnError)
 	socket := flag.String("socket", "", "the socket to serve on (criproxy's --connect NAME:SOCKET)")
 	name := flag.String("attack", "", "the flood")
 	duration := flag.Duration("duration", 3*time.Second, "how long each connection is flooded, from the first")
-	flag.Parse()
-	a, ok := attacks[*name]
+	flag.Parse(args)
+	a, ok := runtimeAttacks[*name]
 	if !ok {
 		fmt.Fprintln(os.Stderr, "unknown attack", *name)
 		os.Exit(2)
