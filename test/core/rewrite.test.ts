@@ -1,20 +1,13 @@
 import { describe, expect, test } from "bun:test";
-import { create, type DescMessage, type Message } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import { toBackend, toKubelet } from "../../src/core/rewrite.ts";
 import * as api from "../../src/gen/runtime/v1/api_pb.ts";
-import { DIGEST, table } from "./rows.ts";
-
-interface Row {
-  desc: string;
-  schema: DescMessage;
-  answer: Message;
-  expect: Message;
-}
+import { type AnswerRow, DIGEST, table } from "./rows.ts";
 
 const c = create;
 
 describe("toKubelet: every id and image from a named backend carries its name", () => {
-  test.each<Row>([
+  test.each<AnswerRow>([
     {
       desc: "ListContainers: ids, sandbox id, image spec, image_ref, image_id",
       schema: api.ListContainersResponseSchema,
@@ -165,7 +158,7 @@ describe("toKubelet: every id and image from a named backend carries its name", 
 });
 
 describe("toBackend: a backend sees its own names", () => {
-  test.each<Row>([
+  test.each<AnswerRow>([
     {
       desc: "strips its id prefix",
       schema: api.StopContainerRequestSchema,

@@ -1,4 +1,6 @@
-// Test helpers: method rows by name, and the routing table most tests use.
+// Test helpers: method rows by name, the routing table most tests use, and the answer rows of
+// the rewrite tests.
+import type { DescMessage, Message } from "@bufbuild/protobuf";
 import { methodTable, type MethodRow } from "../../src/core/methods.ts";
 import { routingTable } from "../../src/core/routing-table.ts";
 
@@ -16,3 +18,11 @@ export const table = routingTable(["vm", "gpu.example"], {
 });
 
 export const DIGEST = `sha256:${"ab".repeat(32)}`;
+
+/** A rewrite test's row: a named runtime's answer, and what kubelet must get from it. */
+export interface AnswerRow {
+  desc: string;
+  schema: DescMessage;
+  answer: Message;
+  expect: Message;
+}

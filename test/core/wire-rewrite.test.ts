@@ -4,14 +4,7 @@ import { BinaryWriter } from "@bufbuild/protobuf/wire";
 import { toKubelet } from "../../src/core/rewrite.ts";
 import { toKubeletWire } from "../../src/core/wire-rewrite.ts";
 import * as api from "../../src/gen/runtime/v1/api_pb.ts";
-import { DIGEST, table } from "./rows.ts";
-
-interface Row {
-  desc: string;
-  schema: DescMessage;
-  answer: Message;
-  expect: Message;
-}
+import { type AnswerRow, DIGEST, table } from "./rows.ts";
 
 const c = create;
 
@@ -21,7 +14,7 @@ function viaWire(schema: DescMessage, answer: Message, backend = "vm"): Message 
 }
 
 describe("toKubeletWire: the same answers as the decode path, from bytes", () => {
-  test.each<Row>([
+  test.each<AnswerRow>([
     {
       desc: "ListContainers: ids, sandbox id, image spec, image_ref, image_id; labels and annotations untouched",
       schema: api.ListContainersResponseSchema,

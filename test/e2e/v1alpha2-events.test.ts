@@ -1,49 +1,24 @@
 // Events from a v1alpha2 named runtime: its container changes reach kubelet's
 // GetContainerEvents, polled from its listings (v1alpha2 has no events).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startFakeRuntime, type FakeRuntime } from "../../src/fake/runtime.ts";
+import type { FakeRuntime } from "../../src/fake/runtime.ts";
 import { ContainerEventType as E, ContainerState } from "../../src/gen/runtime/v1/api_pb.ts";
-import { criClient, type CriClient } from "../support/grpc-client.ts";
-import { startProxy, type ProxyProcess } from "../support/proxy-process.ts";
-import { tempSocket } from "../support/temp-socket.ts";
+import type { CriClient } from "../support/grpc-client.ts";
+import { startV1alpha2Node, type V1alpha2Node } from "../support/v1alpha2-node.ts";
 import { waitFor } from "../support/wait.ts";
 
-let primary: FakeRuntime;
+let node: V1alpha2Node;
 let vm: FakeRuntime;
-let proxy: ProxyProcess;
 let kubelet: CriClient;
 const ids = { pod: "", container: "", image: "", newPod: "", newContainer: "" };
 
 beforeAll(async () => {
-  primary = await startFakeRuntime({
-    socket: tempSocket("a2-primary"),
-    runtimeName: "primary-fake",
-    pods: 1,
-    containersPerPod: 1,
-    images: 1,
-  });
-  vm = await startFakeRuntime({
-    socket: tempSocket("a2-vm"),
-    runtimeName: "vm-v1alpha2",
-    pods: 1,
-    containersPerPod: 1,
-    images: 1,
-    api: "v1alpha2",
-  });
-  proxy = await startProxy(["--connect", `${primary.socket},vm:unix://${vm.socket}`, "-v", "1"]);
-  kubelet = criClient(proxy.socket);
-  await waitFor(async () => (await kubelet.call<{ items: unknown[] }>("ListPodSandbox")).items.length === 2);
-  ids.pod = `vm__${[...vm.state.sandboxes.keys()][0]}`;
-  ids.container = `vm__${[...vm.state.containers.keys()][0]}`;
-  ids.image = `vm/${[...vm.state.images.values()][0]!.repoTags[0]}`;
+  node = await startV1alpha2Node();
+  ({ vm, kubelet } = node);
+  Object.assign(ids, node.ids);
 });
 
-afterAll(async () => {
-  kubelet?.close();
-  await proxy?.stop();
-  await primary?.stop();
-  await vm?.stop();
-});
+afterAll(() => node?.stop());
 
 const podConfig = (name: string) => ({
   metadata: { name, namespace: "default", uid: `uid-${name}`, attempt: 0 },

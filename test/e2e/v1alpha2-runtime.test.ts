@@ -6,48 +6,25 @@
 // API, vm left out of a fan-out, vm polled for events, or the primary's answer.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { methodTable } from "../../src/core/methods.ts";
-import { startFakeRuntime, type FakeRuntime } from "../../src/fake/runtime.ts";
-import { criClient, type CriClient } from "../support/grpc-client.ts";
-import { startProxy, type ProxyProcess } from "../support/proxy-process.ts";
-import { tempSocket } from "../support/temp-socket.ts";
-import { codeOf, waitFor } from "../support/wait.ts";
+import type { FakeRuntime } from "../../src/fake/runtime.ts";
+import type { CriClient } from "../support/grpc-client.ts";
+import type { ProxyProcess } from "../support/proxy-process.ts";
+import { startV1alpha2Node, type V1alpha2Node } from "../support/v1alpha2-node.ts";
+import { codeOf } from "../support/wait.ts";
 
-let primary: FakeRuntime;
+let node: V1alpha2Node;
 let vm: FakeRuntime;
 let proxy: ProxyProcess;
 let kubelet: CriClient;
 const ids = { pod: "", container: "", image: "", newPod: "", newContainer: "" };
 
 beforeAll(async () => {
-  primary = await startFakeRuntime({
-    socket: tempSocket("a2-primary"),
-    runtimeName: "primary-fake",
-    pods: 1,
-    containersPerPod: 1,
-    images: 1,
-  });
-  vm = await startFakeRuntime({
-    socket: tempSocket("a2-vm"),
-    runtimeName: "vm-v1alpha2",
-    pods: 1,
-    containersPerPod: 1,
-    images: 1,
-    api: "v1alpha2",
-  });
-  proxy = await startProxy(["--connect", `${primary.socket},vm:unix://${vm.socket}`, "-v", "1"]);
-  kubelet = criClient(proxy.socket);
-  await waitFor(async () => (await kubelet.call<{ items: unknown[] }>("ListPodSandbox")).items.length === 2);
-  ids.pod = `vm__${[...vm.state.sandboxes.keys()][0]}`;
-  ids.container = `vm__${[...vm.state.containers.keys()][0]}`;
-  ids.image = `vm/${[...vm.state.images.values()][0]!.repoTags[0]}`;
+  node = await startV1alpha2Node();
+  ({ vm, proxy, kubelet } = node);
+  Object.assign(ids, node.ids);
 });
 
-afterAll(async () => {
-  kubelet?.close();
-  await proxy?.stop();
-  await primary?.stop();
-  await vm?.stop();
-});
+afterAll(() => node?.stop());
 
 type Outcome = "forwarded" | "merged" | "unimplemented" | "left-out" | "polled" | "primary";
 interface Row {
