@@ -88,6 +88,14 @@ export class ProxyMetrics {
     );
     r.register(
       new Observed(
+        "criproxy_backend_calls_waiting",
+        "Calls waiting for a stream to the runtime: it has as many open as its MAX_CONCURRENT_STREAMS allows.",
+        "gauge",
+        () => sources.backends().map((b) => ({ labels: [["backend", b.label]] as const, value: b.queued })),
+      ),
+    );
+    r.register(
+      new Observed(
         "criproxy_stale_list_answers_total",
         "List answers that carried a vanished runtime's last-known objects.",
         "counter",

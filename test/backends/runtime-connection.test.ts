@@ -8,6 +8,7 @@ import { Backend } from "../../src/backends/backend.ts";
 import { unaryRaw } from "../../src/backends/raw-call.ts";
 import type { H2Connection } from "../../src/h2/connection.ts";
 import { listenH2 } from "../../src/h2/endpoint.ts";
+import { ProxyMetrics } from "../../src/metrics/proxy-metrics.ts";
 import { ErrorCode, goawayFrame } from "../../src/h2/frames.ts";
 import type { H2Stream } from "../../src/h2/stream.ts";
 import { frame } from "../support/grpc-frame.ts";
@@ -93,6 +94,8 @@ test("calls past the runtime's MAX_CONCURRENT_STREAMS wait their turn: never mor
   const calls = Array.from({ length: 7 }, () => call(b));
   await waitFor(() => held.length === 2, 2000, "two streams opened");
   expect(b.queued).toBe(5);
+  const metrics = new ProxyMetrics({ backends: () => [b], staleServed: () => 0 });
+  expect(metrics.registry.render()).toContain('criproxy_backend_calls_waiting{backend="vm"} 5');
   // The runtime answers one at a time: each answer lets exactly one more call in.
   for (let answered = 0; answered < 7; answered++) {
     await waitFor(() => held.length > answered, 2000, `stream ${answered + 1} opened`);
@@ -102,6 +105,7 @@ test("calls past the runtime's MAX_CONCURRENT_STREAMS wait their turn: never mor
   expect((await Promise.all(calls)).map(String)).toEqual(Array(7).fill("ok"));
   expect([rt.peak, rt.refused]).toEqual([2, 0]);
   expect(b.queued).toBe(0);
+  expect(metrics.registry.render()).toContain('criproxy_backend_calls_waiting{backend="vm"} 0');
 });
 
 test("a call waiting for a slot past its deadline is DeadlineExceeded, saying it waited for a stream; the others still run", async () => {
