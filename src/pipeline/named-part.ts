@@ -31,6 +31,7 @@ export async function namedPart(
   const breaker = ctx.runtimes.breaker(b.name);
   let result: PartResult;
   let admission: Admission | undefined;
+  let episode = 0; // the breaker's, when this part was admitted
   await ctx.joins(b, call);
   if (b.state === "ready" && !hasMethod(call, b)) {
     // Its API has no such method (a v1alpha2 runtime asked for events or metrics): it has nothing to add.
@@ -52,7 +53,7 @@ export async function namedPart(
   };
   if (b.state !== "ready") {
     result = { kind: "absent", state: b.state };
-  } else if ((admission = breaker.admit()) === "skip") {
+  } else if (({ admission, episode } = breaker.admit()).admission === "skip") {
     result = { kind: "failed", reason: breaker.refusal() ?? "its breaker is open" };
   } else {
     call.routedTo.push(b.label);
@@ -74,7 +75,7 @@ export async function namedPart(
       const gone = call.signal.aborted;
       // The background probe asks the same again, outside this call (its ledger and signal end with it).
       if (!tripped.aborted && (!gone || admission === "trial"))
-        breaker.settle(!gone && !isMiss(err.code), why, (deadline) => live({ deadline }));
+        breaker.settle(!gone && !isMiss(err.code), why, (deadline) => live({ deadline }), episode);
       if (gone) throw e;
     }
   }

@@ -28,6 +28,8 @@ export class RuntimeBreaker {
   opened = 0;
   /** Parts asked live that missed their budget or failed (each opened or reopened the breaker): the calls that paid for it. */
   misses = 0;
+  /** Times the breaker closed after being open: a part admitted before the last close carries an older one. */
+  private closings = 0;
 
   constructor(
     readonly label: string,
@@ -45,15 +47,20 @@ export class RuntimeBreaker {
     return this.trip.signal;
   }
 
-  /** Whether a part is asked live now (see core/breaker-policy.ts `admit`). */
-  admit(): Admission {
+  /** Whether a part is asked live now (see core/breaker-policy.ts `admit`), and the episode to settle it in. */
+  admit(): { admission: Admission; episode: number } {
     const { admission, next } = admit(this.state, this.now());
     this.state = next;
-    return admission;
+    return { admission, episode: this.closings };
   }
 
-  /** A live part ended; `probe` asks the same again, for the background probe if this opens the breaker. */
-  settle(answered: boolean, why: string, probe: Probe): void {
+  /**
+   * A live part admitted in `episode` ended; `probe` asks the same again, for the background probe
+   * if this opens the breaker. A miss from before the breaker last closed is ignored: a probe has
+   * answered since (a trial still waiting when the runtime recovered would open it again).
+   */
+  settle(answered: boolean, why: string, probe: Probe, episode = this.closings): void {
+    if (!answered && episode !== this.closings) return;
     const was = this.state;
     this.state = afterPart(was, answered, why, this.now(), this.timings());
     if (this.state.kind === "closed") return this.closed(was);
@@ -69,6 +76,7 @@ export class RuntimeBreaker {
 
   /** Closes the breaker without a word: the runtime reconnected, or the proxy is stopping. */
   reset(): void {
+    if (this.state.kind !== "closed") this.closings++;
     this.state = CLOSED;
     this.stopProbing();
   }
@@ -89,6 +97,7 @@ export class RuntimeBreaker {
 
   private closed(was: Breaker): void {
     this.stopProbing();
+    if (was.kind !== "closed") this.closings++;
     if (was.kind !== "closed")
       this.log.log(
         0,
